@@ -1,0 +1,38 @@
+"""The one source of time: everything asks `clock.now()`; tests replace it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+_source: Callable[[], datetime] = lambda: datetime.now(UTC)  # noqa: E731
+
+
+def now() -> datetime:
+    """Current time, timezone-aware UTC."""
+    return _source()
+
+
+def set_source(source: Callable[[], datetime]) -> None:
+    """Replace the time source (tests, simulations)."""
+    global _source
+    _source = source
+
+
+def reset() -> None:
+    """Go back to the real clock."""
+    set_source(lambda: datetime.now(UTC))
+
+
+class FakeClock:
+    """A clock that stands still until moved; install with `set_source(clock)`."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float = 0, **kw: float) -> datetime:
+        self.current += timedelta(seconds=seconds, **kw)
+        return self.current

@@ -1,0 +1,237 @@
+"""Deployment settings: config.yaml validated at start-up, overridden by QUEUE_SERVER_* variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .exceptions import ConfigError
+
+DEMO_SECRET = "onewindow-demo-secret-change-me"
+ENV_PREFIX = "QUEUE_SERVER_"
+ENV_OVERRIDES = {"DATABASE_URL": "database_url", "REDIS_URL": "redis_url", "SECRET_KEY": "secret_key"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerConfig(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    database_url: str = "sqlite:///data/onewindow.sqlite3"
+    redis_url: str | None = None
+    secret_key: str = DEMO_SECRET
+    async_mode: Literal["eventlet", "gevent", "threading"] = "eventlet"
+    data_dir: str = "data"
+    public_url: str | None = None
+    token_ttl_hours: float = Field(12, gt=0)
+
+
+class QueueConfig(Strict):
+    prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,2}$")]
+    name: str
+    name_en: str = ""
+
+
+class WindowConfig(Strict):
+    number: int = Field(ge=1, le=999)
+    name: str
+    name_en: str = ""
+    queues: Literal["all"] | list[str] = "all"
+
+
+class ServiceConfig(Strict):
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1)
+    queue: str
+    department: str = ""
+    category: Literal["法人", "个人"] = "个人"
+    basis: str = ""
+    materials: list[str] = []
+    time_limit_days: int = Field(0, ge=0)
+    kind: Literal["instant", "promised"] = "instant"
+
+
+class VoiceConfig(Strict):
+    enabled: bool = True
+    languages: list[Literal["zh-CN", "en"]] = ["zh-CN"]
+    templates: dict[Literal["zh-CN", "en"], str] = {
+        "zh-CN": "请 {number} 号 到 {window} 号窗口 办理",
+        "en": "Number {number}, please go to window {window}",
+    }
+    repeat: int = Field(1, ge=1, le=5)
+    rate: int = Field(160, ge=60, le=400)
+    volume: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class TicketConfig(Strict):
+    notices: list[str] = ["请留意叫号，过号请重新取号", "Please watch the display for your number"]
+    paper_mm: Literal[58, 80] = 80
+
+
+class HallConfig(Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    no_show_returns: int = Field(1, ge=0, le=5)
+    aging_minutes: float = Field(20, gt=0)
+    default_service_minutes: float = Field(8, gt=0)
+    rating_days: int = Field(7, ge=1)
+    ticket: TicketConfig = TicketConfig()
+    voice: VoiceConfig = VoiceConfig()
+    queues: list[QueueConfig] = Field(min_length=1)
+    windows: list[WindowConfig] = []
+    services: list[ServiceConfig] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HallConfig:
+        prefixes = [q.prefix for q in self.queues]
+        _no_duplicates(prefixes, "queue prefix", "give each queue its own prefix")
+        _no_duplicates([w.number for w in self.windows], "window number", "number windows uniquely")
+        _no_duplicates([s.code for s in self.services], "service code", "give each service its own code")
+        for window in self.windows:
+            if window.queues != "all":
+                for prefix in window.queues:
+                    if prefix not in prefixes:
+                        raise ValueError(
+                            f"window {window.number} serves unknown queue {prefix!r}; "
+                            f"use one of {', '.join(prefixes)} or 'all'"
+                        )
+        for service in self.services:
+            if service.queue not in prefixes:
+                raise ValueError(
+                    f"service {service.code} is in unknown queue {service.queue!r}; use one of {', '.join(prefixes)}"
+                )
+        return self
+
+
+class PrinterConfig(Strict):
+    name: str
+    hall: str
+    type: Literal["network", "usb", "serial", "file", "dummy"] = "dummy"
+    host: str | None = None
+    port: int = 9100
+    timeout: float = Field(3.0, gt=0, le=60)
+    usb_vendor: int | None = None
+    usb_product: int | None = None
+    device: str | None = None
+    baudrate: int = 9600
+    paper_mm: Literal[58, 80] | None = None
+    profile: str = "default"
+
+    @model_validator(mode="after")
+    def _connection_complete(self) -> PrinterConfig:
+        needed = {"network": ["host"], "usb": ["usb_vendor", "usb_product"], "serial": ["device"], "file": ["device"]}
+        for field in needed.get(self.type, []):
+            if getattr(self, field) is None:
+                raise ValueError(f"printer {self.name!r} of type {self.type} needs {field!r}")
+        return self
+
+
+class Settings(Strict):
+    server: ServerConfig = ServerConfig()
+    halls: list[HallConfig] = Field(min_length=1)
+    printers: list[PrinterConfig] = []
+    source: str = Field("<defaults>", exclude=True)
+
+    @model_validator(mode="after")
+    def _halls_unique(self) -> Settings:
+        codes = [h.code for h in self.halls]
+        _no_duplicates(codes, "hall code", "give each hall its own code")
+        _no_duplicates([p.name for p in self.printers], "printer name", "name printers uniquely")
+        for printer in self.printers:
+            if printer.hall not in codes:
+                raise ValueError(f"printer {printer.name!r} belongs to unknown hall {printer.hall!r}")
+        return self
+
+    def hall(self, code: str) -> HallConfig:
+        for hall in self.halls:
+            if hall.code == code:
+                return hall
+        raise KeyError(code)
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.server.data_dir)
+
+
+def _no_duplicates(values: list, what: str, fix: str) -> None:
+    seen: set = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}; {fix}")
+        seen.add(value)
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(error: dict) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or fix its spelling"
+    if kind == "missing":
+        return "required field is missing; add it"
+    message = error["msg"].removeprefix("Value error, ")
+    return message
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    """One line per problem: file, field path, what is wrong and what to change."""
+    lines = [f"{source}: invalid configuration"]
+    for error in exc.errors():
+        lines.append(f"  {source}: {_path(error['loc'])}: {_describe(error)}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | os.PathLike | None = None, env: dict | None = None) -> Settings:
+    """Read and validate the configuration file, then apply environment overrides."""
+    env = os.environ if env is None else env
+    source = str(path or env.get(ENV_PREFIX + "CONFIG") or "config.yaml")
+    try:
+        with open(source, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: file not found; pass --config PATH or create it") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: (top level): expected a mapping of settings")
+    return settings_from_mapping(raw, source, env)
+
+
+def settings_from_mapping(raw: dict, source: str = "<mapping>", env: dict | None = None) -> Settings:
+    """Validate a settings mapping (tests build configs this way)."""
+    env = {} if env is None else env
+    raw = dict(raw)
+    server = dict(raw.get("server") or {})
+    for suffix, key in ENV_OVERRIDES.items():
+        if env.get(ENV_PREFIX + suffix):
+            server[key] = env[ENV_PREFIX + suffix]
+    raw["server"] = server
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(source, exc)) from None
+    settings.source = source
+    return settings

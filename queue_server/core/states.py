@@ -1,0 +1,90 @@
+"""Ticket statuses and the actions that move a ticket between them."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from ..exceptions import IllegalTransition
+
+
+class TicketStatus(str, Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    HELD = "held"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+class Action(str, Enum):
+    CALL = "call"
+    RECALL = "recall"
+    START = "start"
+    FINISH = "finish"
+    NO_SHOW = "no_show"
+    RETURN = "return"  # a no-show ticket back to waiting (once, per hall setting)
+    HOLD = "hold"
+    RESUME = "resume"  # held -> serving at the same window
+    REQUEUE = "requeue"  # held -> waiting (materials arrive while the clerk serves others)
+    TRANSFER = "transfer"
+    CANCEL = "cancel"
+
+
+class Priority(str, Enum):
+    NORMAL = "normal"
+    APPOINTMENT = "appointment"
+    GREEN = "green"
+
+
+class Channel(str, Enum):
+    KIOSK = "kiosk"
+    MOBILE = "mobile"
+    COUNTER = "counter"
+    APPOINTMENT = "appointment"
+
+
+S, A = TicketStatus, Action
+ACTIVE = frozenset({S.WAITING, S.CALLED, S.SERVING, S.HELD})
+FINAL = frozenset({S.DONE, S.NO_SHOW, S.CANCELLED})
+
+# A transfer keeps the ticket (its id is the holder's credential, its number is on
+# paper) and puts it back to waiting for the new service or window; the event
+# history records it as a transfer.
+TRANSITIONS: dict[tuple[TicketStatus, Action], TicketStatus] = {
+    (S.WAITING, A.CALL): S.CALLED,
+    (S.WAITING, A.CANCEL): S.CANCELLED,
+    (S.WAITING, A.TRANSFER): S.WAITING,
+    (S.CALLED, A.RECALL): S.CALLED,
+    (S.CALLED, A.START): S.SERVING,
+    (S.CALLED, A.NO_SHOW): S.NO_SHOW,
+    (S.CALLED, A.TRANSFER): S.WAITING,
+    (S.NO_SHOW, A.RETURN): S.WAITING,
+    (S.SERVING, A.FINISH): S.DONE,
+    (S.SERVING, A.HOLD): S.HELD,
+    (S.SERVING, A.TRANSFER): S.WAITING,
+    (S.HELD, A.RESUME): S.SERVING,
+    (S.HELD, A.REQUEUE): S.WAITING,
+    (S.HELD, A.TRANSFER): S.WAITING,
+}
+
+
+def next_status(current: TicketStatus | str, action: Action | str) -> TicketStatus:
+    """The status after `action`, or IllegalTransition naming the current status."""
+    current, action = TicketStatus(current), Action(action)
+    try:
+        return TRANSITIONS[(current, action)]
+    except KeyError:
+        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current)
+        hint = f"allowed now: {', '.join(allowed)}" if allowed else "the ticket is closed"
+        raise IllegalTransition(
+            f"cannot {action.value} a ticket that is {current.value} ({hint})",
+            status=current.value,
+            action=action.value,
+        ) from None
+
+
+def allowed_actions(current: TicketStatus | str) -> list[str]:
+    """Actions that are legal from `current`, for clients that grey out buttons."""
+    current = TicketStatus(current)
+    return sorted(a.value for (s, a) in TRANSITIONS if s == current)

@@ -1,0 +1,220 @@
+"""SQLAlchemy models: the system of record for halls, services, windows, tickets and their history."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC, hands back aware UTC, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+window_queues = Table(
+    "window_queues",
+    Base.metadata,
+    Column("window_id", ForeignKey("windows.id", ondelete="CASCADE"), primary_key=True),
+    Column("queue_id", ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Hall(Base):
+    __tablename__ = "halls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    queues: Mapped[list[Queue]] = relationship(back_populates="hall", order_by="Queue.sort")
+    windows: Mapped[list[Window]] = relationship(back_populates="hall", order_by="Window.number")
+
+
+class Queue(Base):
+    __tablename__ = "queues"
+    __table_args__ = (UniqueConstraint("hall_id", "prefix"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    prefix: Mapped[str] = mapped_column(String(4))
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    hall: Mapped[Hall] = relationship(back_populates="queues")
+
+
+class ServiceItem(Base):
+    __tablename__ = "service_items"
+    __table_args__ = (UniqueConstraint("hall_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    department: Mapped[str] = mapped_column(String(200), default="")
+    category: Mapped[str] = mapped_column(String(8), default="个人")
+    basis: Mapped[str] = mapped_column(Text, default="")
+    materials: Mapped[list] = mapped_column(JSON, default=list)
+    time_limit_days: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(16), default="instant")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    queue: Mapped[Queue] = relationship()
+
+
+class Window(Base):
+    __tablename__ = "windows"
+    __table_args__ = (UniqueConstraint("hall_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(16), default="closed")
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    hall: Mapped[Hall] = relationship(back_populates="windows")
+    queues: Mapped[list[Queue]] = relationship(secondary=window_queues, order_by="Queue.sort")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on logout-everywhere and password change: older tokens stop working.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DayCounter(Base):
+    """Last number given per hall, queue and local day; the upsert on it is the atomic allocator."""
+
+    __tablename__ = "day_counters"
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "queue_id", "day", "seq"),
+        Index("ix_tickets_waiting", "hall_id", "status", "queue_id", "order_key"),
+    )
+    pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    day: Mapped[date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16), default="kiosk")
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    order_key: Mapped[int] = mapped_column(BigInteger, default=0)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), nullable=True)
+    target_window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), nullable=True)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    recall_count: Mapped[int] = mapped_column(Integer, default=0)
+    returns: Mapped[int] = mapped_column(Integer, default=0)
+    phone_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    quoted_low_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quoted_high_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    hall: Mapped[Hall] = relationship()
+    queue: Mapped[Queue] = relationship()
+    service: Mapped[ServiceItem] = relationship()
+    window: Mapped[Window | None] = relationship(foreign_keys=[window_id])
+    target_window: Mapped[Window | None] = relationship(foreign_keys=[target_window_id])
+
+
+class TicketEvent(Base):
+    """Append-only history: one row per state change, with who, when and where."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_hall_at", "hall_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_pk: Mapped[int] = mapped_column(ForeignKey("tickets.pk"), index=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    data: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_pk: Mapped[int] = mapped_column(ForeignKey("tickets.pk"), unique=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), nullable=True)
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+
+
+
+class PrintJob(Base):
+    """One ticket to print; kept until printed so a restart or a dead printer loses nothing."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (Index("ix_print_jobs_state", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    printer: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
