@@ -1,0 +1,170 @@
+"""The public HTTP API under /api/v1: thin views that validate, call the core, commit, then emit."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy import select
+
+from . import schemas as sc
+from . import snapshots, tickets, windows
+from .db import transaction
+from .evaluations import evaluate
+from .exceptions import Unauthorized
+from .halls import get_hall
+from .models import Hall, ServiceItem, StaffUser
+from .openapi import Api
+from .realtime import events_for, publish
+from .runtime import current
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+api = Api(bp, "/api/v1")
+
+
+def staff_user(session) -> StaffUser:
+    """The staff member behind the bearer token, or 401."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not header[7:].strip():
+        raise Unauthorized("sign in first: send Authorization: Bearer <token>")
+    return current().tokens.verify(session, header[7:].strip())
+
+
+@lru_cache(maxsize=4096)
+def initials(name: str) -> str:
+    """Pinyin initials of a name (企业开办 -> qykb), for kiosk search."""
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(p[0] for p in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore") if p).lower()
+
+
+@api.route("/halls", "GET", summary="List the halls of this deployment", responses={200: sc.HallList})
+def list_halls():
+    """Every hall: code, name and time zone."""
+    with transaction(current().factory) as s:
+        halls = s.scalars(select(Hall).order_by(Hall.id))
+        return {"halls": [snapshots.hall_brief(h) for h in halls]}
+
+
+@api.route("/halls/<hall>/services", "GET", summary="Service items of a hall with their queue",
+           responses={200: sc.ServiceList})
+def list_services(hall: str):
+    """The hall's active service items, for the kiosk and the phone."""
+    with transaction(current().factory) as s:
+        h = get_hall(s, hall)
+        items = s.scalars(
+            select(ServiceItem).where(ServiceItem.hall_id == h.id, ServiceItem.active).order_by(ServiceItem.code)
+        )
+        return {"hall": h.code, "services": [
+            {"code": i.code, "name": i.name, "queue": i.queue.prefix, "queue_name": i.queue.name,
+             "department": i.department, "category": i.category, "basis": i.basis, "materials": i.materials,
+             "time_limit_days": i.time_limit_days, "kind": i.kind, "initials": initials(i.name)}
+            for i in items
+        ]}
+
+
+@api.route("/halls/<hall>/tickets", "POST", summary="Take a ticket", body=sc.IssueRequest,
+           responses={201: sc.TicketResponse})
+def issue_ticket(hall: str, body: sc.IssueRequest):
+    """Issue the next number for a service; the ticket is stored before the answer and printed after."""
+    rt = current()
+    with transaction(rt.factory) as s:
+        h = get_hall(s, hall)
+        change = tickets.issue(s, h, body.service, channel=body.channel, priority=body.priority,
+                               phone=body.phone, id_number=body.id_number)
+        data = snapshots.ticket_full(s, change.ticket)
+        t = change.ticket
+        t.quoted_low_s, t.quoted_high_s = (data["estimated_wait"] or {}).get("low_s"), (data["estimated_wait"] or {}).get("high_s")
+        job = rt.spooler.enqueue_ticket(s, h, t, data, body) if rt.spooler and body.print else None
+        events = events_for(s, h, change)
+    data["print_job"] = job
+    publish(events)
+    return data, 201
+
+
+@api.route("/tickets/<ticket_id>", "GET", summary="A ticket with its position and estimated wait",
+           responses={200: sc.TicketResponse})
+def show_ticket(ticket_id: str):
+    """The holder's view of their ticket."""
+    with transaction(current().factory) as s:
+        return snapshots.ticket_full(s, tickets.get_ticket(s, ticket_id))
+
+
+@api.route("/tickets/<ticket_id>/cancel", "POST", summary="Cancel a waiting ticket",
+           responses={200: sc.TicketResponse})
+def cancel_ticket(ticket_id: str):
+    """The holder gives up their place."""
+    with transaction(current().factory) as s:
+        ticket = tickets.get_ticket(s, ticket_id)
+        change = tickets.cancel(s, ticket)
+        data = snapshots.ticket_full(s, ticket)
+        events = events_for(s, ticket.hall, change)
+    publish(events)
+    return data
+
+
+@api.route("/tickets/<ticket_id>/evaluation", "POST", summary="Rate the service (好差评)",
+           body=sc.EvaluationRequest, responses={201: sc.EvaluationResponse})
+def rate_ticket(ticket_id: str, body: sc.EvaluationRequest):
+    """One rating per finished ticket, five levels."""
+    with transaction(current().factory) as s:
+        ticket = tickets.get_ticket(s, ticket_id)
+        result = evaluate(s, ticket, body.score, body.comment)
+    return result, 201
+
+
+@api.route("/halls/<hall>/board", "GET", summary="Board snapshot: recent calls, windows, waiting counts",
+           responses={200: sc.Board})
+def show_board(hall: str):
+    """What the hall displays show."""
+    with transaction(current().factory) as s:
+        return snapshots.board(s, get_hall(s, hall))
+
+
+@api.route("/halls/<hall>/windows/<int:window>/<action>", "POST", summary="A clerk's action at a window",
+           body=sc.WindowActionRequest, responses={200: sc.TicketResponse, 204: None}, auth=True, tag="staff")
+def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequest):
+    """call-next, call, recall, start, finish, no-show, hold, resume, transfer, pause, open, close."""
+    with transaction(current().factory) as s:
+        user = staff_user(s)
+        h = get_hall(s, hall)
+        change = windows.act(s, h, window, action, user, body.model_dump(exclude_none=True))
+        if change.ticket is not None:
+            data = snapshots.ticket_full(s, change.ticket)
+        elif action == "call-next":
+            data = None
+        else:
+            data = snapshots.window_public(s, change.window)
+        events = events_for(s, h, change)
+    publish(events)
+    return ("", 204) if data is None else data
+
+
+@api.route("/auth/login", "POST", summary="Staff sign-in", body=sc.LoginRequest, responses={200: sc.TokenResponse})
+def login(body: sc.LoginRequest):
+    """Exchange a username and password for a bearer token."""
+    from .auth import authenticate
+
+    rt = current()
+    with transaction(rt.factory) as s:
+        user = authenticate(s, body.username, body.password)
+        hall = s.get(Hall, user.hall_id) if user.hall_id else None
+        return {"token": rt.tokens.issue(user), "user": {
+            "username": user.username, "name": user.display_name, "role": user.role,
+            "hall": hall.code if hall else None}}
+
+
+@api.route("/auth/logout", "POST", summary="Revoke every token of the signed-in user", responses={204: None},
+           auth=True, tag="staff")
+def logout():
+    """Sign out everywhere: all tokens of this user stop working."""
+    with transaction(current().factory) as s:
+        user = staff_user(s)
+        user.token_version += 1
+    return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI document generated from the schemas that validate requests."""
+    return jsonify(api.document("OneWindow API", "1"))

@@ -1,0 +1,84 @@
+"""The app factory: database migrated and seeded, API, pages, Socket.IO and workers attached."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from .auth import Tokens
+from .config import Settings, load_settings
+from .db import make_engine, session_factory, transaction, upgrade
+from .extensions import socketio
+from .halls import seed
+from .runtime import Runtime
+
+log = logging.getLogger("onewindow")
+
+
+def create_app(settings: Settings | None = None, *, config_path: str | None = None, voice=None,
+               spooler=None, start_workers: bool = True) -> Flask:
+    """Build the server: database migrated and seeded, API, pages and Socket.IO attached."""
+    settings = settings or load_settings(config_path)
+    engine = make_engine(settings.server.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        created = seed(session, settings)
+    if created:
+        log.info("seeded halls from %s: %s", settings.source, ", ".join(created))
+
+    app = Flask(__name__, static_folder=None)
+    app.config.update(SECRET_KEY=settings.server.secret_key, MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False)
+    app.json.ensure_ascii = False
+    runtime = Runtime(settings, engine, factory, Tokens(settings.server.secret_key, settings.server.token_ttl_hours * 3600))
+    app.extensions["onewindow"] = runtime
+
+    from . import api, errors, health, realtime
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    errors.register(app)
+    _register_pages(app)
+
+    options: dict = {"async_mode": settings.server.async_mode, "json": app.json, "max_http_buffer_size": 64 * 1024}
+    if settings.server.redis_url:
+        from .scaleout import HallRedisManager
+
+        runtime.redis = HallRedisManager(settings.server.redis_url, on_recover=realtime.resync_everyone)
+        options["client_manager"] = runtime.redis
+    socketio.init_app(app, **options)
+    _attach_workers(app, runtime, voice, spooler, start_workers)
+    return app
+
+
+def _register_pages(app: Flask) -> None:
+    try:
+        from display.pages import bp as pages
+    except ImportError:  # the pages package is optional for API-only deployments
+        return
+    app.register_blueprint(pages)
+
+
+def _attach_workers(app: Flask, runtime: Runtime, voice, spooler, start: bool) -> None:
+    """Voice renderer and print spooler: given by the caller, or built from config when available."""
+    runtime.voice = voice if voice is not None else _default_voice(runtime)
+    runtime.spooler = spooler if spooler is not None else _default_spooler(runtime)
+    if start and runtime.spooler is not None:
+        runtime.spooler.start(socketio)
+
+
+def _default_voice(runtime: Runtime):
+    try:
+        from display.voice import Voice
+    except ImportError:
+        return None
+    return Voice(runtime.settings.data_dir / "voice")
+
+
+def _default_spooler(runtime: Runtime):
+    try:
+        from .printing import TicketPrinting
+    except ImportError:
+        return None
+    return TicketPrinting(runtime)

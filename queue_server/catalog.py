@@ -1,0 +1,95 @@
+"""Import of service items from CSV or YAML: all rows or none, re-import updates in place."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .config import ServiceConfig
+from .exceptions import ImportFailed
+from .halls import get_hall, service_fields
+from .models import Queue, ServiceItem
+
+COLUMNS = ("code", "name", "queue", "department", "category", "basis", "materials", "time_limit_days", "kind")
+KIND_ALIASES = {"即办件": "instant", "承诺件": "promised"}
+
+
+def read_rows(path: Path) -> list[tuple[int, dict]]:
+    """(line number, row) pairs from a CSV (header line 1) or a YAML list."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = yaml.safe_load(text) or []
+        if isinstance(data, dict):
+            data = data.get("services", [])
+        if not isinstance(data, list):
+            raise ImportFailed(f"{path}: expected a list of services")
+        lines = _yaml_item_lines(text)
+        return [(lines[i] if i < len(lines) else i + 1, row) for i, row in enumerate(data)]
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("code", "name", "queue") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportFailed(f"{path}: line 1: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+    unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
+    if unknown:
+        raise ImportFailed(f"{path}: line 1: unknown column(s) {', '.join(unknown)}; expected {', '.join(COLUMNS)}")
+    return [(reader.line_num, dict(row)) for row in reader]
+
+
+def _yaml_item_lines(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if line.lstrip().startswith("- ") and
+            (len(line) - len(line.lstrip())) <= 2]
+
+
+def parse_row(row: dict) -> ServiceConfig:
+    row = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+    materials = row.get("materials")
+    if isinstance(materials, str):
+        row["materials"] = [m.strip() for m in materials.replace("；", ";").split(";") if m.strip()]
+    if "kind" in row:
+        row["kind"] = KIND_ALIASES.get(str(row["kind"]).strip(), row["kind"])
+    return ServiceConfig.model_validate(row)
+
+
+def import_services(session: Session, hall_code: str, path: str | Path) -> dict[str, int]:
+    """Validate every row first, then insert or update; a bad row names its line and nothing is written."""
+    path = Path(path)
+    if not path.exists():
+        raise ImportFailed(f"{path}: file not found")
+    hall = get_hall(session, hall_code)
+    queues = {q.prefix: q for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id))}
+    parsed: dict[str, ServiceConfig] = {}
+    for line, row in read_rows(path):
+        try:
+            item = parse_row(row)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "row"
+            raise ImportFailed(f"{path}: line {line}: {field}: {err['msg']}", line=line) from None
+        if item.queue not in queues:
+            raise ImportFailed(
+                f"{path}: line {line}: queue: unknown queue {item.queue!r} in hall {hall_code}; "
+                f"use one of {', '.join(queues)}", line=line)
+        if item.code in parsed:
+            raise ImportFailed(f"{path}: line {line}: code: duplicate code {item.code!r} in the file", line=line)
+        parsed[item.code] = item
+    existing = {s.code: s for s in session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id))}
+    created = updated = 0
+    for code, item in parsed.items():
+        fields = service_fields(item)
+        if code in existing:
+            row = existing[code]
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.queue_id, row.active = queues[item.queue].id, True
+            updated += 1
+        else:
+            session.add(ServiceItem(hall_id=hall.id, queue_id=queues[item.queue].id, **fields))
+            created += 1
+    session.flush()
+    return {"created": created, "updated": updated}

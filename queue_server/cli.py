@@ -1,0 +1,168 @@
+"""The `queue-server` command: run, init-db, import-services, user add, print-test, say, announcer."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+# Nothing heavy is imported here: `run` must monkey-patch eventlet before Flask or redis load.
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="queue-server", description="OneWindow queue and window server")
+    parser.add_argument("--config", default=None, help="settings file (default: config.yaml or $QUEUE_SERVER_CONFIG)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve the API, pages and realtime events")
+    run.add_argument("--config", dest="config_run", default=None, help="settings file")
+    run.add_argument("--host", default=None, help="address to listen on (default from config: 127.0.0.1)")
+    run.add_argument("--port", type=int, default=None, help="port (default from config: 8000)")
+
+    sub.add_parser("init-db", help="create or migrate the database and seed halls from the config")
+
+    imp = sub.add_parser("import-services", help="load service items from CSV or YAML into a hall")
+    imp.add_argument("file")
+    imp.add_argument("--hall", required=True, help="hall code")
+
+    user = sub.add_parser("user", help="staff accounts")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a staff account (password prompted, or read from stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["clerk", "supervisor", "admin"])
+    add.add_argument("--hall", default=None, help="hall code (clerks and supervisors belong to one hall)")
+
+    pt = sub.add_parser("print-test", help="print a sample ticket, or save its preview as PNG")
+    pt.add_argument("--printer", default=None, help="printer name from the config (default: the first)")
+    pt.add_argument("--preview", default=None, metavar="PNG", help="write a PNG preview instead of printing")
+
+    say = sub.add_parser("say", help="speak one line, or save it as WAV")
+    say.add_argument("text")
+    say.add_argument("--out", default=None, help="WAV file to write instead of playing")
+    say.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en"])
+
+    ann = sub.add_parser("announcer", help="play the hall's calls on this PC's speakers")
+    ann.add_argument("--hall", required=True)
+    ann.add_argument("--server", default=None, help="server URL (default: http://HOST:PORT from the config)")
+    ann.add_argument("--player", default=None, help="command that plays a WAV file (default: aplay or paplay)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = getattr(args, "config_run", None) or args.config
+    from .exceptions import OneWindowError
+
+    try:
+        if args.command == "run":
+            from .server import serve
+
+            return serve(config, host=args.host, port=args.port)
+        return COMMANDS[args.command](args, config)
+    except OneWindowError as exc:
+        print(f"queue-server: {exc.message}", file=sys.stderr)
+        return 2
+
+
+def _settings(config):
+    from .config import load_settings
+
+    return load_settings(config)
+
+
+def _database(config):
+    from .db import make_engine, session_factory, transaction, upgrade
+    from .halls import seed
+
+    settings = _settings(config)
+    engine = make_engine(settings.server.database_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as session:
+        created = seed(session, settings)
+    return settings, factory, created
+
+
+def cmd_init_db(args, config) -> int:
+    settings, _factory, created = _database(config)
+    print(f"database ready at {settings.server.database_url}; new halls: {', '.join(created) or 'none'}")
+    return 0
+
+
+def cmd_import(args, config) -> int:
+    import time
+
+    from .catalog import import_services
+    from .db import transaction
+
+    _settings_, factory, _ = _database(config)
+    started = time.perf_counter()
+    with transaction(factory) as session:
+        result = import_services(session, args.hall, args.file)
+    took = time.perf_counter() - started
+    print(f"{args.file}: {result['created']} created, {result['updated']} updated in hall {args.hall} ({took:.2f} s)")
+    return 0
+
+
+def read_password() -> str:
+    """Prompt twice on a terminal; read one line from stdin otherwise."""
+    from .exceptions import ValidationFailed
+
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat password: "):
+            raise ValidationFailed("the two passwords differ; nothing was changed")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_user(args, config) -> int:
+    from .auth import add_user
+    from .db import transaction
+
+    _s, factory, _ = _database(config)
+    password = read_password()
+    with transaction(factory) as session:
+        user = add_user(session, args.name, password, args.role, args.hall)
+        print(f"user {user.username} added with role {user.role}" + (f" in hall {args.hall}" if args.hall else ""))
+    return 0
+
+
+def cmd_print_test(args, config) -> int:
+    from .printing import print_test
+
+    return print_test(_settings(config), args.printer, args.preview)
+
+
+def cmd_say(args, config) -> int:
+    from display.voice import say
+
+    say(args.text, out=args.out, lang=args.lang)
+    if args.out:
+        print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_announcer(args, config) -> int:
+    from display.announcer import run_announcer
+
+    settings = _settings(config)
+    url = args.server or f"http://{settings.server.host}:{settings.server.port}"
+    run_announcer(url, args.hall, player=args.player)
+    return 0
+
+
+def cmd_user_dispatch(args, config) -> int:
+    return cmd_user(args, config)
+
+
+COMMANDS = {
+    "init-db": cmd_init_db,
+    "import-services": cmd_import,
+    "user": cmd_user_dispatch,
+    "print-test": cmd_print_test,
+    "say": cmd_say,
+    "announcer": cmd_announcer,
+}

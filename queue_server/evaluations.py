@@ -1,0 +1,34 @@
+"""Satisfaction ratings (好差评): five levels, one per finished ticket, within the hall's period."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import clock
+from .core.states import TicketStatus
+from .exceptions import Conflict, IllegalTransition
+from .models import Evaluation, Ticket
+from .snapshots import iso
+
+LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+
+
+def evaluate(session: Session, ticket: Ticket, score: int, comment: str = "") -> dict:
+    """Record the citizen's rating of a finished ticket."""
+    if ticket.status != TicketStatus.DONE.value:
+        raise IllegalTransition(f"ticket {ticket.number} can be rated once its service is finished", status=ticket.status)
+    if session.scalar(select(Evaluation).where(Evaluation.ticket_pk == ticket.pk)) is not None:
+        raise Conflict(f"ticket {ticket.number} has already been rated", status=ticket.status)
+    now = clock.now()
+    days = int(ticket.hall.settings.get("rating_days", 7))
+    if ticket.finished_at and now - ticket.finished_at > timedelta(days=days):
+        raise Conflict(f"the rating period of {days} days for ticket {ticket.number} is over", status=ticket.status)
+    rating = Evaluation(ticket_pk=ticket.pk, hall_id=ticket.hall_id, score=score, comment=comment.strip(), at=now,
+                        window_id=ticket.window_id, clerk_id=ticket.clerk_id)
+    session.add(rating)
+    session.flush()
+    return {"ticket": ticket.number, "score": score, "label": LABELS[score], "comment": rating.comment,
+            "at": iso(now, ticket.hall.timezone)}

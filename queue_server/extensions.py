@@ -1,0 +1,5 @@
+"""Flask extensions, created unbound and attached in the app factory."""
+
+from flask_socketio import SocketIO
+
+socketio = SocketIO()

@@ -1,0 +1,89 @@
+"""Halls, queues, windows and service items in the database: seeding from config and look-ups."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .config import HallConfig, ServiceConfig, Settings
+from .exceptions import NotFound
+from .models import Hall, Queue, ServiceItem, Window
+
+HALL_SETTING_KEYS = ("no_show_returns", "aging_minutes", "default_service_minutes", "rating_days", "ticket", "voice")
+
+
+def seed(session: Session, settings: Settings) -> list[str]:
+    """Create halls from config that the database does not have yet; existing halls are left alone."""
+    created = []
+    existing = set(session.scalars(select(Hall.code)))
+    for hall_cfg in settings.halls:
+        if hall_cfg.code not in existing:
+            create_hall(session, hall_cfg)
+            created.append(hall_cfg.code)
+    return created
+
+
+def create_hall(session: Session, cfg: HallConfig) -> Hall:
+    """Insert one hall with its queues, windows and service items."""
+    hall = Hall(code=cfg.code, name=cfg.name, name_en=cfg.name_en, timezone=cfg.timezone, settings=hall_settings(cfg))
+    session.add(hall)
+    queues = {}
+    for sort, q in enumerate(cfg.queues):
+        queues[q.prefix] = Queue(hall=hall, prefix=q.prefix, name=q.name, name_en=q.name_en, sort=sort)
+        session.add(queues[q.prefix])
+    for w in cfg.windows:
+        served = list(queues.values()) if w.queues == "all" else [queues[p] for p in w.queues]
+        session.add(Window(hall=hall, number=w.number, name=w.name, name_en=w.name_en, queues=served))
+    session.flush()
+    for s in cfg.services:
+        session.add(ServiceItem(hall_id=hall.id, queue_id=queues[s.queue].id, **service_fields(s)))
+    session.flush()
+    return hall
+
+
+def hall_settings(cfg: HallConfig) -> dict:
+    """The per-hall behaviour settings kept as JSON on the hall row."""
+    data = cfg.model_dump(mode="json")
+    return {key: data[key] for key in HALL_SETTING_KEYS}
+
+
+def service_fields(s: ServiceConfig) -> dict:
+    return s.model_dump(exclude={"queue"})
+
+
+def get_hall(session: Session, code: str) -> Hall:
+    """The hall with this code, or NotFound."""
+    hall = session.scalar(select(Hall).where(Hall.code == code))
+    if hall is None:
+        raise NotFound(f"no hall with code {code!r}", hall=code)
+    return hall
+
+
+def get_window(session: Session, hall: Hall, number: int, *, lock: bool = False) -> Window:
+    """The window with this number in the hall, or NotFound."""
+    query = select(Window).where(Window.hall_id == hall.id, Window.number == number)
+    if lock:
+        query = query.with_for_update()
+    window = session.scalar(query.options(selectinload(Window.queues)))
+    if window is None:
+        raise NotFound(f"hall {hall.code} has no window {number}", window=number)
+    return window
+
+
+def get_service(session: Session, hall: Hall, code: str) -> ServiceItem:
+    """The active service item with this code in the hall, or NotFound."""
+    item = session.scalar(
+        select(ServiceItem).where(ServiceItem.hall_id == hall.id, ServiceItem.code == code, ServiceItem.active)
+    )
+    if item is None:
+        raise NotFound(f"hall {hall.code} has no service {code!r}", service=code)
+    return item
+
+
+def windows_with_queues(session: Session, hall: Hall) -> list[Window]:
+    """All windows of the hall with the queues each serves."""
+    return list(
+        session.scalars(
+            select(Window).where(Window.hall_id == hall.id).options(selectinload(Window.queues)).order_by(Window.number)
+        )
+    )

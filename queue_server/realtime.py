@@ -1,0 +1,135 @@
+"""Socket.IO: subscriptions with an immediate snapshot, and hall events sent after each commit."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import request
+from flask_socketio import emit, join_room
+from sqlalchemy.orm import Session
+
+from . import snapshots
+from .db import transaction
+from .exceptions import NotFound, OneWindowError, Unauthorized
+from .extensions import socketio
+from .halls import get_hall
+from .models import Hall
+from .runtime import current
+from .tickets import Change, get_ticket
+
+log = logging.getLogger("onewindow.realtime")
+Event = tuple[str, dict, str]  # (event name, payload, room)
+_staff: dict[str, int] = {}  # socket id -> staff user id
+
+
+def hall_room(code: str) -> str:
+    return f"hall:{code}"
+
+
+def ticket_room(ticket_id: str) -> str:
+    return f"ticket:{ticket_id}"
+
+
+def announcement(hall: Hall, number: str, window_number: int) -> dict:
+    """Text (and, when the voice is on, audio) of a call."""
+    voice = current().voice
+    if voice is not None:
+        from .config import VoiceConfig
+
+        result = voice.request(VoiceConfig.model_validate(hall.settings.get("voice", {})), number, window_number)
+        return {"text": result["text"], "texts": result.get("texts", {}), "audio_url": result.get("audio_url")}
+    return {"text": f"请 {number} 号 到 {window_number} 号窗口 办理", "texts": {}, "audio_url": None}
+
+
+def events_for(session: Session, hall: Hall, change: Change) -> list[Event]:
+    """The events one change means for the hall's screens and the ticket holder (built before commit)."""
+    room = hall_room(hall.code)
+    out: list[Event] = []
+    ticket = change.ticket
+    if ticket is not None:
+        public = snapshots.ticket_public(ticket)
+        if change.called and ticket.window is not None:
+            payload = {
+                "ticket": public,
+                "window": snapshots.window_brief(ticket.window),
+                "recall_count": ticket.recall_count,
+                "announcement": announcement(hall, ticket.number, ticket.window.number),
+            }
+            out.append(("ticket_called", payload, room))
+            out.append(("ticket_called", payload, ticket_room(ticket.id)))
+        elif change.extra.get("issued"):
+            out.append(("ticket_issued", public, room))
+        else:
+            out.append(("ticket_updated", public, room))
+        out.append(("ticket_updated", snapshots.ticket_full(session, ticket), ticket_room(ticket.id)))
+    if change.window is not None:
+        out.append(("window_updated", snapshots.window_public(session, change.window), room))
+    if change.queues_changed:
+        out.append(("queue_changed", {"hall": hall.code, "queues": snapshots.queue_counts(session, hall)}, room))
+    return out
+
+
+def publish(events: list[Event]) -> None:
+    """Send events (through Redis when configured); call only after the commit."""
+    for name, payload, room in events:
+        socketio.emit(name, payload, to=room)
+
+
+def resync_everyone() -> None:
+    """After a Redis outage: every client of this process gets fresh snapshots."""
+    socketio.emit("resync", {}, ignore_queue=True)
+
+
+def _fail(exc: OneWindowError) -> dict:
+    error = {"code": exc.code, "message": exc.message}
+    emit("error", error)
+    return {"error": error}
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Staff sockets bring their token; others are anonymous and see public data only."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if not token:
+        return True
+    try:
+        with transaction(current().factory) as session:
+            user = current().tokens.verify(session, str(token))
+    except Unauthorized as exc:
+        raise ConnectionRefusedError(exc.message) from None
+    _staff[request.sid] = user.id
+    return True
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    _staff.pop(request.sid, None)
+
+
+@socketio.on("subscribe")
+def on_subscribe(data=None):
+    """Join a hall (boards, kiosks, clerks) or one ticket (its holder) and get a snapshot at once."""
+    if not isinstance(data, dict) or not (isinstance(data.get("hall"), str) or isinstance(data.get("ticket"), str)):
+        return _fail(OneWindowError('send {"hall": code} or {"ticket": id}'))
+    try:
+        with transaction(current().factory) as session:
+            if isinstance(data.get("ticket"), str):
+                ticket = get_ticket(session, data["ticket"][:64])
+                snapshot = snapshots.ticket_full(session, ticket)
+                rooms, event = [ticket_room(ticket.id), hall_room(ticket.hall.code)], "ticket"
+            else:
+                hall = get_hall(session, data["hall"][:64])
+                snapshot = snapshots.board(session, hall)
+                rooms, event = [hall_room(hall.code)], "board"
+    except (NotFound, OneWindowError) as exc:
+        return _fail(exc)
+    for room in rooms:
+        join_room(room)
+    emit(event, snapshot)
+    return {"ok": True}
+
+
+@socketio.on_error_default
+def on_error(exc):
+    log.warning("socket handler failed: %s", type(exc).__name__)
+    return {"error": {"code": "internal", "message": "the server could not handle this message"}}

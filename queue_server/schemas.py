@@ -1,0 +1,163 @@
+"""Request and response shapes of the public API; they validate requests and make the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class IssueRequest(Request):
+    service: str = Field(min_length=1, max_length=64, description="service item code")
+    channel: Literal["kiosk", "mobile", "counter", "appointment"] = "kiosk"
+    priority: Literal["normal", "appointment", "green"] = "normal"
+    phone: str | None = Field(None, max_length=20, description="mainland mobile number; stored masked only")
+    id_number: str | None = Field(None, max_length=18, description="resident ID number; stored masked only")
+    print: bool = Field(True, description="print the ticket on the kiosk's printer")
+    printer: str | None = Field(None, max_length=64, description="printer name (default: the hall's first)")
+    with_materials: bool = Field(False, description="also print the materials notice (材料告知单)")
+
+
+class EvaluationRequest(Request):
+    score: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
+    comment: str = Field("", max_length=500)
+
+
+class LoginRequest(Request):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class WindowActionRequest(Request):
+    number: str | None = Field(None, max_length=16, description="ticket number (call, resume, or a ticket at this window)")
+    reason: str | None = Field(None, max_length=200, description="why a number is called out of order")
+    service: str | None = Field(None, max_length=64, description="transfer: the new service code")
+    window: int | None = Field(None, ge=1, description="transfer: the window number to send the ticket to")
+    requeue: bool = Field(False, description="resume: put a held ticket back in line instead of serving it")
+
+
+class Error(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: Error
+
+
+class ServiceBrief(BaseModel):
+    code: str
+    name: str
+
+
+class WindowBrief(BaseModel):
+    number: int
+    name: str
+    name_en: str = ""
+
+
+class Estimate(BaseModel):
+    low_s: int
+    high_s: int
+
+
+class TicketPublic(BaseModel):
+    number: str
+    hall: str
+    service: ServiceBrief
+    queue: str
+    status: str
+    channel: str
+    priority: str
+    issued_at: str
+    called_at: str | None
+    window: WindowBrief | None
+    recall_count: int
+
+
+class TicketResponse(TicketPublic):
+    id: str
+    ahead: int
+    estimated_wait: Estimate | None
+    target_window: WindowBrief | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    case_id: str | None = None
+    actions: list[str] = []
+    print_job: dict | None = None
+
+
+class Hall(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    timezone: str
+
+
+class HallList(BaseModel):
+    halls: list[Hall]
+
+
+class ServiceItem(BaseModel):
+    code: str
+    name: str
+    queue: str
+    queue_name: str
+    department: str
+    category: str
+    basis: str
+    materials: list[str]
+    time_limit_days: int
+    kind: str
+    initials: str = Field(description="pinyin initials, for search (qykb finds 企业开办)")
+
+
+class ServiceList(BaseModel):
+    hall: str
+    services: list[ServiceItem]
+
+
+class QueueCount(BaseModel):
+    prefix: str
+    name: str
+    name_en: str
+    waiting: int
+
+
+class RecentCall(BaseModel):
+    number: str
+    window: WindowBrief
+    at: str
+    recall: bool
+
+
+class WindowPublic(WindowBrief):
+    state: str
+    queues: list[str]
+    ticket: dict | None
+
+
+class Board(BaseModel):
+    hall: Hall
+    recent_calls: list[RecentCall]
+    windows: list[WindowPublic]
+    queues: list[QueueCount]
+
+
+class EvaluationResponse(BaseModel):
+    ticket: str
+    score: int
+    label: str
+    comment: str
+    at: str
+
+
+class TokenResponse(BaseModel):
+    token: str
+    user: dict

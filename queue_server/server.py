@@ -1,0 +1,48 @@
+"""`queue-server run`: patch the async library first, then build and serve the app."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+log = logging.getLogger("onewindow.server")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def patch(async_mode: str) -> None:
+    """Monkey-patch before Flask, redis or the database driver are imported."""
+    if async_mode == "eventlet":
+        import eventlet
+
+        eventlet.monkey_patch()
+    elif async_mode == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
+
+
+def serve(config: str | None, host: str | None = None, port: int | None = None) -> int:
+    """Run the server until interrupted."""
+    from .config import DEMO_SECRET, load_settings
+
+    settings = load_settings(config)
+    patch(settings.server.async_mode)
+    host = host or settings.server.host
+    port = port or settings.server.port
+    if settings.server.secret_key == DEMO_SECRET and host not in LOOPBACK:
+        print(f"queue-server: {settings.source}: server.secret_key is the demo secret; set "
+              "QUEUE_SERVER_SECRET_KEY (or server.secret_key) before listening on a public address", file=sys.stderr)
+        return 2
+    os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
+    from .app import create_app
+    from .extensions import socketio
+
+    app = create_app(settings)
+    log.info("OneWindow serving %s on http://%s:%s (%s)", ", ".join(h.code for h in settings.halls), host, port,
+             settings.server.async_mode)
+    kwargs = {"log_output": False}
+    if settings.server.async_mode == "threading":
+        kwargs["allow_unsafe_werkzeug"] = True
+    socketio.run(app, host=host, port=port, **kwargs)
+    return 0

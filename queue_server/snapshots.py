@@ -1,0 +1,156 @@
+"""What clients see: ticket, window and board payloads, with position and wait estimate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from .core.estimate import Estimate, estimate_wait, recent_service_time
+from .core.states import Priority, TicketStatus, allowed_actions
+from .halls import windows_with_queues
+from .models import Hall, Queue, Ticket, TicketEvent, Window
+from .tickets import waiting_counts
+
+RECENT_CALLS = 10
+SERVICE_HISTORY = 30
+
+
+def iso(moment: datetime | None, timezone: str) -> str | None:
+    """ISO-8601 in the hall's local time (with offset), as people in the hall read it."""
+    return None if moment is None else moment.astimezone(ZoneInfo(timezone)).isoformat(timespec="seconds")
+
+
+def window_brief(window: Window | None) -> dict | None:
+    if window is None:
+        return None
+    return {"number": window.number, "name": window.name, "name_en": window.name_en}
+
+
+def ticket_public(ticket: Ticket) -> dict:
+    """A ticket as anyone in the hall may see it: no id (the holder's credential), masked data only."""
+    tz = ticket.hall.timezone
+    return {
+        "number": ticket.number,
+        "hall": ticket.hall.code,
+        "service": {"code": ticket.service.code, "name": ticket.service.name},
+        "queue": ticket.queue.prefix,
+        "status": ticket.status,
+        "channel": ticket.channel,
+        "priority": ticket.priority,
+        "issued_at": iso(ticket.issued_at, tz),
+        "called_at": iso(ticket.called_at, tz),
+        "window": window_brief(ticket.window),
+        "recall_count": ticket.recall_count,
+    }
+
+
+def ticket_full(session: Session, ticket: Ticket, windows: list[Window] | None = None) -> dict:
+    """The holder's view: public fields plus id, position, wait estimate and masked personal data."""
+    data = ticket_public(ticket)
+    ahead, estimate = position(session, ticket, windows)
+    data.update(
+        id=ticket.id,
+        ahead=ahead,
+        estimated_wait=estimate.as_dict() if estimate else None,
+        target_window=window_brief(ticket.target_window),
+        started_at=iso(ticket.started_at, ticket.hall.timezone),
+        finished_at=iso(ticket.finished_at, ticket.hall.timezone),
+        phone=ticket.phone_masked,
+        id_number=ticket.id_number_masked,
+        case_id=ticket.case_id,
+        actions=allowed_actions(ticket.status),
+        service={**data["service"], "materials": ticket.service.materials, "kind": ticket.service.kind,
+                 "time_limit_days": ticket.service.time_limit_days},
+    )
+    return data
+
+
+def position(session: Session, ticket: Ticket, windows: list[Window] | None = None) -> tuple[int, Estimate | None]:
+    """How many tickets will be called before this one, and the wait that means."""
+    if ticket.status != TicketStatus.WAITING.value:
+        return 0, None
+    windows = windows if windows is not None else windows_with_queues(session, ticket.hall)
+    serving = [w for w in windows if ticket.queue_id in {q.id for q in w.queues}]
+    pool = {q.id for w in serving for q in w.queues} or {ticket.queue_id}
+    earlier = Ticket.order_key < ticket.order_key
+    if ticket.priority == Priority.NORMAL.value:
+        ahead_clause = or_(earlier, Ticket.priority != Priority.NORMAL.value)
+    else:
+        ahead_clause = and_(earlier, Ticket.priority != Priority.NORMAL.value)
+    ahead = session.scalar(
+        select(func.count()).where(
+            Ticket.hall_id == ticket.hall_id, Ticket.status == TicketStatus.WAITING.value,
+            Ticket.queue_id.in_(pool), Ticket.target_window_id.is_(None), Ticket.pk != ticket.pk, ahead_clause,
+        )
+    )
+    open_windows = sum(1 for w in serving if w.state == "open")
+    default_s = float(ticket.hall.settings.get("default_service_minutes", 8)) * 60
+    service_s = recent_service_time(recent_durations(session, ticket.queue_id), default_s)
+    return ahead, estimate_wait(ahead, open_windows, service_s)
+
+
+def recent_durations(session: Session, queue_id: int) -> list[float]:
+    """Service times of the queue's latest finished tickets, newest first."""
+    rows = session.execute(
+        select(Ticket.started_at, Ticket.finished_at)
+        .where(Ticket.queue_id == queue_id, Ticket.status == TicketStatus.DONE.value, Ticket.started_at.is_not(None))
+        .order_by(Ticket.finished_at.desc())
+        .limit(SERVICE_HISTORY)
+    )
+    return [(end - start).total_seconds() for start, end in rows]
+
+
+def window_public(session: Session, window: Window, current: Ticket | None = None) -> dict:
+    """A window as the board shows it."""
+    if current is None and window.ticket_id:
+        current = session.scalar(select(Ticket).where(Ticket.id == window.ticket_id))
+    return {
+        **window_brief(window),
+        "state": window.state,
+        "queues": [q.prefix for q in window.queues],
+        "ticket": {"number": current.number, "status": current.status} if current else None,
+    }
+
+
+def queue_counts(session: Session, hall: Hall) -> list[dict]:
+    """Waiting count of every queue of the hall, in display order."""
+    counts = waiting_counts(session, hall)
+    queues = session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.sort))
+    return [{"prefix": q.prefix, "name": q.name, "name_en": q.name_en, "waiting": counts.get(q.id, 0)} for q in queues]
+
+
+def recent_calls(session: Session, hall: Hall, limit: int = RECENT_CALLS) -> list[dict]:
+    """The latest calls and recalls, newest first."""
+    win = aliased(Window)
+    rows = session.execute(
+        select(TicketEvent, Ticket.number, win)
+        .join(Ticket, Ticket.pk == TicketEvent.ticket_pk)
+        .join(win, win.id == TicketEvent.window_id)
+        .where(TicketEvent.hall_id == hall.id, TicketEvent.action.in_(("call", "recall")))
+        .order_by(TicketEvent.id.desc())
+        .limit(limit)
+    )
+    return [
+        {"number": number, "window": window_brief(w), "at": iso(ev.at, hall.timezone), "recall": ev.action == "recall"}
+        for ev, number, w in rows
+    ]
+
+
+def hall_brief(hall: Hall) -> dict:
+    return {"code": hall.code, "name": hall.name, "name_en": hall.name_en, "timezone": hall.timezone}
+
+
+def board(session: Session, hall: Hall) -> dict:
+    """Everything a hall display needs at once: recent calls, windows, waiting counts."""
+    windows = windows_with_queues(session, hall)
+    current_ids = [w.ticket_id for w in windows if w.ticket_id]
+    current = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(current_ids)))} if current_ids else {}
+    return {
+        "hall": hall_brief(hall),
+        "recent_calls": recent_calls(session, hall),
+        "windows": [window_public(session, w, current.get(w.ticket_id)) for w in windows],
+        "queues": queue_counts(session, hall),
+    }

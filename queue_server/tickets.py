@@ -1,0 +1,255 @@
+"""Issuing tickets and moving them through the hall: the core applied to the database."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from . import clock
+from .core import routing
+from .core.numbering import format_number, local_day, parse_number
+from .core.states import Action, Channel, Priority, TicketStatus, next_status
+from .exceptions import IllegalTransition, NotFound, ValidationFailed
+from .halls import get_service
+from .models import DayCounter, Hall, StaffUser, Ticket, TicketEvent, Window
+from .privacy import mask_id_number, mask_phone
+
+CANDIDATES = 50  # per class; routing only ever needs the head of each
+
+
+@dataclass
+class Change:
+    """What an operation did, so the caller can tell the hall after the commit."""
+
+    ticket: Ticket | None = None
+    called: bool = False
+    queues_changed: bool = False
+    window: Window | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def new_ticket_id() -> str:
+    """An opaque, unguessable ticket id (128 random bits, URL-safe): the holder's credential."""
+    return secrets.token_urlsafe(16)
+
+
+def allocate_seq(session: Session, hall_id: int, queue_id: int, day) -> int:
+    """Next number of the day for a queue; one atomic upsert, safe across processes."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(DayCounter)
+        .values(hall_id=hall_id, queue_id=queue_id, day=day, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=["hall_id", "queue_id", "day"], set_={"last_seq": DayCounter.last_seq + 1}
+        )
+        .returning(DayCounter.last_seq)
+    )
+    return session.execute(stmt).scalar_one()
+
+
+def record(session: Session, ticket: Ticket, action: str, before: str | None, *, now: datetime,
+           window: Window | None = None, user: StaffUser | None = None, reason: str | None = None,
+           data: dict | None = None) -> None:
+    """Append one row to the ticket's history."""
+    session.add(
+        TicketEvent(
+            ticket_pk=ticket.pk, hall_id=ticket.hall_id, action=action, from_status=before,
+            to_status=ticket.status, at=now, window_id=window.id if window else ticket.window_id,
+            user_id=user.id if user else None, reason=reason, data=data,
+        )
+    )
+
+
+def issue(session: Session, hall: Hall, service_code: str, *, channel: str = "kiosk", priority: str = "normal",
+          phone: str | None = None, id_number: str | None = None, user: StaffUser | None = None) -> Change:
+    """Hand out the next number of the service's queue."""
+    _check_enum(Channel, channel, "channel")
+    _check_enum(Priority, priority, "priority")
+    service = get_service(session, hall, service_code)
+    now = clock.now()
+    day = local_day(now, hall.timezone)
+    seq = allocate_seq(session, hall.id, service.queue_id, day)
+    ticket = Ticket(
+        id=new_ticket_id(), hall_id=hall.id, queue_id=service.queue_id, service_id=service.id, day=day, seq=seq,
+        number=format_number(service.queue.prefix, seq), channel=channel, priority=priority,
+        status=TicketStatus.WAITING.value, issued_at=now, queued_at=now, order_key=0,
+        phone_masked=mask_phone(phone) if phone else None,
+        id_number_masked=mask_id_number(id_number) if id_number else None,
+    )
+    ticket.hall, ticket.service, ticket.queue = hall, service, service.queue
+    session.add(ticket)
+    session.flush()
+    # Arrival order comes from the database's own sequence, never from the clock.
+    ticket.order_key = ticket.pk
+    record(session, ticket, "issue", None, now=now, user=user, data={"channel": channel, "priority": priority})
+    return Change(ticket=ticket, queues_changed=True, extra={"issued": True})
+
+
+def _check_enum(enum, value: str, name: str) -> None:
+    allowed = [e.value for e in enum]
+    if value not in allowed:
+        raise ValidationFailed(f"{name} must be one of {', '.join(allowed)}", field=name)
+
+
+def waiting_candidates(session: Session, window: Window) -> list[routing.Candidate]:
+    """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
+    queue_ids = [q.id for q in window.queues]
+    base = select(Ticket).where(Ticket.hall_id == window.hall_id, Ticket.status == TicketStatus.WAITING.value)
+    mine = (Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(queue_ids))
+    groups = [
+        base.where(Ticket.target_window_id == window.id),
+        base.where(mine, Ticket.priority != Priority.NORMAL.value),
+        base.where(mine, Ticket.priority == Priority.NORMAL.value),
+    ]
+    rows: list[Ticket] = []
+    for query in groups:
+        rows += session.scalars(query.order_by(Ticket.order_key).limit(CANDIDATES))
+    prefix = {q.id: q.prefix for q in window.queues}
+    return [
+        routing.Candidate(
+            ticket_id=t.id, queue=prefix.get(t.queue_id, ""), priority=t.priority, queued_at=t.queued_at,
+            order_key=t.order_key, target_window=window.number if t.target_window_id == window.id else None,
+        )
+        for t in rows
+    ]
+
+
+def rules_for(hall: Hall) -> routing.Rules:
+    return routing.Rules(aging_s=float(hall.settings.get("aging_minutes", 20)) * 60)
+
+
+def claim(session: Session, ticket_id: str) -> Ticket | None:
+    """Take a waiting ticket for calling, or None if another window got it first."""
+    query = select(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING.value)
+    # PostgreSQL: skip a row another window is calling right now instead of waiting on it.
+    ticket = session.scalar(query.with_for_update(skip_locked=True))
+    if ticket is None:
+        return None
+    # The conditional update is the real guard (SQLite has no row locks, only its write lock).
+    result = session.execute(
+        update(Ticket)
+        .where(Ticket.pk == ticket.pk, Ticket.status == TicketStatus.WAITING.value)
+        .values(status=TicketStatus.CALLED.value)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    session.refresh(ticket)
+    return ticket
+
+
+def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | None) -> Change:
+    """Call the best waiting ticket for this window; Change.ticket is None when nobody waits."""
+    now = clock.now()
+    for _attempt in range(3):
+        ranked = routing.rank(
+            waiting_candidates(session, window), window.number, [q.prefix for q in window.queues], now,
+            rules_for(hall),
+        )
+        if not ranked:
+            return Change(window=window)
+        for candidate in ranked:
+            ticket = claim(session, candidate.ticket_id)
+            if ticket is not None:
+                _mark_called(session, ticket, window, user, now, "call", TicketStatus.WAITING.value)
+                return Change(ticket=ticket, called=True, queues_changed=True, window=window)
+    return Change(window=window)
+
+
+def call_number(session: Session, hall: Hall, window: Window, user: StaffUser | None, number: str,
+                reason: str) -> Change:
+    """Call a given number out of order (a returning no-show, an urgent case); the reason is recorded."""
+    ticket = find_by_number(session, hall, number)
+    now = clock.now()
+    before = ticket.status
+    if ticket.status == TicketStatus.NO_SHOW.value:
+        allowed = int(hall.settings.get("no_show_returns", 1))
+        if ticket.returns >= allowed:
+            raise IllegalTransition(
+                f"ticket {ticket.number} already came back {ticket.returns} time(s) after a no-show; "
+                f"the hall allows {allowed}. Please take a new ticket.", status=ticket.status,
+            )
+        ticket.status = next_status(ticket.status, Action.RETURN).value
+        ticket.returns += 1
+    next_status(ticket.status, Action.CALL)
+    if ticket.target_window_id not in (None, window.id):
+        ticket.target_window_id = None
+    ticket.status = TicketStatus.CALLED.value
+    _mark_called(session, ticket, window, user, now, "call", before, reason=reason, out_of_order=True)
+    return Change(ticket=ticket, called=True, queues_changed=True, window=window)
+
+
+def _mark_called(session: Session, ticket: Ticket, window: Window, user: StaffUser | None, now: datetime,
+                 action: str, before: str, reason: str | None = None, out_of_order: bool = False) -> None:
+    ticket.called_at = now
+    ticket.window_id = window.id
+    ticket.window = window
+    ticket.clerk_id = user.id if user else None
+    ticket.recall_count = 0
+    window.ticket_id = ticket.id
+    data = {"out_of_order": True} if out_of_order else None
+    record(session, ticket, action, before, now=now, window=window, user=user, reason=reason, data=data)
+
+
+def find_by_number(session: Session, hall: Hall, number: str) -> Ticket:
+    """Today's ticket with this number in the hall, or NotFound."""
+    try:
+        parse_number(number.strip().upper())
+    except ValueError:
+        raise ValidationFailed(f"{number!r} is not a ticket number such as A001", field="number") from None
+    day = local_day(clock.now(), hall.timezone)
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day == day, Ticket.number == number.strip().upper())
+    )
+    if ticket is None:
+        raise NotFound(f"no ticket {number} today in hall {hall.code}", number=number)
+    return ticket
+
+
+def get_ticket(session: Session, ticket_id: str) -> Ticket:
+    """The ticket with this id, or NotFound."""
+    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id))
+    if ticket is None:
+        raise NotFound("no such ticket", ticket=ticket_id)
+    return ticket
+
+
+def transition(session: Session, ticket: Ticket, action: Action, *, window: Window | None = None,
+               user: StaffUser | None = None, reason: str | None = None, data: dict | None = None) -> str:
+    """Apply one state-machine action to a ticket and record it; returns the previous status."""
+    before = ticket.status
+    ticket.status = next_status(before, action).value
+    now = clock.now()
+    if action == Action.START:
+        ticket.started_at = now
+    elif action == Action.FINISH:
+        ticket.finished_at = now
+    elif action == Action.RECALL:
+        ticket.recall_count += 1
+    record(session, ticket, action.value, before, now=now, window=window, user=user, reason=reason, data=data)
+    return before
+
+
+def cancel(session: Session, ticket: Ticket) -> Change:
+    """The holder gives up a waiting ticket."""
+    transition(session, ticket, Action.CANCEL)
+    return Change(ticket=ticket, queues_changed=True)
+
+
+def waiting_counts(session: Session, hall: Hall) -> dict[int, int]:
+    """Waiting tickets per queue id."""
+    rows = session.execute(
+        select(Ticket.queue_id, func.count())
+        .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING.value)
+        .group_by(Ticket.queue_id)
+    )
+    return {queue_id: count for queue_id, count in rows}
+
+
+__all__ = ["Change", "issue", "call_next", "call_number", "transition", "cancel", "get_ticket", "find_by_number"]

@@ -1,0 +1,197 @@
+"""What a clerk does at a window: open, call, serve, hold, transfer, pause, close."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import tickets
+from .core.states import Action, TicketStatus
+from .exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from .halls import get_service, get_window
+from .models import Hall, StaffUser, Ticket, Window
+from .tickets import Change
+
+
+class WindowState(str, Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+WINDOW_TRANSITIONS = {
+    "open": {WindowState.CLOSED, WindowState.PAUSED},
+    "pause": {WindowState.OPEN},
+    "close": {WindowState.OPEN, WindowState.PAUSED},
+}
+
+
+def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, action: str) -> None:
+    """A clerk acts only in their hall, at the window they are signed in to (or are opening)."""
+    if user.role == "admin":
+        return
+    if user.hall_id is not None and user.hall_id != hall.id:
+        raise Forbidden(f"{user.username} works in another hall and cannot act in {hall.code}")
+    if user.role == "supervisor":
+        return
+    if window.clerk_id not in (None, user.id):
+        raise Forbidden(f"window {window.number} is signed in to another clerk")
+    if window.clerk_id is None and action != "open":
+        raise Forbidden(f"open window {window.number} first: you are not signed in to it")
+
+
+def current_ticket(session: Session, window: Window) -> Ticket:
+    """The ticket at the window now (called or being served)."""
+    if window.ticket_id is None:
+        raise IllegalTransition(f"window {window.number} has no current ticket; call one first", status="none")
+    return tickets.get_ticket(session, window.ticket_id)
+
+
+def _ticket_for(session: Session, hall: Hall, window: Window, body: dict) -> Ticket:
+    number = body.get("number")
+    if number:
+        ticket = tickets.find_by_number(session, hall, str(number))
+        if ticket.window_id != window.id:
+            raise Conflict(f"ticket {ticket.number} is not at window {window.number}", status=ticket.status)
+        return ticket
+    return current_ticket(session, window)
+
+
+def _require_free(session: Session, window: Window) -> None:
+    if window.ticket_id is not None:
+        current = tickets.get_ticket(session, window.ticket_id)
+        raise IllegalTransition(
+            f"window {window.number} still has ticket {current.number} ({current.status}); "
+            "finish it, mark it no-show, hold or transfer it first",
+            status=current.status,
+        )
+
+
+def _require_open(window: Window) -> None:
+    if window.state != WindowState.OPEN.value:
+        raise IllegalTransition(f"window {window.number} is {window.state}; open it first", status=window.state)
+
+
+def do_call_next(session, hall, window, user, body) -> Change:
+    _require_open(window)
+    _require_free(session, window)
+    return tickets.call_next(session, hall, window, user)
+
+
+def do_call(session, hall, window, user, body) -> Change:
+    _require_open(window)
+    _require_free(session, window)
+    number, reason = body.get("number"), str(body.get("reason") or "").strip()
+    if not number:
+        raise ValidationFailed("number is required, e.g. A001", field="number")
+    if not reason:
+        raise ValidationFailed("reason is required to call a number out of order", field="reason")
+    return tickets.call_number(session, hall, window, user, str(number), reason[:200])
+
+
+def _simple(action: Action, *, release: bool = False, queues: bool = False) -> Callable:
+    def run(session, hall, window, user, body) -> Change:
+        ticket = _ticket_for(session, hall, window, body)
+        tickets.transition(session, ticket, action, window=window, user=user)
+        if release and window.ticket_id == ticket.id:
+            window.ticket_id = None
+        return Change(ticket=ticket, window=window, called=action == Action.RECALL, queues_changed=queues)
+
+    return run
+
+
+def do_resume(session, hall, window, user, body) -> Change:
+    """A held ticket continues at this window, or goes back to the line with {"requeue": true}."""
+    held = select(Ticket).where(Ticket.window_id == window.id, Ticket.status == TicketStatus.HELD.value)
+    if body.get("number"):
+        ticket = tickets.find_by_number(session, hall, str(body["number"]))
+        if ticket.window_id != window.id or ticket.status != TicketStatus.HELD.value:
+            raise IllegalTransition(f"ticket {ticket.number} is not held at window {window.number}", status=ticket.status)
+    else:
+        ticket = session.scalar(held.order_by(Ticket.called_at.desc()).limit(1))
+        if ticket is None:
+            raise IllegalTransition(f"window {window.number} has no held ticket", status="none")
+    if body.get("requeue"):
+        tickets.transition(session, ticket, Action.REQUEUE, window=window, user=user)
+        ticket.target_window_id = window.id  # comes back to the clerk who has the file
+        return Change(ticket=ticket, window=window, queues_changed=True)
+    _require_free(session, window)
+    tickets.transition(session, ticket, Action.RESUME, window=window, user=user)
+    window.ticket_id = ticket.id
+    return Change(ticket=ticket, window=window)
+
+
+def do_transfer(session, hall, window, user, body) -> Change:
+    """Send the current ticket to another service or window; it keeps its number and place."""
+    ticket = _ticket_for(session, hall, window, body)
+    service_code, target = body.get("service"), body.get("window")
+    if bool(service_code) == (target is None):
+        raise ValidationFailed('give exactly one of "service" (a service code) or "window" (a number)', field="service")
+    data: dict = {"from_window": window.number}
+    if service_code:
+        service = get_service(session, hall, str(service_code))
+        data["to_service"] = service.code
+    else:
+        if not isinstance(target, int) or isinstance(target, bool):
+            raise ValidationFailed("window must be a window number", field="window")
+        other = get_window(session, hall, target)
+        if other.id == window.id:
+            raise ValidationFailed("cannot transfer a ticket to the same window", field="window")
+        data["to_window"] = other.number
+    tickets.transition(session, ticket, Action.TRANSFER, window=window, user=user, data=data)
+    if service_code:
+        ticket.service_id, ticket.queue_id, ticket.target_window_id = service.id, service.queue_id, None
+        ticket.service, ticket.queue = service, service.queue
+    else:
+        ticket.target_window_id = other.id
+    if window.ticket_id == ticket.id:
+        window.ticket_id = None
+    return Change(ticket=ticket, window=window, queues_changed=True)
+
+
+def _window_state(action: str, new_state: WindowState) -> Callable:
+    def run(session, hall, window, user, body) -> Change:
+        if WindowState(window.state) not in WINDOW_TRANSITIONS[action]:
+            raise IllegalTransition(f"cannot {action} window {window.number}: it is {window.state}", status=window.state)
+        if action == "open" and user.role == "clerk":
+            elsewhere = session.scalar(
+                select(Window).where(Window.clerk_id == user.id, Window.id != window.id, Window.state != "closed")
+            )
+            if elsewhere is not None:
+                raise Conflict(f"you are signed in at window {elsewhere.number}; close it first", status="open")
+        if action == "close":
+            _require_free(session, window)
+        window.state = new_state.value
+        window.clerk_id = None if action == "close" else (window.clerk_id or user.id)
+        return Change(window=window, queues_changed=True)
+
+    return run
+
+
+ACTIONS: dict[str, Callable[..., Change]] = {
+    "call-next": do_call_next,
+    "call": do_call,
+    "recall": _simple(Action.RECALL),
+    "start": _simple(Action.START),
+    "finish": _simple(Action.FINISH, release=True),
+    "no-show": _simple(Action.NO_SHOW, release=True, queues=True),
+    "hold": _simple(Action.HOLD, release=True),
+    "resume": do_resume,
+    "transfer": do_transfer,
+    "pause": _window_state("pause", WindowState.PAUSED),
+    "open": _window_state("open", WindowState.OPEN),
+    "close": _window_state("close", WindowState.CLOSED),
+}
+
+
+def act(session: Session, hall: Hall, number: int, action: str, user: StaffUser, body: dict) -> Change:
+    """Run one window action for a signed-in staff member."""
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise NotFound(f"unknown window action {action!r}; use one of {', '.join(ACTIONS)}", action=action)
+    window = get_window(session, hall, number, lock=True)
+    check_clerk(session, hall, window, user, action)
+    return handler(session, hall, window, user, body)
