@@ -1,0 +1,90 @@
+"""Test support: demo settings on a chosen database, and a real server in a subprocess."""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("ONEWINDOW_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("ONEWINDOW_TEST_REDIS", "redis://127.0.0.1:6379/0")
+_DEMO = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+
+
+def demo_config(database_url: str, data_dir: str | Path, **server: object) -> dict:
+    """The shipped config.yaml as a mapping, pointed at a test database and data directory."""
+    raw = copy.deepcopy(_DEMO)
+    raw["server"].update(database_url=database_url, data_dir=str(data_dir), **server)
+    return raw
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(path: Path, raw: dict) -> Path:
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class ServerProcess:
+    """`python -m queue_server run` on a free loopback port, as a deployment would start it."""
+
+    def __init__(self, config_path: Path, port: int | None = None, env: dict | None = None,
+                 log_path: Path | None = None) -> None:
+        self.config_path, self.port = config_path, port or free_port()
+        self.env = {**os.environ, **(env or {})}
+        self.log_path = log_path or config_path.with_suffix(f".{self.port}.log")
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "queue_server", "--config", str(self.config_path), "run", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)  # polling a port that is not open yet; there is no event to wait on
+        raise RuntimeError(f"server did not come up:\n{self.read_log()}")
+
+    def read_log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: the crash a power cut or OOM killer gives."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
