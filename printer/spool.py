@@ -1,0 +1,262 @@
+"""The print spooler: tickets wait in print_jobs until their printer has taken them, exactly once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from queue_server import clock
+from queue_server.config import PrinterConfig
+from queue_server.db import transaction
+from queue_server.exceptions import NotFound
+from queue_server.models import PrintJob
+
+from .connections import connected
+from .exceptions import PayloadError, PrinterError
+from .layout import TicketPrint, print_ticket
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 60
+DEFAULT_PAPER_MM = 80
+
+
+class JobState(StrEnum):
+    QUEUED = "queued"
+    PRINTING = "printing"
+    PRINTED = "printed"
+    FAILED = "failed"
+
+
+class Stop(Protocol):
+    def is_set(self) -> bool: ...
+
+
+def job_dict(job: PrintJob) -> dict[str, Any]:
+    """The job as the kiosk sees it: id, printer, ticket, state, attempts, last error."""
+    return {
+        "id": job.id,
+        "printer": job.printer,
+        "ticket_id": job.ticket_id,
+        "state": job.state,
+        "attempts": job.attempts,
+        "last_error": job.last_error,
+    }
+
+
+def backoff_s(attempts: int) -> int:
+    """Seconds to wait before the next try after `attempts` failed ones: 1, 2, 4 … capped at 60."""
+    return min(MAX_BACKOFF_S, 2 ** max(0, attempts - 1))
+
+
+class Spooler:
+    """Prints queued jobs for a set of printers; any number of spoolers may share one database."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        printers: Mapping[str, PrinterConfig],
+        on_change: Callable[[dict[str, Any]], None] | None = None,
+        *,
+        max_attempts: int = 20,
+        hall_paper_mm: Mapping[str, int] | None = None,
+        poll_s: float = 0.5,
+        batch: int = 50,
+    ) -> None:
+        self.factory = factory
+        self.printers = dict(printers)
+        self.on_change = on_change
+        self.max_attempts = max_attempts
+        self.hall_paper_mm = dict(hall_paper_mm or {})
+        self.poll_s = poll_s
+        self.batch = batch
+
+    def paper_mm(self, cfg: PrinterConfig) -> int:
+        """Paper width of a printer: its own setting, else its hall's ticket setting, else 80 mm."""
+        return cfg.paper_mm or self.hall_paper_mm.get(cfg.hall) or DEFAULT_PAPER_MM
+
+    def enqueue(
+        self,
+        session: Session,
+        printer_name: str,
+        payload: dict[str, Any],
+        ticket_id: str | None = None,
+    ) -> PrintJob:
+        """Add a print job to the caller's session; it prints once the caller commits."""
+        if printer_name not in self.printers:
+            known = ", ".join(sorted(self.printers)) or "none configured"
+            raise PrinterError(f"unknown printer {printer_name!r} (printers: {known})")
+        TicketPrint.from_payload(
+            payload
+        )  # a payload that cannot print fails here, not in the worker
+        now = clock.now()
+        job = PrintJob(
+            printer=printer_name,
+            ticket_id=ticket_id,
+            payload=payload,
+            state=JobState.QUEUED.value,
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        session.add(job)
+        session.flush()
+        return job
+
+    def reprint(self, session: Session, ticket_id: str) -> PrintJob:
+        """Queue the ticket's last print job again, on the same printer."""
+        last = session.scalars(
+            select(PrintJob)
+            .where(PrintJob.ticket_id == ticket_id)
+            .order_by(PrintJob.id.desc())
+            .limit(1)
+        ).first()
+        if last is None:
+            raise NotFound(f"ticket {ticket_id} has never been sent to a printer")
+        return self.enqueue(session, last.printer, dict(last.payload), ticket_id)
+
+    def recover(self) -> int:
+        """At start-up: jobs left 'printing' by a crash go back to the queue; returns how many."""
+        with transaction(self.factory) as session:
+            stuck = session.scalars(
+                select(PrintJob).where(
+                    PrintJob.state == JobState.PRINTING.value, PrintJob.printer.in_(self.printers)
+                )
+            ).all()
+            for job in stuck:
+                job.state = JobState.QUEUED.value
+                job.next_attempt_at = clock.now()
+                job.last_error = "interrupted while printing; printing again"
+        for job in stuck:
+            self._notify(job)
+        return len(stuck)
+
+    def run_once(self) -> int:
+        """Try every due job once; returns how many were tried."""
+        now = clock.now()
+        with transaction(self.factory) as session:
+            due = session.execute(
+                select(PrintJob.id, PrintJob.printer)
+                .where(
+                    PrintJob.state == JobState.QUEUED.value,
+                    PrintJob.next_attempt_at <= now,
+                    PrintJob.printer.in_(self.printers),
+                )
+                .order_by(PrintJob.next_attempt_at, PrintJob.id)
+                .limit(self.batch)
+            ).all()
+        tried, down = 0, set()
+        for job_id, printer in due:
+            if printer in down:
+                continue  # pushed back with the job that just failed on it
+            job = self._claim(job_id)
+            if job is None:
+                continue  # another spooler took it
+            tried += 1
+            if not self._print(job):
+                down.add(job.printer)
+        return tried
+
+    def run_forever(self, stop: Stop) -> None:
+        """Recover, then print due jobs until `stop` is set, sleeping between empty rounds."""
+        while not stop.is_set():
+            try:
+                self.recover()
+                break
+            except Exception:
+                log.exception("print spooler cannot recover jobs; retrying")
+                time.sleep(self.poll_s)
+        while not stop.is_set():
+            try:
+                tried = self.run_once()
+            except Exception:
+                log.exception("print spooler round failed")
+                tried = 0
+            if not tried:
+                time.sleep(self.poll_s)  # eventlet-friendly once the server has monkey-patched
+
+    def _claim(self, job_id: int) -> PrintJob | None:
+        # The conditional UPDATE is the lock: of two spoolers only one sees rowcount 1.
+        with transaction(self.factory) as session:
+            claimed = session.execute(
+                update(PrintJob)
+                .where(
+                    PrintJob.id == job_id,
+                    PrintJob.state == JobState.QUEUED.value,
+                    PrintJob.next_attempt_at <= clock.now(),
+                )
+                .values(state=JobState.PRINTING.value, attempts=PrintJob.attempts + 1)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            job = session.get(PrintJob, job_id) if claimed == 1 else None
+        if job is not None:
+            self._notify(job)
+        return job
+
+    def _print(self, job: PrintJob) -> bool:
+        cfg = self.printers[job.printer]
+        try:
+            ticket = TicketPrint.from_payload(job.payload)
+        except PayloadError as exc:
+            self._finish(job, JobState.FAILED, str(exc))
+            return True
+        try:
+            with connected(cfg) as printer:
+                print_ticket(printer, ticket, self.paper_mm(cfg))
+        except PrinterError as exc:
+            self._retry(job, exc.reason)
+            return False
+        except Exception as exc:  # a bug must not kill the worker nor lose the job
+            log.exception("printing job %s failed", job.id)
+            self._retry(job, f"{type(exc).__name__}: {exc}")
+            return False
+        self._finish(job, JobState.PRINTED, None, printed_at=clock.now())
+        return True
+
+    def _retry(self, job: PrintJob, reason: str) -> None:
+        if job.attempts >= self.max_attempts:
+            self._finish(job, JobState.FAILED, f"gave up after {job.attempts} attempts: {reason}")
+            return
+        retry_at = clock.now() + timedelta(seconds=backoff_s(job.attempts))
+        self._finish(job, JobState.QUEUED, reason, next_attempt_at=retry_at)
+
+    def _finish(self, job: PrintJob, state: JobState, error: str | None, **values: Any) -> None:
+        with transaction(self.factory) as session:
+            done = session.execute(
+                update(PrintJob)
+                .where(PrintJob.id == job.id, PrintJob.state == JobState.PRINTING.value)
+                .values(state=state.value, last_error=error, **values)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if state is JobState.QUEUED and "next_attempt_at" in values:
+                # The printer is down: its other queued tickets wait as long, and keep their order.
+                session.execute(
+                    update(PrintJob)
+                    .where(
+                        PrintJob.printer == job.printer,
+                        PrintJob.state == JobState.QUEUED.value,
+                        PrintJob.next_attempt_at < values["next_attempt_at"],
+                    )
+                    .values(next_attempt_at=values["next_attempt_at"])
+                    .execution_options(synchronize_session=False)
+                )
+            fresh = session.get(PrintJob, job.id)
+        if done != 1:
+            log.warning("print job %s changed state while printing (recovered elsewhere?)", job.id)
+            return
+        self._notify(fresh)
+
+    def _notify(self, job: PrintJob | None) -> None:
+        if self.on_change is None or job is None:
+            return
+        try:
+            self.on_change(job_dict(job))
+        except Exception:
+            log.exception("on_change callback failed for print job %s", job.id)
