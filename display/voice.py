@@ -1,0 +1,400 @@
+"""Voice calling: hall-style number reading, announcement texts and cached WAV rendering.
+
+pyttsx3 drives libespeak-ng, which is process-global, not safe across threads or
+greenlets, and blocks while it synthesises. So every engine call runs on ONE
+native OS thread (a real thread even under eventlet monkey-patching); callers get
+a deterministic key at once and `wait()` cooperatively for the WAV.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import wave
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+INSTALL_HINT = "apt-get install espeak-ng libespeak-ng1"
+# cmn reads Chinese through pinyin spelled as English words; cmn-latn-pinyin reads Mandarin.
+VOICES: dict[str, str] = {"zh-CN": "cmn-latn-pinyin", "en": "en"}
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "zh-CN": "请 {number} 号 到 {window} 号窗口 办理",
+    "en": "Number {number}, please go to window {window}",
+}
+PAUSE_S = 0.6
+RENDER_VERSION = 1
+POLL_S = 0.02
+ZH_DIGITS = "零一二三四五六七八九"
+EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_KEY = re.compile(r"^[0-9a-f]{32}$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+Texts = Sequence[tuple[str, str]]
+
+
+class VoiceUnavailable(RuntimeError):
+    """Speech cannot be rendered here; the message says what to install."""
+
+
+# --- reading numbers the way a hall reads them -------------------------------------------
+
+
+def read_number(number: str, lang: str = "zh-CN") -> str:
+    """Ticket number as spoken: letters apart, then digits one by one ("A001" -> "A 零零一")."""
+    letters = [t.upper() for t in re.findall(r"[A-Za-z]", number)]
+    runs = re.findall(r"\d+", number)
+    if lang == "zh-CN":
+        digits = " ".join("".join(ZH_DIGITS[int(d)] for d in run) for run in runs)
+        return " ".join(part for part in (" ".join(letters), digits) if part)
+    digits = " ".join(" ".join(EN_DIGITS[int(d)] for d in run) for run in runs)
+    return ", ".join(part for part in (" ".join(letters), digits) if part)
+
+
+def _zh_numeral(n: int) -> str:
+    if n == 0:
+        return ZH_DIGITS[0]
+    if n >= 10000:
+        return "".join(ZH_DIGITS[int(d)] for d in str(n))
+    out: list[str] = []
+    gap = False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // value % 10
+        if digit == 0:
+            gap = gap or bool(out)
+            continue
+        if gap:
+            out.append(ZH_DIGITS[0])
+            gap = False
+        out.append(ZH_DIGITS[digit] + unit)
+    text = "".join(out)
+    return text[1:] if 10 <= n < 20 else text  # 十二, not 一十二
+
+
+def read_window(window: int | str, lang: str = "zh-CN") -> str:
+    """Window number as spoken: 3 -> 三, 12 -> 十二, 101 -> 一百零一; English keeps digits."""
+    text = str(window).strip()
+    if lang != "zh-CN" or not text.isdigit():
+        return text
+    return _zh_numeral(int(text))
+
+
+def announcement_texts(voice_cfg: Any, number: str, window_number: int | str) -> list[tuple[str, str]]:
+    """(language, text) for each configured language, from the hall's templates."""
+    templates = {**DEFAULT_TEMPLATES, **dict(voice_cfg.templates)}
+    return [
+        (lang, templates[lang].format(number=read_number(number, lang), window=read_window(window_number, lang)))
+        for lang in voice_cfg.languages
+    ]
+
+
+# --- cache -------------------------------------------------------------------------------
+
+
+class VoiceCache:
+    """Rendered announcements on disk, one WAV per key; the key is a hash of what is said and how."""
+
+    def __init__(self, directory: str | os.PathLike[str], max_files: int = 1000) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.max_files = max_files
+
+    def key(self, texts: Texts, voices: dict[str, str], rate: int, volume: float, repeat: int) -> str:
+        """Deterministic key for one announcement."""
+        payload = {
+            "version": RENDER_VERSION, "texts": [list(t) for t in texts], "pause": PAUSE_S,
+            "voices": {lang: voices.get(lang, lang) for lang, _ in texts},
+            "rate": int(rate), "volume": round(float(volume), 3), "repeat": int(repeat),
+        }
+        blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:32]
+
+    def path(self, key: str) -> Path:
+        """Where the WAV for `key` lives; rejects anything that is not a key (no path tricks)."""
+        if not _KEY.match(key):
+            raise ValueError(f"not a voice key: {key!r}")
+        return self.directory / f"{key}.wav"
+
+    def prune(self) -> None:
+        """Keep at most max_files WAVs, dropping the least recently written."""
+        files = sorted(self.directory.glob("*.wav"), key=lambda p: p.stat().st_mtime)
+        for old in files[: max(0, len(files) - self.max_files)]:
+            old.unlink(missing_ok=True)
+
+
+# --- one native worker thread for the engine ---------------------------------------------
+
+
+def _green() -> bool:
+    patcher = sys.modules.get("eventlet.patcher")
+    return bool(patcher is not None and patcher.is_monkey_patched("thread"))
+
+
+def _native(name: str) -> ModuleType:
+    """The real OS-level module (threading, queue) even when eventlet has patched it."""
+    if _green():
+        return sys.modules["eventlet.patcher"].original(name)
+    return threading if name == "threading" else importlib.import_module(name)
+
+
+class _Job:
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self.fn = fn
+        self.done = _native("threading").Event()
+        self.error: BaseException | None = None
+        self.result: Any = None
+
+    def wait(self, timeout: float) -> bool:
+        """Block until done; under eventlet poll with the green sleep so the hub keeps running."""
+        if not _green():
+            return self.done.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while not self.done.is_set() and time.monotonic() < deadline:
+            time.sleep(POLL_S)
+        return self.done.is_set()
+
+
+class _Worker:
+    """Runs jobs one at a time, in order, on a single daemon OS thread."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.jobs = _native("queue").Queue()
+        _native("threading").Thread(target=self._run, name="voice-render", daemon=True).start()
+
+    def submit(self, fn: Callable[[], Any]) -> _Job:
+        job = _Job(fn)
+        self.jobs.put(job)
+        return job
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                job.result = job.fn()
+            except BaseException as exc:  # reported to whoever waits
+                job.error = exc
+            job.done.set()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+
+def _shared_worker() -> _Worker:
+    global _worker
+    with _worker_lock:
+        if _worker is None or _worker.pid != os.getpid():  # a forked child needs its own thread
+            _worker = _Worker()
+        return _worker
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+class Renderer(Protocol):
+    def probe(self) -> None: ...
+    def render(self, voice: str, text: str, rate: int, volume: float, out: Path) -> None: ...
+
+
+class Pyttsx3Renderer:
+    """pyttsx3 with the espeak driver; call only from the voice worker thread."""
+
+    def __init__(self) -> None:
+        self.engine: Any = None
+        self.finished = _native("threading").Event()
+
+    def probe(self) -> None:
+        """Start the engine once; raise VoiceUnavailable naming what to install."""
+        if self.engine is not None:
+            return
+        if ctypes.util.find_library("espeak-ng") is None:
+            raise VoiceUnavailable(f"voice off: libespeak-ng1 is missing; {INSTALL_HINT}")
+        if importlib.util.find_spec("pyttsx3") is None:
+            raise VoiceUnavailable("voice off: pyttsx3 is not installed; pip install pyttsx3")
+        try:
+            import pyttsx3
+
+            engine = pyttsx3.init("espeak")
+            ids = {v.id.rsplit("/", 1)[-1] for v in engine.getProperty("voices")}
+        except Exception as exc:
+            raise VoiceUnavailable(f"voice off: pyttsx3 could not start espeak-ng ({exc}); {INSTALL_HINT}") from exc
+        missing = sorted(v for v in VOICES.values() if v not in ids)
+        if missing:
+            raise VoiceUnavailable(f"voice off: espeak-ng lacks voice(s) {', '.join(missing)}; {INSTALL_HINT}")
+        driver = sys.modules.get("pyttsx3.drivers.espeak")
+        if driver is not None:
+            # Its run loop calls time.sleep, which eventlet turns into a hub switch that
+            # breaks synthesis off this native thread: give it the real time module.
+            driver.time = _native("time")
+            # It print()s "Audio saved to ..." for every file; keep server logs clean.
+            driver.print = lambda *a, **k: log.debug(" ".join(map(str, a)))  # type: ignore[attr-defined]
+        engine.connect("finished-utterance", lambda **_: self.finished.set())
+        self.engine = engine
+
+    def render(self, voice: str, text: str, rate: int, volume: float, out: Path) -> None:
+        """Write one utterance to `out` as a WAV."""
+        self.probe()
+        self.engine.setProperty("voice", voice)
+        self.engine.setProperty("rate", rate)
+        self.engine.setProperty("volume", volume)
+        self.finished.clear()
+        self.engine.save_to_file(text, str(out))
+        self.engine.runAndWait()
+        # libespeak-ng synthesises on its own thread and runAndWait() can return before the
+        # file is written (pyttsx3 issue #219); the driver notifies once it has saved it.
+        if not self.finished.wait(30.0) or not out.is_file() or out.stat().st_size <= 44:
+            raise RuntimeError(f"espeak-ng produced no audio for {text!r}")
+
+
+_shared_renderer = Pyttsx3Renderer()
+
+
+def concatenate(parts: Sequence[Path], out: Path, pause_s: float = PAUSE_S) -> None:
+    """Join WAVs of one format into `out`, with `pause_s` of silence between them."""
+    params = None
+    with wave.open(str(out), "wb") as sink:
+        for index, part in enumerate(parts):
+            with wave.open(str(part), "rb") as src:
+                fmt = (src.getnchannels(), src.getsampwidth(), src.getframerate())
+                if params is None:
+                    params = fmt
+                    sink.setnchannels(fmt[0])
+                    sink.setsampwidth(fmt[1])
+                    sink.setframerate(fmt[2])
+                elif fmt != params:
+                    raise ValueError(f"{part.name} is {fmt}, expected {params}; cannot join without resampling")
+                if index:
+                    sink.writeframes(b"\0" * int(params[2] * pause_s) * params[0] * params[1])
+                sink.writeframes(src.readframes(src.getnframes()))
+
+
+def voice_status() -> tuple[bool, str]:
+    """(ok, message) for the shared engine; the message names the package to install."""
+    return _probe_result(_shared_worker().submit(_shared_renderer.probe), 15.0)
+
+
+def _probe_result(job: _Job | None, timeout: float) -> tuple[bool, str]:
+    if job is None:
+        return False, "voice off: disabled for this server"
+    if not job.wait(timeout):
+        return False, "voice off: the speech engine did not start in time"
+    if job.error is not None:
+        return False, str(job.error)
+    return True, "voice on: pyttsx3 + espeak-ng (" + ", ".join(f"{k}={v}" for k, v in VOICES.items()) + ")"
+
+
+# --- the facade the server uses ------------------------------------------------------------
+
+
+class Voice:
+    """Announcement audio for the server: request() at once, render in the background, wait()."""
+
+    def __init__(self, directory: str | os.PathLike[str], available: bool | None = None,
+                 renderer: Renderer | None = None, voices: dict[str, str] | None = None) -> None:
+        self.cache = VoiceCache(directory)
+        self.renderer: Renderer = renderer or _shared_renderer
+        self.voices = voices or dict(VOICES)
+        self.renders = 0
+        self._forced = available
+        self._pending: dict[str, _Job] = {}
+        self._lock = _native("threading").Lock()
+        self._probe_job = None if available is False else _shared_worker().submit(self.renderer.probe)
+
+    def status(self) -> tuple[bool, str]:
+        """(ok, message) for /readyz; waits briefly for the engine probe."""
+        return _probe_result(self._probe_job, 15.0)
+
+    def available(self) -> bool:
+        """False once the engine is known to be unusable (never blocks)."""
+        if self._forced is not None:
+            return self._forced
+        job = self._probe_job
+        return job is None or not job.done.is_set() or job.error is None
+
+    def request(self, voice_cfg: Any, number: str, window_number: int | str) -> dict[str, Any]:
+        """Texts and audio URL for one call; queues rendering unless cached. Never blocks."""
+        texts = announcement_texts(voice_cfg, number, window_number)
+        by_lang = dict(texts)
+        text = by_lang.get("zh-CN") or (texts[0][1] if texts else "")
+        if not texts or not voice_cfg.enabled or not self.available():
+            return {"text": text, "texts": by_lang, "key": None, "audio_url": None}
+        key = self._submit(texts, voice_cfg.rate, voice_cfg.volume, voice_cfg.repeat)
+        return {"text": text, "texts": by_lang, "key": key, "audio_url": f"/audio/{key}.wav"}
+
+    def wait(self, key: str, timeout: float = 30.0) -> Path | None:
+        """The WAV for `key` once rendered, or None (unknown key, failure, timeout)."""
+        try:
+            path = self.cache.path(key)
+        except ValueError:
+            return None
+        job = self._pending.get(key)
+        if path.is_file():
+            return path
+        if job is None:
+            return None
+        job.wait(timeout)
+        return path if path.is_file() else None
+
+    def render_now(self, texts: Texts, rate: int = 160, volume: float = 1.0, repeat: int = 1,
+                   timeout: float = 60.0) -> Path:
+        """Render (or reuse) an announcement and return its WAV; raises VoiceUnavailable."""
+        if not self.available():
+            raise VoiceUnavailable(self.status()[1])
+        key = self._submit(texts, rate, volume, repeat)
+        path = self.wait(key, timeout)
+        if path is None:
+            job = self._pending.get(key)
+            raise VoiceUnavailable(f"voice rendering failed: {(job and job.error) or 'timed out'}")
+        return path
+
+    def say(self, text: str, out: str | os.PathLike[str] | None = None, rate: int = 160,
+            volume: float = 1.0, player: str | None = None) -> Path:
+        """CLI `say`: render `text` (Chinese or English) and play it, or save it to `out`."""
+        path = self.render_now([("zh-CN" if _CJK.search(text) else "en", text)], rate, volume)
+        if out is not None:
+            shutil.copyfile(path, out)
+            return Path(out)
+        from .announcer import play_wav
+
+        play_wav(path, player)
+        return path
+
+    def _submit(self, texts: Texts, rate: int, volume: float, repeat: int) -> str:
+        key = self.cache.key(texts, self.voices, rate, volume, repeat)
+        with self._lock:
+            job = self._pending.get(key)
+            if self.cache.path(key).is_file() or (job is not None and (not job.done.is_set() or job.error is None)):
+                return key
+            self._pending[key] = _shared_worker().submit(lambda: self._render(key, texts, rate, volume, repeat))
+        return key
+
+    def _render(self, key: str, texts: Texts, rate: int, volume: float, repeat: int) -> None:
+        """Runs on the worker: each language once, then joined `repeat` times with pauses."""
+        if self.cache.path(key).is_file():
+            return
+        self.renders += 1
+        with tempfile.TemporaryDirectory(dir=self.cache.directory, prefix=".render-") as tmp:
+            parts = []
+            for index, (lang, text) in enumerate(texts):
+                part = Path(tmp) / f"{index}.wav"
+                self.renderer.render(self.voices.get(lang, lang), text, rate, volume, part)
+                parts.append(part)
+            joined = Path(tmp) / "joined.wav"
+            concatenate(parts * repeat, joined)
+            os.replace(joined, self.cache.path(key))  # atomic: /audio never serves half a file
+        self.cache.prune()
+        with self._lock:
+            self._pending.pop(key, None)
