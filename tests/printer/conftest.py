@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import socket
 import threading
-from datetime import UTC, datetime
 
 import pytest
 
-from queue_server import clock
 from queue_server.config import PrinterConfig
 from queue_server.db import make_engine, session_factory, upgrade
 
@@ -30,6 +28,8 @@ class FakePrinter:
         self._server: socket.socket | None = None
         self._clients: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
+        self.accepted = 0
+        self._settles = 0
 
     def start(self) -> None:
         """Begin accepting (again) on the same port."""
@@ -69,6 +69,8 @@ class FakePrinter:
             except OSError:
                 return
             self._clients.append(client)
+            with self._changed:
+                self.accepted += 1
             thread = threading.Thread(target=self._serve, args=(client,), daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -102,6 +104,22 @@ class FakePrinter:
             if not self._changed.wait_for(lambda: len(self.jobs) >= count, WAIT_S):
                 raise AssertionError(f"expected {count} connections, got {len(self.jobs)}")
             return list(self.jobs)
+
+    def settle(self) -> list[bytes]:
+        """Every connection made before this call, fully received; empty connections left out."""
+        # The accept queue is FIFO: once this empty connection is in, every earlier
+        # one has been accepted, and when all accepted ones are recorded we have them all.
+        self._settles += 1
+        with socket.create_connection(("127.0.0.1", self.port), timeout=WAIT_S):
+            pass
+        with self._changed:
+            done = self._changed.wait_for(
+                lambda: self.jobs.count(b"") >= self._settles and len(self.jobs) == self.accepted,
+                WAIT_S,
+            )
+            if not done:
+                raise AssertionError("the listener did not settle")
+            return [job for job in self.jobs if job]
 
     def config(self, name: str = "kiosk-1", **overrides) -> PrinterConfig:
         """A network PrinterConfig that points at this listener."""
@@ -157,14 +175,6 @@ def payload() -> dict:
         "kind": "promised",
         "with_materials": False,
     }
-
-
-@pytest.fixture
-def fake_clock():
-    fake = clock.FakeClock(datetime(2026, 11, 27, 1, 30, tzinfo=UTC))
-    clock.set_source(fake)
-    yield fake
-    clock.reset()
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ import io
 import pytest
 from escpos.capabilities import Profile, get_profile
 from escpos.printer import Dummy
-from escpos_decode import decode
 from PIL import Image
 
 from printer.connections import connected
 from printer.exceptions import PayloadError
 from printer.layout import PrinterCaps, TicketPrint, preview_png, print_ticket, ticket_ops
 from printer.ops import Text, text_width, wrap
+
+from .escpos_decode import decode
 
 
 def printed(payload: dict, paper_mm: int = 80, profile: str = "default") -> bytes:
