@@ -17,6 +17,14 @@ ENV_PREFIX = "QUEUE_SERVER_"
 ENV_OVERRIDES = {"DATABASE_URL": "database_url", "REDIS_URL": "redis_url", "SECRET_KEY": "secret_key"}
 
 
+class FieldProblem(ValueError):
+    """A cross-field error that points at the field to change, below the model that found it."""
+
+    def __init__(self, message: str, *loc: str | int) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -102,21 +110,24 @@ class HallConfig(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> HallConfig:
         prefixes = [q.prefix for q in self.queues]
-        _no_duplicates(prefixes, "queue prefix", "give each queue its own prefix")
-        _no_duplicates([w.number for w in self.windows], "window number", "number windows uniquely")
-        _no_duplicates([s.code for s in self.services], "service code", "give each service its own code")
-        for window in self.windows:
+        _no_duplicates(prefixes, "queue prefix", "give each queue its own prefix", "queues", "prefix")
+        _no_duplicates([w.number for w in self.windows], "window number", "number windows uniquely", "windows", "number")
+        _no_duplicates([s.code for s in self.services], "service code", "give each service its own code", "services",
+                       "code")
+        for i, window in enumerate(self.windows):
             if window.queues != "all":
                 for prefix in window.queues:
                     if prefix not in prefixes:
-                        raise ValueError(
+                        raise FieldProblem(
                             f"window {window.number} serves unknown queue {prefix!r}; "
-                            f"use one of {', '.join(prefixes)} or 'all'"
+                            f"use one of {', '.join(prefixes)} or 'all'",
+                            "windows", i, "queues",
                         )
-        for service in self.services:
+        for i, service in enumerate(self.services):
             if service.queue not in prefixes:
-                raise ValueError(
-                    f"service {service.code} is in unknown queue {service.queue!r}; use one of {', '.join(prefixes)}"
+                raise FieldProblem(
+                    f"service {service.code} is in unknown queue {service.queue!r}; use one of {', '.join(prefixes)}",
+                    "services", i, "queue",
                 )
         return self
 
@@ -140,7 +151,7 @@ class PrinterConfig(Strict):
         needed = {"network": ["host"], "usb": ["usb_vendor", "usb_product"], "serial": ["device"], "file": ["device"]}
         for field in needed.get(self.type, []):
             if getattr(self, field) is None:
-                raise ValueError(f"printer {self.name!r} of type {self.type} needs {field!r}")
+                raise FieldProblem(f"printer {self.name!r} of type {self.type} needs {field!r}", field)
         return self
 
 
@@ -153,11 +164,14 @@ class Settings(Strict):
     @model_validator(mode="after")
     def _halls_unique(self) -> Settings:
         codes = [h.code for h in self.halls]
-        _no_duplicates(codes, "hall code", "give each hall its own code")
-        _no_duplicates([p.name for p in self.printers], "printer name", "name printers uniquely")
-        for printer in self.printers:
+        _no_duplicates(codes, "hall code", "give each hall its own code", "halls", "code")
+        _no_duplicates([p.name for p in self.printers], "printer name", "name printers uniquely", "printers", "name")
+        for i, printer in enumerate(self.printers):
             if printer.hall not in codes:
-                raise ValueError(f"printer {printer.name!r} belongs to unknown hall {printer.hall!r}")
+                raise FieldProblem(
+                    f"printer {printer.name!r} belongs to unknown hall {printer.hall!r}; use one of {', '.join(codes)}",
+                    "printers", i, "hall",
+                )
         return self
 
     def hall(self, code: str) -> HallConfig:
@@ -171,11 +185,11 @@ class Settings(Strict):
         return Path(self.server.data_dir)
 
 
-def _no_duplicates(values: list, what: str, fix: str) -> None:
+def _no_duplicates(values: list, what: str, fix: str, items: str, field: str) -> None:
     seen: set = set()
-    for value in values:
+    for i, value in enumerate(values):
         if value in seen:
-            raise ValueError(f"duplicate {what} {value!r}; {fix}")
+            raise FieldProblem(f"duplicate {what} {value!r}; {fix}", items, i, field)
         seen.add(value)
 
 
@@ -200,7 +214,9 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
     """One line per problem: file, field path, what is wrong and what to change."""
     lines = [f"{source}: invalid configuration"]
     for error in exc.errors():
-        lines.append(f"  {source}: {_path(error['loc'])}: {_describe(error)}")
+        # A cross-field check knows the exact field; pydantic only knows the model it ran on.
+        below = getattr((error.get("ctx") or {}).get("error"), "loc", ())
+        lines.append(f"  {source}: {_path(tuple(error['loc']) + tuple(below))}: {_describe(error)}")
     return "\n".join(lines)
 
 

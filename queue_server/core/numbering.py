@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
+
+_NUMBER = re.compile(r"([A-Za-z]{1,2})([0-9]{3,})")
 
 
 def local_day(moment: datetime, timezone: str) -> date:
@@ -20,8 +23,8 @@ def format_number(prefix: str, seq: int) -> str:
 
 def parse_number(number: str) -> tuple[str, int]:
     """Split 'A001' into ('A', 1); ValueError if it is not a ticket number."""
-    prefix = number.rstrip("0123456789")
-    digits = number[len(prefix) :]
-    if not prefix or not prefix.isalpha() or len(digits) < 3:
+    # ASCII letters only, as config allows for a prefix: str.isalpha() would also take 号 or ａ.
+    match = _NUMBER.fullmatch(number)
+    if match is None:
         raise ValueError(f"not a ticket number: {number!r}")
-    return prefix.upper(), int(digits)
+    return match[1].upper(), int(match[2])
