@@ -178,8 +178,9 @@ def payload() -> dict:
 
 
 @pytest.fixture
-def db_factory(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'spool.sqlite3'}")
+def db_factory(db_url):
+    """A migrated database, SQLite file and PostgreSQL in turn (the shared db_url fixture)."""
+    engine = make_engine(db_url)
     upgrade(engine)
     yield session_factory(engine)
     engine.dispose()

@@ -162,10 +162,10 @@ def test_job_left_printing_by_a_crash_goes_back_to_the_queue(
     assert numbers(fake_printer.settle()) == ["A007"]
 
 
-def test_only_one_spooler_can_claim_a_job(db_factory, tmp_path, fake_printer, payload, fake_clock):
+def test_only_one_spooler_can_claim_a_job(db_factory, db_url, fake_printer, payload, fake_clock):
     printers = {"kiosk-1": fake_printer.config()}
     first = Spooler(db_factory, printers)
-    other_engine = make_engine(f"sqlite:///{tmp_path / 'spool.sqlite3'}")
+    other_engine = make_engine(db_url)
     second = Spooler(session_factory(other_engine), printers)
     job_id = enqueue(first, db_factory, payload)
     assert first._claim(job_id) is not None
@@ -174,7 +174,7 @@ def test_only_one_spooler_can_claim_a_job(db_factory, tmp_path, fake_printer, pa
 
 
 def test_two_spoolers_at_once_print_each_ticket_once(
-    db_factory, tmp_path, fake_printer, payload, fake_clock
+    db_factory, db_url, fake_printer, payload, fake_clock
 ):
     printers = {"kiosk-1": fake_printer.config()}
     expected = [f"B{i:03d}" for i in range(1, 41)]
@@ -182,7 +182,7 @@ def test_two_spoolers_at_once_print_each_ticket_once(
     for number in expected:
         enqueue(seed, db_factory, {**payload, "number": number}, number)
 
-    engines = [make_engine(f"sqlite:///{tmp_path / 'spool.sqlite3'}") for _ in range(2)]
+    engines = [make_engine(db_url) for _ in range(2)]
     spoolers = [Spooler(session_factory(engine), printers, batch=40) for engine in engines]
     start = threading.Barrier(len(spoolers))
     tried: list[int] = []
