@@ -52,14 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     config = getattr(args, "config_run", None) or args.config
+    if args.command == "run":
+        from .server import serve  # patches the async library before anything else loads
+
+        try:
+            return serve(config, host=args.host, port=args.port)
+        except Exception as exc:
+            if type(exc).__name__ == "ConfigError":
+                print(f"queue-server: {exc}", file=sys.stderr)
+                return 2
+            raise
     from .exceptions import OneWindowError
 
     try:
-        if args.command == "run":
-            from .server import serve
-
-            return serve(config, host=args.host, port=args.port)
         return COMMANDS[args.command](args, config)
     except OneWindowError as exc:
         print(f"queue-server: {exc.message}", file=sys.stderr)

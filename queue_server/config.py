@@ -14,7 +14,12 @@ from .exceptions import ConfigError
 
 DEMO_SECRET = "onewindow-demo-secret-change-me"
 ENV_PREFIX = "QUEUE_SERVER_"
-ENV_OVERRIDES = {"DATABASE_URL": "database_url", "REDIS_URL": "redis_url", "SECRET_KEY": "secret_key"}
+ENV_OVERRIDES = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "SECRET_KEY": "secret_key",
+    "ASYNC_MODE": "async_mode",
+}
 
 
 class FieldProblem(ValueError):

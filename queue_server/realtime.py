@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import request
-from flask_socketio import emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 from sqlalchemy.orm import Session
 
 from . import snapshots
@@ -28,6 +28,11 @@ def hall_room(code: str) -> str:
 
 def ticket_room(ticket_id: str) -> str:
     return f"ticket:{ticket_id}"
+
+
+def holders_room(code: str) -> str:
+    """Phones following a ticket: they hear when the queue moves, not every public ticket event."""
+    return f"holders:{code}"
 
 
 def announcement(hall: Hall, number: str, window_number: int) -> dict:
@@ -65,7 +70,8 @@ def events_for(session: Session, hall: Hall, change: Change) -> list[Event]:
     if change.window is not None:
         out.append(("window_updated", snapshots.window_public(session, change.window), room))
     if change.queues_changed:
-        out.append(("queue_changed", {"hall": hall.code, "queues": snapshots.queue_counts(session, hall)}, room))
+        counts = {"hall": hall.code, "queues": snapshots.queue_counts(session, hall)}
+        out += [("queue_changed", counts, room), ("queue_changed", counts, holders_room(hall.code))]
     return out
 
 
@@ -116,7 +122,7 @@ def on_subscribe(data=None):
             if isinstance(data.get("ticket"), str):
                 ticket = get_ticket(session, data["ticket"][:64])
                 snapshot = snapshots.ticket_full(session, ticket)
-                rooms, event = [ticket_room(ticket.id), hall_room(ticket.hall.code)], "ticket"
+                rooms, event = [ticket_room(ticket.id), holders_room(ticket.hall.code)], "ticket"
             else:
                 hall = get_hall(session, data["hall"][:64])
                 snapshot = snapshots.board(session, hall)

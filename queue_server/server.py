@@ -13,7 +13,11 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 def patch(async_mode: str) -> None:
     """Monkey-patch before Flask, redis or the database driver are imported."""
     if async_mode == "eventlet":
-        import eventlet
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # eventlet announces its deprecation on import; see README
+            import eventlet
 
         eventlet.monkey_patch()
     elif async_mode == "gevent":
@@ -22,12 +26,26 @@ def patch(async_mode: str) -> None:
         monkey.patch_all()
 
 
+def early_async_mode(config: str | None) -> str:
+    """The async mode, read with plain YAML before anything else loads (validation comes after)."""
+    import yaml
+
+    path = config or os.environ.get("QUEUE_SERVER_CONFIG") or "config.yaml"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh) or {}
+        mode = (raw.get("server") or {}).get("async_mode", "eventlet")
+    except (OSError, yaml.YAMLError, AttributeError):
+        mode = "eventlet"  # load_settings reports the real problem
+    return os.environ.get("QUEUE_SERVER_ASYNC_MODE", mode)
+
+
 def serve(config: str | None, host: str | None = None, port: int | None = None) -> int:
     """Run the server until interrupted."""
+    patch(early_async_mode(config))
     from .config import DEMO_SECRET, load_settings
 
     settings = load_settings(config)
-    patch(settings.server.async_mode)
     host = host or settings.server.host
     port = port or settings.server.port
     if settings.server.secret_key == DEMO_SECRET and host not in LOOPBACK:

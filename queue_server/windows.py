@@ -128,7 +128,7 @@ def do_transfer(session, hall, window, user, body) -> Change:
     """Send the current ticket to another service or window; it keeps its number and place."""
     ticket = _ticket_for(session, hall, window, body)
     service_code, target = body.get("service"), body.get("window")
-    if bool(service_code) == (target is None):
+    if bool(service_code) == (target is not None):
         raise ValidationFailed('give exactly one of "service" (a service code) or "window" (a number)', field="service")
     data: dict = {"from_window": window.number}
     if service_code:
