@@ -7,6 +7,8 @@ import io
 import pytest
 from escpos.capabilities import Profile, get_profile
 from escpos.printer import Dummy
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from printer.connections import connected
@@ -172,3 +174,15 @@ def test_bad_payload_names_the_field(payload):
     payload.update(track_url="https://x", issued_at="yesterday")
     with pytest.raises(PayloadError):
         TicketPrint.from_payload(payload)
+
+
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("政务服务中心，。（）：、— abcXYZ0123-/")), max_size=120
+    ),
+    width=st.integers(min_value=2, max_value=48),
+)
+def test_wrap_never_overflows_and_loses_nothing(text, width):
+    lines = wrap(text, width)
+    assert all(text_width(line) <= width for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
