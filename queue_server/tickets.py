@@ -166,6 +166,8 @@ def call_number(session: Session, hall: Hall, window: Window, user: StaffUser | 
                 reason: str) -> Change:
     """Call a given number out of order (a returning no-show, an urgent case); the reason is recorded."""
     ticket = find_by_number(session, hall, number)
+    # Lock and re-read the row: another window may be calling this very ticket right now.
+    session.refresh(ticket, with_for_update=True)
     now = clock.now()
     before = ticket.status
     if ticket.status == TicketStatus.NO_SHOW.value:
@@ -238,6 +240,8 @@ def transition(session: Session, ticket: Ticket, action: Action, *, window: Wind
 
 def cancel(session: Session, ticket: Ticket) -> Change:
     """The holder gives up a waiting ticket."""
+    # Lock and re-read the row: a window may be calling it right now.
+    session.refresh(ticket, with_for_update=True)
     transition(session, ticket, Action.CANCEL)
     return Change(ticket=ticket, queues_changed=True)
 
