@@ -11,7 +11,7 @@ from . import schemas as sc
 from . import snapshots, tickets, windows
 from .db import transaction
 from .evaluations import evaluate
-from .exceptions import Unauthorized
+from .exceptions import NotFound, Unauthorized
 from .halls import get_hall
 from .models import Hall, ServiceItem, StaffUser
 from .openapi import Api
@@ -75,10 +75,15 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
         data = snapshots.ticket_full(s, change.ticket)
         t = change.ticket
         t.quoted_low_s, t.quoted_high_s = (data["estimated_wait"] or {}).get("low_s"), (data["estimated_wait"] or {}).get("high_s")
-        job = rt.spooler.enqueue_ticket(s, h, t, data, body) if rt.spooler and body.print else None
+        job = None
+        if rt.spooler is not None and body.print and body.channel == "kiosk":
+            base = rt.settings.server.public_url or request.host_url
+            job = rt.spooler.enqueue_ticket(s, h, t, data, base, body.printer, body.with_materials)
         events = events_for(s, h, change)
     data["print_job"] = job
     publish(events)
+    if job is not None:
+        rt.spooler.wake()
     return data, 201
 
 
@@ -111,6 +116,44 @@ def rate_ticket(ticket_id: str, body: sc.EvaluationRequest):
         ticket = tickets.get_ticket(s, ticket_id)
         result = evaluate(s, ticket, body.score, body.comment)
     return result, 201
+
+
+@api.route("/tickets/<ticket_id>/print", "GET", summary="State of the ticket's print job",
+           responses={200: sc.PrintJob})
+def ticket_print_job(ticket_id: str):
+    """Queued, printing, printed, or failed with the reason."""
+    rt = current()
+    with transaction(rt.factory) as s:
+        ticket = tickets.get_ticket(s, ticket_id)
+        if rt.spooler is None:
+            raise NotFound("printing is not set up on this server")
+        return rt.spooler.last_job(s, ticket.id)
+
+
+@api.route("/halls/<hall>/tickets/<number>/reprint", "POST", summary="Print a ticket again (staff)",
+           responses={202: sc.PrintJob}, auth=True, tag="staff")
+def reprint_ticket(hall: str, number: str):
+    """Staff ask for a ticket to be printed again on the printer it was printed on."""
+    rt = current()
+    with transaction(rt.factory) as s:
+        user = staff_user(s)
+        h = get_hall(s, hall)
+        windows.check_hall(h, user)
+        if rt.spooler is None:
+            raise NotFound("printing is not set up on this server")
+        job = rt.spooler.reprint(s, tickets.find_by_number(s, h, number))
+    rt.spooler.wake()
+    return job, 202
+
+
+@api.route("/halls/<hall>/printers", "GET", summary="The hall's printers and their status",
+           responses={200: sc.PrinterList})
+def hall_printers(hall: str):
+    """Online, offline, paper out or cover open, for the kiosk and the supervisor."""
+    rt = current()
+    with transaction(rt.factory) as s:
+        h = get_hall(s, hall)
+    return {"hall": h.code, "printers": rt.spooler.printers_of(h.code) if rt.spooler else []}
 
 
 @api.route("/halls/<hall>/board", "GET", summary="Board snapshot: recent calls, windows, waiting counts",

@@ -44,6 +44,8 @@ class ServerConfig(Strict):
     data_dir: str = "data"
     public_url: str | None = None
     token_ttl_hours: float = Field(12, gt=0)
+    # Exactly one process per database should print: turn this off on the others.
+    print_spooler: bool = True
 
 
 class QueueConfig(Strict):

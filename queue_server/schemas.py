@@ -90,7 +90,7 @@ class TicketResponse(TicketPublic):
     id_number: str | None = None
     case_id: str | None = None
     actions: list[str] = []
-    print_job: dict | None = None
+    print_job: PrintJob | None = None
 
 
 class Hall(BaseModel):
@@ -161,3 +161,27 @@ class EvaluationResponse(BaseModel):
 class TokenResponse(BaseModel):
     token: str
     user: dict
+
+
+class PrintJob(BaseModel):
+    id: int
+    printer: str
+    ticket_id: str | None
+    state: Literal["queued", "printing", "printed", "failed"]
+    attempts: int
+    last_error: str | None
+
+
+class PrinterStatus(BaseModel):
+    name: str
+    paper_mm: int
+    state: str
+    detail: str
+
+
+class PrinterList(BaseModel):
+    hall: str
+    printers: list[PrinterStatus]
+
+
+TicketResponse.model_rebuild()

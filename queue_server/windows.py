@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +16,7 @@ from .models import Hall, StaffUser, Ticket, Window
 from .tickets import Change
 
 
-class WindowState(str, Enum):
+class WindowState(StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     PAUSED = "paused"
@@ -29,13 +29,16 @@ WINDOW_TRANSITIONS = {
 }
 
 
+def check_hall(hall: Hall, user: StaffUser) -> None:
+    """Staff act only in their own hall (admins everywhere)."""
+    if user.role != "admin" and user.hall_id is not None and user.hall_id != hall.id:
+        raise Forbidden(f"{user.username} works in another hall and cannot act in {hall.code}")
+
+
 def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, action: str) -> None:
     """A clerk acts only in their hall, at the window they are signed in to (or are opening)."""
-    if user.role == "admin":
-        return
-    if user.hall_id is not None and user.hall_id != hall.id:
-        raise Forbidden(f"{user.username} works in another hall and cannot act in {hall.code}")
-    if user.role == "supervisor":
+    check_hall(hall, user)
+    if user.role in ("admin", "supervisor"):
         return
     if window.clerk_id not in (None, user.id):
         raise Forbidden(f"window {window.number} is signed in to another clerk")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -13,7 +15,8 @@ from queue_server.config import settings_from_mapping
 from tests.support import PG_ADMIN_URL, demo_config
 
 _template_ready = False
-TEMPLATE = "onewindow_template"
+# One template per pytest process: concurrent runs must not drop each other's template.
+TEMPLATE = f"onewindow_template_{os.getpid()}"
 
 
 def _admin_engine():
@@ -36,6 +39,14 @@ def _ensure_template() -> None:
     engine.dispose()
     admin.dispose()
     _template_ready = True
+    atexit.register(_drop_template)
+
+
+def _drop_template() -> None:
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)"))
+    admin.dispose()
 
 
 @pytest.fixture

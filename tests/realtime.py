@@ -8,8 +8,8 @@ from collections import defaultdict
 
 import socketio
 
-EVENTS = ("board", "ticket", "ticket_issued", "ticket_called", "ticket_updated", "queue_changed",
-          "window_updated", "resync", "error")
+EVENTS = ("board", "ticket", "ticket_issued", "ticket_called", "ticket_updated", "queue_changed", "print_job",
+          "printer_status", "window_updated", "resync", "error")
 
 
 class Listener:

@@ -122,3 +122,15 @@ class PrivateRedis:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+def wait_until(check, timeout: float = 30, what: str = "condition"):
+    """Poll `check()` until it returns a truthy value: only for state in another process that
+    changed before we could subscribe to it (no event left to wait on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from ..exceptions import IllegalTransition
 
 
-class TicketStatus(str, Enum):
+class TicketStatus(StrEnum):
     WAITING = "waiting"
     CALLED = "called"
     SERVING = "serving"
@@ -17,7 +17,7 @@ class TicketStatus(str, Enum):
     CANCELLED = "cancelled"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     CALL = "call"
     RECALL = "recall"
     START = "start"
@@ -31,13 +31,13 @@ class Action(str, Enum):
     CANCEL = "cancel"
 
 
-class Priority(str, Enum):
+class Priority(StrEnum):
     NORMAL = "normal"
     APPOINTMENT = "appointment"
     GREEN = "green"
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     KIOSK = "kiosk"
     MOBILE = "mobile"
     COUNTER = "counter"
