@@ -79,7 +79,7 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
         if rt.spooler is not None and body.print and body.channel == "kiosk":
             base = rt.settings.server.public_url or request.host_url
             job = rt.spooler.enqueue_ticket(s, h, t, data, base, body.printer, body.with_materials)
-        events = events_for(s, h, change)
+        events = events_for(s, h, change, data)
     data["print_job"] = job
     publish(events)
     if job is not None:
@@ -103,7 +103,7 @@ def cancel_ticket(ticket_id: str):
         ticket = tickets.get_ticket(s, ticket_id)
         change = tickets.cancel(s, ticket)
         data = snapshots.ticket_full(s, ticket)
-        events = events_for(s, ticket.hall, change)
+        events = events_for(s, ticket.hall, change, data)
     publish(events)
     return data
 
@@ -178,7 +178,7 @@ def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequ
             data = None
         else:
             data = snapshots.window_public(s, change.window)
-        events = events_for(s, h, change)
+        events = events_for(s, h, change, data if change.ticket is not None else None)
     publish(events)
     return ("", 204) if data is None else data
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .config import HallConfig, ServiceConfig, Settings
 from .exceptions import NotFound
-from .models import Hall, Queue, ServiceItem, Window
+from .models import Hall, Queue, ServiceItem, Window, window_queues
 
 HALL_SETTING_KEYS = ("no_show_returns", "aging_minutes", "default_service_minutes", "rating_days", "ticket", "voice")
 
@@ -87,3 +87,13 @@ def windows_with_queues(session: Session, hall: Hall) -> list[Window]:
             select(Window).where(Window.hall_id == hall.id).options(selectinload(Window.queues)).order_by(Window.number)
         )
     )
+
+
+def window_states(session: Session, hall_id: int) -> list[tuple[int, str, int]]:
+    """(window id, state, queue id) for every window and queue it serves: one light query."""
+    rows = session.execute(
+        select(Window.id, Window.state, window_queues.c.queue_id)
+        .join(window_queues, window_queues.c.window_id == Window.id)
+        .where(Window.hall_id == hall_id)
+    )
+    return [tuple(row) for row in rows]

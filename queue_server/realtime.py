@@ -46,8 +46,11 @@ def announcement(hall: Hall, number: str, window_number: int) -> dict:
     return {"text": f"请 {number} 号 到 {window_number} 号窗口 办理", "texts": {}, "audio_url": None}
 
 
-def events_for(session: Session, hall: Hall, change: Change) -> list[Event]:
-    """The events one change means for the hall's screens and the ticket holder (built before commit)."""
+def events_for(session: Session, hall: Hall, change: Change, full: dict | None = None) -> list[Event]:
+    """The events one change means for the hall's screens and the ticket holder (built before commit).
+
+    `full` is the holder's view of the ticket when the caller has already built it.
+    """
     room = hall_room(hall.code)
     out: list[Event] = []
     ticket = change.ticket
@@ -62,11 +65,12 @@ def events_for(session: Session, hall: Hall, change: Change) -> list[Event]:
             }
             out.append(("ticket_called", payload, room))
             out.append(("ticket_called", payload, ticket_room(ticket.id)))
-        elif change.extra.get("issued"):
-            out.append(("ticket_issued", public, room))
+        if change.extra.get("issued"):
+            out.append(("ticket_issued", public, room))  # nobody can follow a ticket that did not exist yet
         else:
-            out.append(("ticket_updated", public, room))
-        out.append(("ticket_updated", snapshots.ticket_full(session, ticket), ticket_room(ticket.id)))
+            if not change.called:
+                out.append(("ticket_updated", public, room))
+            out.append(("ticket_updated", full or snapshots.ticket_full(session, ticket), ticket_room(ticket.id)))
     if change.window is not None:
         out.append(("window_updated", snapshots.window_public(session, change.window), room))
     if change.queues_changed:

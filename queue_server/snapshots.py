@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .core.estimate import Estimate, estimate_wait, recent_service_time
 from .core.states import Priority, TicketStatus, allowed_actions
-from .halls import windows_with_queues
+from .halls import window_states, windows_with_queues
 from .models import Hall, Queue, Ticket, TicketEvent, Window
 from .tickets import waiting_counts
 
@@ -47,10 +48,10 @@ def ticket_public(ticket: Ticket) -> dict:
     }
 
 
-def ticket_full(session: Session, ticket: Ticket, windows: list[Window] | None = None) -> dict:
+def ticket_full(session: Session, ticket: Ticket) -> dict:
     """The holder's view: public fields plus id, position, wait estimate and masked personal data."""
     data = ticket_public(ticket)
-    ahead, estimate = position(session, ticket, windows)
+    ahead, estimate = position(session, ticket)
     data.update(
         id=ticket.id,
         ahead=ahead,
@@ -68,13 +69,15 @@ def ticket_full(session: Session, ticket: Ticket, windows: list[Window] | None =
     return data
 
 
-def position(session: Session, ticket: Ticket, windows: list[Window] | None = None) -> tuple[int, Estimate | None]:
+def position(session: Session, ticket: Ticket) -> tuple[int, Estimate | None]:
     """How many tickets will be called before this one, and the wait that means."""
     if ticket.status != TicketStatus.WAITING.value:
         return 0, None
-    windows = windows if windows is not None else windows_with_queues(session, ticket.hall)
-    serving = [w for w in windows if ticket.queue_id in {q.id for q in w.queues}]
-    pool = {q.id for w in serving for q in w.queues} or {ticket.queue_id}
+    memberships = window_states(session, ticket.hall_id)
+    serving = {(wid, state) for wid, state, qid in memberships if qid == ticket.queue_id}
+    serving_ids = {wid for wid, _ in serving}
+    # Integrated windows serve several queues: everyone waiting for those windows is ahead in the same line.
+    pool = {qid for wid, _state, qid in memberships if wid in serving_ids} or {ticket.queue_id}
     earlier = Ticket.order_key < ticket.order_key
     if ticket.priority == Priority.NORMAL.value:
         ahead_clause = or_(earlier, Ticket.priority != Priority.NORMAL.value)
@@ -86,14 +89,28 @@ def position(session: Session, ticket: Ticket, windows: list[Window] | None = No
             Ticket.queue_id.in_(pool), Ticket.target_window_id.is_(None), Ticket.pk != ticket.pk, ahead_clause,
         )
     )
-    open_windows = sum(1 for w in serving if w.state == "open")
+    open_windows = sum(1 for _wid, state in serving if state == "open")
     default_s = float(ticket.hall.settings.get("default_service_minutes", 8)) * 60
     service_s = recent_service_time(recent_durations(session, ticket.queue_id), default_s)
     return ahead, estimate_wait(ahead, open_windows, service_s)
 
 
+_durations: dict[int, tuple[float, list[float]]] = {}
+DURATIONS_TTL_S = 10.0
+
+
 def recent_durations(session: Session, queue_id: int) -> list[float]:
-    """Service times of the queue's latest finished tickets, newest first."""
+    """Service times of the queue's latest finished tickets, newest first (cached for a few seconds)."""
+    cached = _durations.get(queue_id)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < DURATIONS_TTL_S:
+        return cached[1]
+    durations = _load_durations(session, queue_id)
+    _durations[queue_id] = (now, durations)
+    return durations
+
+
+def _load_durations(session: Session, queue_id: int) -> list[float]:
     rows = session.execute(
         select(Ticket.started_at, Ticket.finished_at)
         .where(Ticket.queue_id == queue_id, Ticket.status == TicketStatus.DONE.value, Ticket.started_at.is_not(None))
