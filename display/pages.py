@@ -1,0 +1,119 @@
+"""The hall's pages: kiosk, clerk console, hall board, window screen and the phone's ticket page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from sqlalchemy import select
+
+from queue_server.db import transaction
+from queue_server.exceptions import NotFound
+from queue_server.halls import get_hall
+from queue_server.models import Hall, Window
+from queue_server.runtime import current
+
+bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+# Scripts and styles only from our own files: no inline script can run on a hall screen.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "media-src 'self'; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
+       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+QR_MAX = 512
+
+
+@bp.after_request
+def security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def _hall(code: str) -> dict:
+    """The hall as the page templates need it, or a 404 page."""
+    with transaction(current().factory) as s:
+        try:
+            hall = get_hall(s, code)
+        except NotFound:
+            abort(_missing("没有这个大厅", f"No hall with code {code!r}"))
+        windows = s.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
+        return {"code": hall.code, "name": hall.name, "name_en": hall.name_en, "timezone": hall.timezone,
+                "windows": [{"number": w.number, "name": w.name, "name_en": w.name_en} for w in windows]}
+
+
+def _missing(zh: str, en: str) -> Response:
+    return Response(render_template("missing.html", zh=zh, en=en), status=404)
+
+
+@bp.get("/")
+def index():
+    """Links to every hall's kiosk, board and window screens, and to the clerk console."""
+    with transaction(current().factory) as s:
+        halls = [{"code": h.code, "name": h.name, "name_en": h.name_en,
+                  "windows": [w.number for w in sorted(h.windows, key=lambda w: w.number)]}
+                 for h in s.scalars(select(Hall).order_by(Hall.id))]
+    return render_template("index.html", halls=halls)
+
+
+@bp.get("/kiosk/<hall>")
+def kiosk(hall: str):
+    """The touch screen at the entrance: pick a service, take a ticket."""
+    base_url = current().settings.server.public_url or request.host_url
+    return render_template("kiosk.html", hall=_hall(hall), base_url=base_url,
+                           return_s=_seconds("return", 30), idle_s=_seconds("idle", 90))
+
+
+@bp.get("/clerk")
+def clerk():
+    """The clerk's console: sign in, choose a window, call and serve tickets."""
+    return render_template("clerk.html")
+
+
+@bp.get("/board/<hall>")
+def board(hall: str):
+    """The big screen in the hall: latest calls, windows, waiting counts, voice."""
+    return render_template("board.html", hall=_hall(hall))
+
+
+@bp.get("/window/<hall>/<int:number>")
+def window_screen(hall: str, number: int):
+    """The small screen above one window: its name and the number it serves."""
+    data = _hall(hall)
+    window = next((w for w in data["windows"] if w["number"] == number), None)
+    if window is None:
+        abort(_missing("没有这个窗口", f"No window {number} in {hall}"))
+    return render_template("window.html", hall=data, window=window)
+
+
+@bp.get("/t/<ticket_id>")
+def ticket(ticket_id: str):
+    """The holder's phone: position, estimated wait, the call, and the rating after service."""
+    return render_template("ticket.html", ticket_id=ticket_id[:64])
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """No icon: answer quietly instead of a 404 in every screen's console."""
+    return Response(status=204)
+
+
+@bp.get("/qr.svg")
+def qr_svg():
+    """A QR code (SVG) for a short text, so the kiosk needs no JS library and no internet."""
+    import qrcode
+    import qrcode.image.svg
+
+    data = request.args.get("data", "")
+    if not data or len(data) > QR_MAX:
+        abort(Response("data must be 1..512 characters", status=400, mimetype="text/plain"))
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=10, border=2)
+    response = Response(image.to_string(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
+def _seconds(name: str, default: int) -> int:
+    """A page timer from the query string (for tests and odd halls), within sane bounds."""
+    try:
+        return max(1, min(600, int(request.args.get(name, default))))
+    except ValueError:
+        return default
