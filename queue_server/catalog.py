@@ -42,8 +42,13 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
 
 
 def _yaml_item_lines(text: str) -> list[int]:
-    return [n for n, line in enumerate(text.splitlines(), 1) if line.lstrip().startswith("- ") and
-            (len(line) - len(line.lstrip())) <= 2]
+    """Line of each item of the service list, from the parser's own marks (nested lists don't count)."""
+    node = yaml.compose(text)
+    if isinstance(node, yaml.MappingNode):
+        node = next((value for key, value in node.value if key.value == "services"), None)
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    return [item.start_mark.line + 1 for item in node.value]
 
 
 def parse_row(row: dict) -> ServiceConfig:
