@@ -1,0 +1,49 @@
+"""Helpers of the browser tests: screen sizes, screenshots, and API shortcuts against the test server."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+import requests
+
+from tests.server.conftest import PASSWORD, login
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+BOARD, KIOSK, PHONE, CLERK, WINDOW = (1920, 1080), (1080, 1920), (390, 844), (1366, 768), (1280, 720)
+__all__ = ["PASSWORD"]
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def act(url: str, headers: dict, window: int, action: str, **body) -> requests.Response:
+    return requests.post(f"{url}/api/v1/halls/erdao/windows/{window}/{action}", json=body, headers=headers, timeout=10)
+
+
+def issue(url: str, service: str) -> dict:
+    r = requests.post(f"{url}/api/v1/halls/erdao/tickets", json={"service": service, "print": False}, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def open_window(url: str, clerk: str, window: int) -> dict:
+    headers = login(url, clerk)
+    assert act(url, headers, window, "open").status_code == 200
+    return headers
+
+
+def silent_wav(seconds: float = 0.3) -> bytes:
+    """A short silent WAV: stands in for a rendered announcement."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\0\0" * int(8000 * seconds))
+    return buf.getvalue()
