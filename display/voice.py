@@ -1,9 +1,7 @@
 """Voice calling: hall-style number reading, announcement texts and cached WAV rendering.
 
-pyttsx3 drives libespeak-ng, which is process-global, not safe across threads or
-greenlets, and blocks while it synthesises. So every engine call runs on ONE
-native OS thread (a real thread even under eventlet monkey-patching); callers get
-a deterministic key at once and `wait()` cooperatively for the WAV.
+libespeak-ng is process-global and unsafe across threads and greenlets, so every engine
+call runs on ONE native OS thread (real even under eventlet); callers get a key at once.
 """
 
 from __future__ import annotations
@@ -101,9 +99,6 @@ def announcement_texts(voice_cfg: Any, number: str, window_number: int | str) ->
     ]
 
 
-# --- cache -------------------------------------------------------------------------------
-
-
 class VoiceCache:
     """Rendered announcements on disk, one WAV per key; the key is a hash of what is said and how."""
 
@@ -155,7 +150,6 @@ class _Job:
         self.fn = fn
         self.done = _native("threading").Event()
         self.error: BaseException | None = None
-        self.result: Any = None
 
     def wait(self, timeout: float) -> bool:
         """Block until done; under eventlet poll with the green sleep so the hub keeps running."""
@@ -184,7 +178,7 @@ class _Worker:
         while True:
             job = self.jobs.get()
             try:
-                job.result = job.fn()
+                job.fn()
             except BaseException as exc:  # reported to whoever waits
                 job.error = exc
             job.done.set()
@@ -193,15 +187,13 @@ class _Worker:
 _worker: _Worker | None = None
 _worker_lock = threading.Lock()
 
+
 def _shared_worker() -> _Worker:
     global _worker
     with _worker_lock:
         if _worker is None or _worker.pid != os.getpid():  # a forked child needs its own thread
             _worker = _Worker()
         return _worker
-
-
-# --- rendering ---------------------------------------------------------------------------
 
 
 class Renderer(Protocol):
@@ -234,29 +226,35 @@ class Pyttsx3Renderer:
         missing = sorted(v for v in VOICES.values() if v not in ids)
         if missing:
             raise VoiceUnavailable(f"voice off: espeak-ng lacks voice(s) {', '.join(missing)}; {INSTALL_HINT}")
-        driver = sys.modules.get("pyttsx3.drivers.espeak")
-        if driver is not None:
-            # Its run loop calls time.sleep, which eventlet turns into a hub switch that
-            # breaks synthesis off this native thread: give it the real time module.
-            driver.time = _native("time")
-            # It print()s "Audio saved to ..." for every file; keep server logs clean.
-            driver.print = lambda *a, **k: log.debug(" ".join(map(str, a)))  # type: ignore[attr-defined]
-        engine.connect("finished-utterance", lambda **_: self.finished.set())
+        driver: Any = sys.modules["pyttsx3.drivers.espeak"]
+        # Its run loop calls time.sleep, which under eventlet would start a hub on this
+        # native thread; give it the real one. And its print() per file goes to the log.
+        driver.time = _native("time")
+        driver.print = lambda *a, **k: log.debug(" ".join(map(str, a)))
+        # Sent (from espeak's own thread) right after the driver has written the file. Its
+        # stop path also sends completed=False for utterances that go on to finish: ignore those.
+        engine.connect("finished-utterance", lambda completed=True, **_: completed and self.finished.set())
         self.engine = engine
 
     def render(self, voice: str, text: str, rate: int, volume: float, out: Path) -> None:
-        """Write one utterance to `out` as a WAV."""
+        """Write one utterance to `out` as a WAV (retried: espeak may cancel a fresh start)."""
+        from pyttsx3.drivers import _espeak
+
         self.probe()
-        self.engine.setProperty("voice", voice)
-        self.engine.setProperty("rate", rate)
-        self.engine.setProperty("volume", volume)
-        self.finished.clear()
-        self.engine.save_to_file(text, str(out))
-        self.engine.runAndWait()
-        # libespeak-ng synthesises on its own thread and runAndWait() can return before the
-        # file is written (pyttsx3 issue #219); the driver notifies once it has saved it.
-        if not self.finished.wait(30.0) or not out.is_file() or out.stat().st_size <= 44:
-            raise RuntimeError(f"espeak-ng produced no audio for {text!r}")
+        for _ in range(3):
+            # libespeak-ng synthesises on its own thread and runAndWait() can return before
+            # the file is written (pyttsx3 issue #219): wait for the driver's notification.
+            _espeak.Synchronize()
+            out.unlink(missing_ok=True)
+            for name, value in (("voice", voice), ("rate", rate), ("volume", volume)):
+                self.engine.setProperty(name, value)
+            self.finished.clear()
+            self.engine.save_to_file(text, str(out))
+            self.engine.runAndWait()
+            if self.finished.wait(10.0) and out.is_file() and out.stat().st_size > 44:
+                return
+            log.warning("espeak-ng did not finish %r; retrying", text)
+        raise RuntimeError(f"espeak-ng produced no audio for {text!r}")
 
 
 _shared_renderer = Pyttsx3Renderer()
@@ -271,9 +269,7 @@ def concatenate(parts: Sequence[Path], out: Path, pause_s: float = PAUSE_S) -> N
                 fmt = (src.getnchannels(), src.getsampwidth(), src.getframerate())
                 if params is None:
                     params = fmt
-                    sink.setnchannels(fmt[0])
-                    sink.setsampwidth(fmt[1])
-                    sink.setframerate(fmt[2])
+                    sink.setparams((*fmt, 0, "NONE", "not compressed"))
                 elif fmt != params:
                     raise ValueError(f"{part.name} is {fmt}, expected {params}; cannot join without resampling")
                 if index:
@@ -294,9 +290,6 @@ def _probe_result(job: _Job | None, timeout: float) -> tuple[bool, str]:
     if job.error is not None:
         return False, str(job.error)
     return True, "voice on: pyttsx3 + espeak-ng (" + ", ".join(f"{k}={v}" for k, v in VOICES.items()) + ")"
-
-
-# --- the facade the server uses ------------------------------------------------------------
 
 
 class Voice:
@@ -360,10 +353,10 @@ class Voice:
             raise VoiceUnavailable(f"voice rendering failed: {(job and job.error) or 'timed out'}")
         return path
 
-    def say(self, text: str, out: str | os.PathLike[str] | None = None, rate: int = 160,
-            volume: float = 1.0, player: str | None = None) -> Path:
-        """CLI `say`: render `text` (Chinese or English) and play it, or save it to `out`."""
-        path = self.render_now([("zh-CN" if _CJK.search(text) else "en", text)], rate, volume)
+    def say(self, text: str, out: str | os.PathLike[str] | None = None, lang: str | None = None,
+            player: str | None = None) -> Path:
+        """Render `text` (zh-CN or en, guessed when not given) and play it, or save it to `out`."""
+        path = self.render_now([(lang or ("zh-CN" if _CJK.search(text) else "en"), text)])
         if out is not None:
             shutil.copyfile(path, out)
             return Path(out)
@@ -398,3 +391,10 @@ class Voice:
         self.cache.prune()
         with self._lock:
             self._pending.pop(key, None)
+
+
+def say(text: str, out: str | os.PathLike[str] | None = None, lang: str | None = None,
+        directory: str | os.PathLike[str] | None = None, player: str | None = None) -> Path:
+    """CLI `queue-server say TEXT [--out FILE]`: speak through aplay/paplay, or save a WAV."""
+    voice = Voice(directory or Path(tempfile.gettempdir()) / "onewindow-voice")
+    return voice.say(text, out, lang, player)

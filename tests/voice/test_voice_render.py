@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from voice_helpers import CountingRenderer, wav_info, write_tone
 
-from display.voice import PAUSE_S, Voice, VoiceUnavailable, announcement_texts, concatenate
+from display.voice import PAUSE_S, Voice, VoiceUnavailable, announcement_texts, concatenate, say
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = {
@@ -138,8 +138,11 @@ def test_concatenate_refuses_mixed_sample_rates(tmp_path) -> None:
 
 
 def test_say_saves_to_a_file(tmp_path, engine_ok) -> None:
-    out = Voice(tmp_path / "cache").say("请 A 零零一 号 到 三 号窗口 办理", out=tmp_path / "said.wav")
+    """What `queue-server say TEXT --out FILE` calls."""
+    out = say("请 A 零零一 号 到 三 号窗口 办理", out=tmp_path / "said.wav", directory=tmp_path / "cache")
     assert out == tmp_path / "said.wav" and wav_info(out).rms > 300
+    english = say("Number A, zero zero one", out=tmp_path / "en.wav", lang="en", directory=tmp_path / "cache")
+    assert wav_info(english).rms > 300
 
 
 GREEN_SCRIPT = textwrap.dedent(
