@@ -34,10 +34,11 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     runtime = Runtime(settings, engine, factory, Tokens(settings.server.secret_key, settings.server.token_ttl_hours * 3600))
     app.extensions["onewindow"] = runtime
 
-    from . import api, errors, health, realtime
+    from . import api, errors, health, media, realtime
 
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(media.bp)
     errors.register(app)
     _register_pages(app)
 
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
         runtime.redis = HallRedisManager(settings.server.redis_url, on_recover=realtime.resync_everyone)
         options["client_manager"] = runtime.redis
     socketio.init_app(app, **options)
+    runtime.counts = realtime.WaitingCounts(factory)
+    if start_workers:
+        runtime.counts.start()
     _attach_workers(app, runtime, voice, spooler, start_workers)
     return app
 

@@ -77,7 +77,7 @@ class VoiceConfig(Strict):
     enabled: bool = True
     languages: list[Literal["zh-CN", "en"]] = ["zh-CN"]
     templates: dict[Literal["zh-CN", "en"], str] = {
-        "zh-CN": "请 {number} 号 到 {window} 号窗口 办理",
+        "zh-CN": "请 {number} 号，到 {window} 号窗口办理",
         "en": "Number {number}, please go to window {window}",
     }
     repeat: int = Field(1, ge=1, le=5)

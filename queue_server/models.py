@@ -135,7 +135,8 @@ class DayCounter(Base):
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
-        UniqueConstraint("hall_id", "queue_id", "day", "seq"),
+        # The number (prefix + day sequence) is unique in the hall for the day; the queue may change on transfer.
+        UniqueConstraint("hall_id", "day", "number"),
         Index("ix_tickets_waiting", "hall_id", "status", "queue_id", "order_key"),
     )
     pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

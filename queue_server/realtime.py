@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, emit, join_room
@@ -43,7 +44,7 @@ def announcement(hall: Hall, number: str, window_number: int) -> dict:
 
         result = voice.request(VoiceConfig.model_validate(hall.settings.get("voice", {})), number, window_number)
         return {"text": result["text"], "texts": result.get("texts", {}), "audio_url": result.get("audio_url")}
-    return {"text": f"请 {number} 号 到 {window_number} 号窗口 办理", "texts": {}, "audio_url": None}
+    return {"text": f"请 {number} 号，到 {window_number} 号窗口办理", "texts": {}, "audio_url": None}
 
 
 def events_for(session: Session, hall: Hall, change: Change, full: dict | None = None) -> list[Event]:
@@ -74,15 +75,60 @@ def events_for(session: Session, hall: Hall, change: Change, full: dict | None =
     if change.window is not None:
         out.append(("window_updated", snapshots.window_public(session, change.window), room))
     if change.queues_changed:
-        counts = {"hall": hall.code, "queues": snapshots.queue_counts(session, hall)}
-        out += [("queue_changed", counts, room), ("queue_changed", counts, holders_room(hall.code))]
+        out.append(("queue_changed", {"hall": hall.code}, room))  # counted and sent by WaitingCounts
     return out
 
 
 def publish(events: list[Event]) -> None:
     """Send events (through Redis when configured); call only after the commit."""
     for name, payload, room in events:
-        socketio.emit(name, payload, to=room)
+        if name == "queue_changed":
+            current().counts.mark(payload["hall"])
+        else:
+            socketio.emit(name, payload, to=room)
+
+
+class WaitingCounts:
+    """Sends `queue_changed` with fresh waiting counts, at most once per hall every `interval` seconds.
+
+    Counting is the one part of an update that grows with the queue, and a busy hall issues
+    and calls many tickets a second: coalescing keeps both the requests and the screens cheap.
+    """
+
+    def __init__(self, factory, interval: float = 0.2) -> None:
+        self.factory, self.interval = factory, interval
+        self.dirty: set[str] = set()
+        self.wake = threading.Event()
+        self.running = False
+
+    def mark(self, hall_code: str) -> None:
+        self.dirty.add(hall_code)
+        if self.running:
+            self.wake.set()
+        else:
+            self.flush()
+
+    def start(self) -> None:
+        self.running = True
+        socketio.start_background_task(self._loop)
+
+    def _loop(self) -> None:
+        while self.running:
+            self.wake.wait()
+            self.wake.clear()
+            socketio.sleep(self.interval)
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
+                log.exception("could not send waiting counts")
+
+    def flush(self) -> None:
+        halls, self.dirty = self.dirty, set()
+        for code in sorted(halls):
+            with transaction(self.factory) as session:
+                counts = {"hall": code, "queues": snapshots.queue_counts(session, get_hall(session, code))}
+            socketio.emit("queue_changed", counts, to=hall_room(code))
+            socketio.emit("queue_changed", counts, to=holders_room(code))
 
 
 def resync_everyone() -> None:

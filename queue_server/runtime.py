@@ -22,6 +22,7 @@ class Runtime:
     voice: Any = None
     spooler: Any = None
     redis: Any = None
+    counts: Any = None
     extras: dict = field(default_factory=dict)
 
 

@@ -36,15 +36,22 @@ class HallRedisManager(RedisManager):
                 self.on_recover()
 
     def _publish(self, data):
-        try:
-            if not self.connected:
-                self._redis_connect()
-            result = self.redis.publish(self.channel, self.json.dumps(data))
-        except Exception as exc:  # noqa: BLE001 - any failure means "down" here
-            self._went_down(exc)
-            return None
-        self._came_back()
-        return result
+        # Two tries: after an outage the first send often meets a pooled connection that died with it.
+        for attempt in (1, 2):
+            try:
+                if not self.connected:
+                    self._redis_connect()
+                result = self.redis.publish(self.channel, self.json.dumps(data))
+            except Exception as exc:  # noqa: BLE001 - any failure means "down" here
+                self.connected = False
+                if attempt == 2:
+                    self._went_down(exc)
+                    return None
+                continue
+            if self.write_only:
+                self._came_back()  # a listener reports recovery only once it has subscribed again
+            return result
+        return None
 
     def _redis_listen_with_retries(self):
         retry_sleep = 0.5

@@ -19,7 +19,7 @@ from .halls import get_service
 from .models import DayCounter, Hall, StaffUser, Ticket, TicketEvent, Window
 from .privacy import mask_id_number, mask_phone
 
-CANDIDATES = 50  # per class; routing only ever needs the head of each
+CANDIDATES = 25  # per class; routing only ever needs the head of each
 
 
 @dataclass
@@ -100,23 +100,25 @@ def _check_enum(enum, value: str, name: str) -> None:
 def waiting_candidates(session: Session, window: Window) -> list[routing.Candidate]:
     """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
     queue_ids = [q.id for q in window.queues]
-    base = select(Ticket).where(Ticket.hall_id == window.hall_id, Ticket.status == TicketStatus.WAITING.value)
-    mine = (Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(queue_ids))
+    columns = (Ticket.id, Ticket.queue_id, Ticket.priority, Ticket.queued_at, Ticket.order_key, Ticket.target_window_id)
+    base = select(*columns).where(Ticket.hall_id == window.hall_id, Ticket.status == TicketStatus.WAITING.value)
+    mine = Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(queue_ids)
     groups = [
         base.where(Ticket.target_window_id == window.id),
         base.where(mine, Ticket.priority != Priority.NORMAL.value),
         base.where(mine, Ticket.priority == Priority.NORMAL.value),
     ]
-    rows: list[Ticket] = []
+    rows = []
     for query in groups:
-        rows += session.scalars(query.order_by(Ticket.order_key).limit(CANDIDATES))
+        # Routing only needs the head of each line; the rest are spares for when other windows win the race.
+        rows += session.execute(query.order_by(Ticket.order_key).limit(CANDIDATES)).all()
     prefix = {q.id: q.prefix for q in window.queues}
     return [
         routing.Candidate(
-            ticket_id=t.id, queue=prefix.get(t.queue_id, ""), priority=t.priority, queued_at=t.queued_at,
-            order_key=t.order_key, target_window=window.number if t.target_window_id == window.id else None,
+            ticket_id=ticket_id, queue=prefix.get(queue_id, ""), priority=priority, queued_at=queued_at,
+            order_key=order_key, target_window=window.number if target == window.id else None,
         )
-        for t in rows
+        for ticket_id, queue_id, priority, queued_at, order_key, target in rows
     ]
 
 

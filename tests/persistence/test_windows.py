@@ -136,14 +136,6 @@ def test_transfer_to_a_service_keeps_number_and_place(hall, fake_clock):
     assert transfer.data == {"from_window": 1, "to_service": "BD002"}
 
 
-TRANSFER_CLASH = (
-    "BUG: a transfer to another queue rewrites tickets.queue_id, but the unique key "
-    "(hall_id, queue_id, day, seq) is meant for numbers: A001 moved to queue C collides with C001 "
-    "(IntegrityError), and the next C ticket collides with it"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=TRANSFER_CLASH)
 def test_transfer_to_a_queue_that_already_used_the_same_sequence(hall):
     clerk = hall.open_window(1)
     t = hall.issue("QY001")  # A001
@@ -153,7 +145,6 @@ def test_transfer_to_a_queue_that_already_used_the_same_sequence(hall):
     assert hall.ticket(t.id).status == "waiting"
 
 
-@pytest.mark.xfail(strict=True, reason=TRANSFER_CLASH)
 def test_queue_keeps_numbering_after_a_ticket_was_transferred_into_it(hall):
     clerk = hall.open_window(1)
     hall.issue("QY001")  # A001

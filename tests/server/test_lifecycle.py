@@ -46,7 +46,11 @@ def test_ticket_from_issue_to_evaluation(server):
     assert r.json()["number"] == "A001" and r.json()["status"] == "called" and r.json()["window"]["number"] == 3
     call = board.wait_for("ticket_called")
     assert call["ticket"]["number"] == "A001" and call["window"]["number"] == 3 and call["recall_count"] == 0
-    assert "A 零零一" in call["announcement"]["text"] or "A001" in call["announcement"]["text"]
+    assert call["announcement"]["text"] == "请 A 零零一 号，到 三 号窗口办理"
+    audio = requests.get(url + call["announcement"]["audio_url"], timeout=60)
+    assert audio.status_code == 200 and audio.headers["Content-Type"] == "audio/wav"
+    assert audio.content[:4] == b"RIFF" and audio.content[8:12] == b"WAVE" and len(audio.content) > 20_000
+    assert requests.get(url + "/audio/../../etc/passwd.wav", timeout=10).status_code == 404
     assert phone.wait_for("ticket_called")["window"]["number"] == 3
     assert phone.wait_for("ticket_updated", lambda t: t["status"] == "called")["window"]["number"] == 3
 

@@ -58,7 +58,7 @@ def test_announcement_texts_with_the_real_config_model() -> None:
     config = pytest.importorskip("queue_server.config")
     cfg = config.VoiceConfig(languages=["zh-CN", "en"])
     texts = dict(announcement_texts(cfg, "A001", 12))
-    assert texts["zh-CN"] == "请 A 零零一 号 到 十二 号窗口 办理"
+    assert texts["zh-CN"] == "请 A 零零一 号，到 十二 号窗口办理"
     assert texts["en"] == "Number A, zero zero one, please go to window 12"
 
 

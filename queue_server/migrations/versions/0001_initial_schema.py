@@ -127,7 +127,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['target_window_id'], ['windows.id'], ),
     sa.ForeignKeyConstraint(['window_id'], ['windows.id'], ),
     sa.PrimaryKeyConstraint('pk'),
-    sa.UniqueConstraint('hall_id', 'queue_id', 'day', 'seq'),
+    sa.UniqueConstraint('hall_id', 'day', 'number'),
     sa.UniqueConstraint('id')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
