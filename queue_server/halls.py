@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .config import HallConfig, ServiceConfig, Settings
 from .exceptions import NotFound
 from .models import Hall, Queue, ServiceItem, Window, window_queues
 
-HALL_SETTING_KEYS = ("no_show_returns", "aging_minutes", "default_service_minutes", "rating_days", "ticket", "voice")
+HALL_SETTING_KEYS = ("no_show_returns", "aging_minutes", "default_service_minutes", "rating_days", "ticket", "voice",
+                     "followup_days", "target_wait_minutes")
 
 
 def seed(session: Session, settings: Settings) -> list[str]:
@@ -73,7 +74,9 @@ def get_window(session: Session, hall: Hall, number: int, *, lock: bool = False)
 def get_service(session: Session, hall: Hall, code: str) -> ServiceItem:
     """The active service item with this code in the hall, or NotFound."""
     item = session.scalar(
-        select(ServiceItem).where(ServiceItem.hall_id == hall.id, ServiceItem.code == code, ServiceItem.active)
+        select(ServiceItem)
+        .where(ServiceItem.hall_id == hall.id, ServiceItem.code == code, ServiceItem.active)
+        .options(joinedload(ServiceItem.queue))
     )
     if item is None:
         raise NotFound(f"hall {hall.code} has no service {code!r}", service=code)
