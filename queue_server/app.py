@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(media.bp)
+    from .stats_api import bp as stats_bp  # statistics, ratings, follow-ups
+    app.register_blueprint(stats_bp)
     errors.register(app)
     _register_pages(app)
 

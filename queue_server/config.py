@@ -99,6 +99,8 @@ class HallConfig(Strict):
     aging_minutes: float = Field(20, gt=0)
     default_service_minutes: float = Field(8, gt=0)
     rating_days: int = Field(7, ge=1)
+    followup_days: int = Field(5, ge=1, le=60)  # working days to close a 差评 follow-up
+    target_wait_minutes: float = Field(5, gt=0)  # statistics and the window advice hold this wait
     ticket: TicketConfig = TicketConfig()
     voice: VoiceConfig = VoiceConfig()
     queues: list[QueueConfig] = Field(min_length=1)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from . import clock
 from .core.states import TicketStatus
 from .exceptions import Conflict, IllegalTransition
+from .followups import open_for
 from .models import Evaluation, Ticket
 from .snapshots import iso
 
@@ -30,5 +31,6 @@ def evaluate(session: Session, ticket: Ticket, score: int, comment: str = "") ->
                         window_id=ticket.window_id, clerk_id=ticket.clerk_id)
     session.add(rating)
     session.flush()
+    open_for(session, rating, ticket)  # a poor rating opens a follow-up record
     return {"ticket": ticket.number, "score": score, "label": LABELS[score], "comment": rating.comment,
             "at": iso(now, ticket.hall.timezone)}

@@ -219,3 +219,23 @@ class PrintJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class FollowUp(Base):
+    """The follow-up of a poor rating (不满意 or worse): who handles it, what was done, by when."""
+
+    __tablename__ = "followups"
+    __table_args__ = (Index("ix_followups_hall_state", "hall_id", "state", "due_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
+    ticket_pk: Mapped[int] = mapped_column(ForeignKey("tickets.pk"))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assignee: Mapped[str] = mapped_column(String(100), default="")
+    action: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    evaluation: Mapped[Evaluation] = relationship()
+    ticket: Mapped[Ticket] = relationship()

@@ -1,0 +1,101 @@
+"""Statistics and ratings as files: CSV (UTF-8 with BOM, so Excel reads the Chinese) and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+GROUP_COLUMNS = ["key", "name", "issued", "served", "no_show", "cancelled", "transferred", "wait.count", "wait.mean_s",
+                 "wait.median_s", "wait.p90_s", "wait.within_target_share", "service.count", "service.mean_s",
+                 "service.median_s", "service.p90_s", "estimate.count", "estimate.mae_s", "estimate.inside_share",
+                 "estimate.mean_width_s"]
+PLACE_COLUMNS = ["key", "called", "served", "busy_s", "service.count", "service.mean_s", "service.median_s",
+                 "service.p90_s", "satisfaction_rate"]
+HOUR_COLUMNS = ["hour", "arrivals", "wait.count", "wait.mean_s", "wait.median_s", "wait.p90_s",
+                "wait.within_target_share", "service.count", "service.mean_s"]
+RATING_COLUMNS = ["case_id", "hall", "ticket", "day", "service_code", "service_name", "department", "window", "clerk",
+                  "finished_at", "score", "label", "comment", "rated_at", "defaulted"]
+
+
+def _get(row: dict, path: str):
+    value = row
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def summary_rows(figures: dict) -> list[tuple[str, object]]:
+    """The headline figures as (metric, value) pairs."""
+    pairs = [("from", figures["from"]), ("to", figures["to"]), ("target_wait_s", figures["target_wait_s"])]
+    pairs += [(f"counts.{k}", v) for k, v in figures["counts"].items()]
+    for section in ("wait", "service", "hold", "estimate"):
+        pairs += [(f"{section}.{k}", v) for k, v in figures[section].items()]
+    pairs += [(f"satisfaction.{k}", v) for k, v in figures["satisfaction"].items() if k != "levels"]
+    pairs += [(f"satisfaction.level_{lv['score']}", lv["count"]) for lv in figures["satisfaction"]["levels"]]
+    return pairs
+
+
+def tables(figures: dict) -> list[tuple[str, list[str], list[list]]]:
+    """(name, header, rows) of every table of the statistics."""
+    out = [("summary", ["metric", "value"], [list(p) for p in summary_rows(figures)])]
+    for name, columns in (("by_queue", GROUP_COLUMNS), ("by_item", GROUP_COLUMNS), ("by_window", PLACE_COLUMNS),
+                          ("by_clerk", PLACE_COLUMNS), ("by_hour", HOUR_COLUMNS)):
+        out.append((name, columns, [[_get(row, c) for c in columns] for row in figures[name]]))
+    levels = figures["satisfaction"]["levels"]
+    out.append(("satisfaction", ["score", "label", "count"], [[lv["score"], lv["label"], lv["count"]] for lv in levels]))
+    return out
+
+
+def stats_csv(figures: dict) -> bytes:
+    """Every table in one long CSV: table, key, metric, value."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["table", "key", "metric", "value"])
+    for name, header, rows in tables(figures):
+        for row in rows:
+            if name == "summary":
+                writer.writerow([name, "", row[0], _cell(row[1])])
+                continue
+            for column, value in zip(header[1:], row[1:], strict=True):
+                writer.writerow([name, row[0], column, _cell(value)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def stats_xlsx(figures: dict, title: str) -> bytes:
+    """One sheet per table, header row in bold."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, header, rows in tables(figures):
+        sheet = book.create_sheet(name)
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append(row)
+    book.properties.title = title
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def ratings_csv(rows: list[dict]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=RATING_COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row[k]) for k in RATING_COLUMNS})
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def ratings_json(hall: str, first: str, last: str, rows: list[dict]) -> bytes:
+    return json.dumps({"hall": hall, "from": first, "to": last, "ratings": rows}, ensure_ascii=False).encode("utf-8")
+
+
+def _cell(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
