@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,17 +16,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from .exceptions import Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# How long a request waits for SQLite's write lock (held by another process: a backup, an import,
+# someone's sqlite3 shell) before it gets a 503. A kiosk citizen would rather wait a few seconds
+# than see an error; longer than this and "try again" is the honest answer.
+SQLITE_LOCK_WAIT_S = 10.0
+# SQLite's own busy wait blocks the whole OS thread, which under eventlet is the whole server
+# (boards, heartbeats, the request holding the lock). Keep it short and wait in Python instead.
+SQLITE_NATIVE_WAIT_MS = 20
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, lock_wait_s: float = SQLITE_LOCK_WAIT_S) -> Engine:
     """An engine tuned for the backend: WAL and immediate write transactions on SQLite."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_NATIVE_WAIT_MS / 1000,
+                                                  "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         # Take the write lock at BEGIN: a read that later upgrades to a write can
         # fail with SQLITE_BUSY under WAL instead of waiting for the lock.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", lambda conn: _begin_immediate(conn, lock_wait_s))
         return engine
     if url.startswith("postgresql+psycopg:") or url.startswith("postgresql+psycopg_async"):
         os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
@@ -41,11 +50,26 @@ def _ensure_sqlite_dir(url: str) -> None:
 def _sqlite_on_connect(dbapi_connection, _record) -> None:
     dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN IMMEDIATE drive transactions
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_NATIVE_WAIT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _begin_immediate(conn, wait_s: float) -> None:
+    """BEGIN IMMEDIATE, retried with a cooperative sleep while another writer holds the lock."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.005
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)  # green under eventlet/gevent: the rest of the server keeps running
+        pause = min(pause * 2, 0.1)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -61,6 +85,8 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.commit()
     except (OperationalError, DBAPIError) as exc:
         session.rollback()
+        if "database is locked" in str(getattr(exc, "orig", "")):
+            raise Unavailable("the database is busy (locked by another program); try again in a moment") from exc
         if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
             raise Unavailable("the database is unavailable; try again in a moment") from exc
         raise

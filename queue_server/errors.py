@@ -24,6 +24,8 @@ def register(app: Flask) -> None:
     def named(exc: OneWindowError):
         if isinstance(exc, Unavailable):
             log.warning("%s %s: %s", request.method, request.path, exc.message)
+            # Kiosks, pages and proxies may retry on their own after this many seconds.
+            return error_body(exc.code, exc.message, **exc.details), exc.status, {"Retry-After": "2"}
         return error_body(exc.code, exc.message, **exc.details), exc.status
 
     @app.errorhandler(IntegrityError)

@@ -39,13 +39,15 @@ def eligible(candidate: Candidate, window: int, queues: Iterable[str]) -> bool:
     return candidate.queue in set(queues)
 
 
-def rank_key(candidate: Candidate, window: int, now: datetime, rules: Rules) -> tuple:
+def rank_key(candidate: Candidate, window: int, now: datetime, rules: Rules,
+             waiting_since: datetime | None = None) -> tuple:
     """Sort key: class (targeted, priority or aged, normal), then arrival order."""
+    since = waiting_since or candidate.queued_at
     if candidate.target_window == window:
         cls = TARGETED
     else:
         cls = CLASS_OF.get(candidate.priority, NORMAL)
-        if cls == NORMAL and (now - candidate.queued_at).total_seconds() >= rules.aging_s:
+        if cls == NORMAL and (now - since).total_seconds() >= rules.aging_s:
             cls = PRIORITY
     # order_key (not the clock) orders arrivals, so an NTP step never reorders the queue.
     return (cls, candidate.order_key)
@@ -57,7 +59,22 @@ def rank(
     """Eligible candidates for `window`, best first."""
     queues = list(queues)
     pool = [c for c in candidates if eligible(c, window, queues)]
-    return sorted(pool, key=lambda c: rank_key(c, window, now, rules))
+    since = waiting_since(pool)
+    return sorted(pool, key=lambda c: rank_key(c, window, now, rules, since[c.ticket_id]))
+
+
+def waiting_since(pool: Iterable[Candidate]) -> dict[str, datetime]:
+    """Per ticket, its queued_at or the earliest one of anybody who arrived after it.
+
+    Somebody ahead in line has waited at least as long as everybody behind: when the clock is
+    stepped back (NTP), a later arrival reads an earlier queued_at and must not age first.
+    """
+    since: dict[str, datetime] = {}
+    earliest: datetime | None = None
+    for c in sorted(pool, key=lambda c: c.order_key, reverse=True):
+        earliest = c.queued_at if earliest is None else min(earliest, c.queued_at)
+        since[c.ticket_id] = earliest
+    return since
 
 
 def choose(

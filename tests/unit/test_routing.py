@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queue_server.core.routing import Candidate, Rules, choose, eligible, rank
+from queue_server.core.routing import Candidate, Rules, choose, eligible, rank, waiting_since
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 RULES = Rules(aging_s=20 * 60)
@@ -103,6 +103,13 @@ def test_clock_going_backwards_does_not_reorder():
     assert ids(rank(pool, 1, ALL, T0 - timedelta(hours=1), RULES)) == ["t1", "t2", "t3"]
 
 
+def test_a_clock_stepped_back_never_lets_a_later_arrival_age_first():
+    # t2 arrived after t1, but the clock had been stepped back 5 minutes in between: by the clock
+    # t2 has waited the 20 aging minutes and t1 not yet. t1 has really waited longer.
+    pool = [cand("t1", minutes_ago=16), cand("t2", minutes_ago=21), cand("t3", priority="green")]
+    assert ids(rank(pool, 1, ALL, T0, RULES)) == ["t1", "t2", "t3"]
+
+
 def test_rank_does_not_mutate_or_drop_eligible_candidates():
     pool = [cand("t2"), cand("t1", priority="green"), cand("t3", target=2)]
     before = list(pool)
@@ -132,10 +139,11 @@ def test_rank_properties(pool, window, queues):
     expected = [c for c in pool if (c.target_window == window) or (c.target_window is None and c.queue in queues)]
     assert sorted(ids(ranked)) == sorted(ids(expected))
     classes = []
+    since = waiting_since(ranked)  # nobody ages later than somebody who arrived after them
     for c in ranked:
         if c.target_window == window:
             classes.append(0)
-        elif c.priority != "normal" or (T0 - c.queued_at).total_seconds() >= RULES.aging_s:
+        elif c.priority != "normal" or (T0 - since[c.ticket_id]).total_seconds() >= RULES.aging_s:
             classes.append(1)
         else:
             classes.append(2)
