@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     from . import api, errors, health, media, realtime
 
     app.register_blueprint(api.bp)
+    from .appointments_api import bp as appointments_bp  # bookings, remote tickets, check-in
+    app.register_blueprint(appointments_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(media.bp)
     from .stats_api import bp as stats_bp  # statistics, ratings, follow-ups
@@ -54,6 +56,10 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     runtime.counts = realtime.WaitingCounts(factory)
     if start_workers:
         runtime.counts.start()
+    from .notify import NotifyWorker  # bookings' no-shows and the messages to citizens
+    runtime.extras["notify"] = NotifyWorker(factory, settings)
+    if start_workers:
+        runtime.extras["notify"].start()
     _attach_workers(app, runtime, voice, spooler, start_workers)
     return app
 

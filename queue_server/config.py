@@ -90,6 +90,79 @@ class TicketConfig(Strict):
     paper_mm: Literal[58, 80] = 80
 
 
+HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
+OpeningHours = list[Annotated[str, Field(pattern=HOURS)]]
+Weekdays = list[Annotated[int, Field(ge=1, le=7)]]
+
+
+def _ordered_hours(hours: list[str]) -> list[str]:
+    for spec in hours:
+        start, end = spec.split("-")
+        if end != "24:00" and end <= start:
+            raise ValueError(f"opening hours {spec!r} end before they start; write e.g. '09:00-12:00'")
+    return hours
+
+
+class AppointmentConfig(Strict):
+    """Booking (预约): slots within the opening hours of the next days, with seats from the windows."""
+
+    enabled: bool = True
+    hours: OpeningHours = ["09:00-12:00", "13:30-17:00"]
+    weekdays: Weekdays = [1, 2, 3, 4, 5]  # ISO: 1 Monday … 7 Sunday
+    slot_minutes: int = Field(30, ge=5, le=240)
+    days_ahead: int = Field(5, ge=1, le=60)
+    # Seats per slot = windows serving the queue × slot_minutes / default_service_minutes × share.
+    share: float = Field(0.5, gt=0, le=1)
+    max_per_slot: int | None = Field(None, ge=0)
+    early_minutes: int = Field(30, ge=0, le=240)  # check-in opens this long before the slot
+    late_minutes: int = Field(15, ge=0, le=240)  # after this the booking gives a normal ticket
+    change_cutoff_minutes: int = Field(60, ge=0)  # cancel and reschedule until this long before
+    max_active_per_person: int = Field(2, ge=1, le=20)
+    no_show_limit: int = Field(2, ge=0)  # this many no-shows within no_show_days block booking; 0: never
+    no_show_days: int = Field(30, ge=1)
+    block_days: int = Field(30, ge=1)
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_ordered(cls, value: list[str]) -> list[str]:
+        return _ordered_hours(value)
+
+
+class RemoteConfig(Strict):
+    """Remote tickets (线上取号): join a queue from the phone during these hours, up to a daily cap."""
+
+    enabled: bool = True
+    hours: OpeningHours = ["08:30-16:30"]
+    weekdays: Weekdays = [1, 2, 3, 4, 5]
+    max_per_day: int = Field(200, ge=0)  # remote tickets per hall and day; 0: no cap
+    # A remote ticket not checked in at the kiosk when its turn comes: passed over until it is, or no-show.
+    unchecked_on_call: Literal["skip", "no_show"] = "skip"
+
+    @field_validator("hours")
+    @classmethod
+    def _hours_ordered(cls, value: list[str]) -> list[str]:
+        return _ordered_hours(value)
+
+
+class NotifyConfig(Strict):
+    """Messages to citizens ("N ahead", "called", "please rate"): logged, or POSTed to the hall's webhook."""
+
+    kind: Literal["log", "webhook"] = "log"
+    url: str | None = Field(None, pattern=r"^https?://")
+    secret: str | None = Field(None, min_length=16)  # HMAC-SHA256 key shared with the receiver
+    ahead: int = Field(3, ge=1, le=50)  # tell remote and appointment holders when this many are ahead
+    timeout_s: float = Field(5, gt=0, le=60)
+    max_attempts: int = Field(8, ge=1, le=50)
+    retry_s: float = Field(5, gt=0, le=3600)  # first retry; doubles each time, at most an hour
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> NotifyConfig:
+        for needed in ("url", "secret"):
+            if self.kind == "webhook" and not getattr(self, needed):
+                raise FieldProblem(f"a webhook notifier needs {needed!r}", needed)
+        return self
+
+
 class HallConfig(Strict):
     code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
     name: str
@@ -103,6 +176,9 @@ class HallConfig(Strict):
     target_wait_minutes: float = Field(5, gt=0)  # statistics and the window advice hold this wait
     ticket: TicketConfig = TicketConfig()
     voice: VoiceConfig = VoiceConfig()
+    appointments: AppointmentConfig = AppointmentConfig()
+    remote: RemoteConfig = RemoteConfig()
+    notify: NotifyConfig = NotifyConfig()
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = []
     services: list[ServiceConfig] = []

@@ -166,6 +166,9 @@ class Ticket(Base):
     case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     quoted_low_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quoted_high_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Remote tickets: how a ticket not checked in at the hall is handled when its turn comes (None: not remote).
+    unchecked_on_call: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     hall: Mapped[Hall] = relationship()
     queue: Mapped[Queue] = relationship()
     service: Mapped[ServiceItem] = relationship()
@@ -239,3 +242,87 @@ class FollowUp(Base):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     evaluation: Mapped[Evaluation] = relationship()
     ticket: Mapped[Ticket] = relationship()
+
+
+class AppointmentSlot(Base):
+    """Seats of one bookable slot of a queue; the conditional update of `booked` is the seat lock."""
+
+    __tablename__ = "appointment_slots"
+    __table_args__ = (UniqueConstraint("hall_id", "queue_id", "starts_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Appointment(Base):
+    """A booking (预约): personal data only masked, plus keyed hashes for check-in and no-show counts."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("hall_id", "code"),
+        Index("ix_appointments_id_hash", "id_number_hash", "status"),
+        Index("ix_appointments_hall_status", "hall_id", "status", "checkin_until"),
+    )
+    pk: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[str] = mapped_column(String(32), unique=True)  # the holder's credential, like a ticket id
+    code: Mapped[str] = mapped_column(String(16))  # typed at the kiosk
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service_items.id"))
+    slot_id: Mapped[int] = mapped_column(ForeignKey("appointment_slots.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checkin_until: Mapped[datetime] = mapped_column(UTCDateTime)  # end of the slot's local day
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    name_masked: Mapped[str] = mapped_column(String(64))
+    phone_masked: Mapped[str] = mapped_column(String(32))
+    id_number_masked: Mapped[str] = mapped_column(String(32))
+    phone_hash: Mapped[str] = mapped_column(String(64))
+    id_number_hash: Mapped[str] = mapped_column(String(64))
+    notify_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    arrival: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    ticket_pk: Mapped[int | None] = mapped_column(ForeignKey("tickets.pk"), nullable=True)
+    hall: Mapped[Hall] = relationship()
+    queue: Mapped[Queue] = relationship()
+    service: Mapped[ServiceItem] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class NotifySubscription(Base):
+    """A ticket whose holder wants messages (remote or booked): the notifier worker scans the open ones."""
+
+    __tablename__ = "notify_subscriptions"
+    __table_args__ = (Index("ix_notify_subscriptions_open", "is_open", "hall_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    ticket_pk: Mapped[int] = mapped_column(ForeignKey("tickets.pk"), unique=True)
+    ref: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the integration's own subscriber id
+    phone_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ticket: Mapped[Ticket] = relationship()
+
+
+class Notification(Base):
+    """Outbox: one message per (ticket, kind), kept until delivered so retries survive a restart."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)  # idempotency key: ticket id and kind
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

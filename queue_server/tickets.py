@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,8 @@ from .models import DayCounter, Hall, StaffUser, Ticket, TicketEvent, Window
 from .privacy import mask_id_number, mask_phone
 
 CANDIDATES = 25  # per class; routing only ever needs the head of each
+# A remote ticket under the hall rule "skip" keeps its place but is passed over until checked in at the hall.
+READY = or_(Ticket.unchecked_on_call.is_(None), Ticket.unchecked_on_call != "skip", Ticket.checked_in_at.is_not(None))
 
 
 @dataclass
@@ -101,7 +103,7 @@ def waiting_candidates(session: Session, window: Window) -> list[routing.Candida
     """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
     queue_ids = [q.id for q in window.queues]
     columns = (Ticket.id, Ticket.queue_id, Ticket.priority, Ticket.queued_at, Ticket.order_key, Ticket.target_window_id)
-    base = select(*columns).where(Ticket.hall_id == window.hall_id, Ticket.status == TicketStatus.WAITING.value)
+    base = select(*columns).where(Ticket.hall_id == window.hall_id, Ticket.status == TicketStatus.WAITING.value, READY)
     mine = Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(queue_ids)
     groups = [
         base.where(Ticket.target_window_id == window.id),
@@ -158,10 +160,23 @@ def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | No
             return Change(window=window)
         for candidate in ranked:
             ticket = claim(session, candidate.ticket_id)
+            if ticket is not None and _missed_check_in(session, ticket, window, user, now):
+                continue
             if ticket is not None:
                 _mark_called(session, ticket, window, user, now, "call", TicketStatus.WAITING.value)
                 return Change(ticket=ticket, called=True, queues_changed=True, window=window)
     return Change(window=window)
+
+
+def _missed_check_in(session: Session, ticket: Ticket, window: Window, user: StaffUser | None,
+                     now: datetime) -> bool:
+    """A remote ticket (hall rule "no_show") not checked in at the hall when its turn comes is a no-show."""
+    if ticket.unchecked_on_call != "no_show" or ticket.checked_in_at is not None:
+        return False
+    ticket.status = TicketStatus.NO_SHOW.value
+    record(session, ticket, "no_show", TicketStatus.WAITING.value, now=now, window=window, user=user,
+           reason="remote ticket not checked in")
+    return True
 
 
 def call_number(session: Session, hall: Hall, window: Window, user: StaffUser | None, number: str,
