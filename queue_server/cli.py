@@ -42,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--out", default=None, help="WAV file to write instead of playing")
     say.add_argument("--lang", default="zh-CN", choices=["zh-CN", "en"])
 
+    sim = sub.add_parser("simulate", help="run a synthetic day with a fast clock; report statistics and estimate error")
+    sim.add_argument("--hall", required=True, help="hall code from the config")
+    sim.add_argument("--day", nargs="?", default=None, metavar="DATE", help="one whole day: YYYY-MM-DD (default today)")
+    sim.add_argument("--seed", type=int, default=1, help="random seed (same seed, same day)")
+    sim.add_argument("--database", default=None, help="database URL (default: a new temporary SQLite file)")
+    sim.add_argument("--json", action="store_true", help="print the statistics as JSON")
+
     ann = sub.add_parser("announcer", help="play the hall's calls on this PC's speakers")
     ann.add_argument("--hall", required=True)
     ann.add_argument("--server", default=None, help="server URL (default: http://HOST:PORT from the config)")
@@ -161,6 +168,12 @@ def cmd_announcer(args, config) -> int:
     return 0
 
 
+def cmd_simulate(args, config) -> int:
+    from .simulate import run_cli
+
+    return run_cli(args, _settings(config))
+
+
 def cmd_user_dispatch(args, config) -> int:
     return cmd_user(args, config)
 
@@ -172,4 +185,5 @@ COMMANDS = {
     "print-test": cmd_print_test,
     "say": cmd_say,
     "announcer": cmd_announcer,
+    "simulate": cmd_simulate,
 }

@@ -60,6 +60,7 @@ class Life:
     call_window: int | None = None
     call_clerk: str | None = None
     first_start: datetime | None = None
+    calls: list[tuple[int | None, str | None]] = field(default_factory=list)
     transferred: bool = False
     service_s: float = 0.0
     hold_s: float = 0.0
@@ -87,8 +88,10 @@ def replay(ticket: TicketFacts, events: Sequence[EventFacts]) -> Life:
         if held_since is not None and ev.to_status != "held":
             life.hold_s += (ev.at - held_since).total_seconds()
             held_since = None
-        if ev.action == "call" and life.first_call is None:
-            life.first_call, life.call_window, life.call_clerk = ev.at, ev.window, ev.clerk
+        if ev.action == "call":
+            life.calls.append((ev.window, ev.clerk))
+            if life.first_call is None:
+                life.first_call, life.call_window, life.call_clerk = ev.at, ev.window, ev.clerk
         if ev.action == "transfer":
             life.transferred = True
         if ev.to_status == "serving" and serving_since is None:
@@ -190,12 +193,12 @@ def _grouped(lives: Sequence[Life], key: Callable[[Life], tuple[str, str] | None
 
 
 def _by_place(lives: Sequence[Life], ratings: dict[int, RatingFacts], index: int) -> list[dict]:
-    """Per window (index 0) or per clerk (index 1): tickets called, served, service time and ratings there."""
-    called: dict[str, list[Life]] = defaultdict(list)
+    """Per window (index 0) or per clerk (index 1): calls, tickets finished, service time and ratings there."""
+    called: dict[str, int] = defaultdict(int)
     for life in lives:
-        place = (life.call_window, life.call_clerk)[index]
-        if place is not None:
-            called[str(place)].append(life)
+        for where in life.calls:
+            if where[index] is not None:
+                called[str(where[index])] += 1
     served: dict[str, list[float]] = defaultdict(list)
     for life in lives:
         for where, seconds in life.served_at.items():
@@ -212,7 +215,7 @@ def _by_place(lives: Sequence[Life], ratings: dict[int, RatingFacts], index: int
         if place is not None:
             done[str(place)] += 1
     keys = sorted(set(called) | set(served), key=lambda k: (len(k), k))
-    return [{"key": k, "called": len(called[k]), "served": done[k], "busy_s": _r(sum(served[k])),
+    return [{"key": k, "called": called[k], "served": done[k], "busy_s": _r(sum(served[k])),
              "service": summary(served[k]), "satisfaction_rate": satisfaction(finished[k])["rate"]} for k in keys]
 
 

@@ -1,0 +1,72 @@
+"""A simulated day against the real domain and database: statistics, estimate accuracy, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from queue_server.cli import main
+from queue_server.db import make_engine, session_factory, transaction, upgrade
+from queue_server.halls import seed
+from queue_server.simulate import report, simulate_day
+from tests.support import demo_config, write_config
+
+SEED = 7
+
+
+@pytest.fixture
+def empty_hall(sqlite_url, settings_for):
+    settings = settings_for(sqlite_url)
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    factory = session_factory(engine)
+    with transaction(factory) as s:
+        seed(s, settings)
+    yield factory
+    engine.dispose()
+
+
+def test_estimates_on_a_simulated_day_hold_seven_in_ten_actual_waits(empty_hall):
+    result = simulate_day(empty_hall, "erdao", date(2026, 3, 2), seed=SEED)
+    st = result.stats
+    assert 250 <= st["counts"]["issued"] <= 340, "about 300 arrivals with a morning peak"
+    assert st["counts"]["open"] == 0, "everyone with a ticket is served or marked no-show by closing"
+    assert st["counts"]["served"] + st["counts"]["no_show"] == st["counts"]["issued"]
+    peak = max(st["by_hour"], key=lambda h: h["arrivals"])
+    assert peak["hour"] == 10, "the morning peak"
+    assert st["estimate"]["count"] == st["counts"]["issued"]
+    print(report(result))  # shown with -s: the coverage number of this seed
+    assert st["estimate"]["inside_share"] >= 0.70
+    assert st["wait"]["p90_s"] > st["wait"]["median_s"] > 0
+    assert any(a["behind"] for a in result.advice) and not all(a["behind"] for a in result.advice)
+
+
+def test_the_same_seed_gives_the_same_day(tmp_path, settings_for):
+    days = []
+    for name in ("one", "two"):
+        url = f"sqlite:///{tmp_path}/{name}.sqlite3"
+        engine = make_engine(url)
+        upgrade(engine)
+        factory = session_factory(engine)
+        with transaction(factory) as s:
+            seed(s, settings_for(url))
+        shape_day = simulate_day(factory, "erdao", date(2026, 3, 2), seed=3)
+        days.append((shape_day.stats["counts"], shape_day.stats["wait"], shape_day.stats["estimate"]))
+        engine.dispose()
+    assert days[0] == days[1]
+
+
+def test_simulate_command_prints_statistics(tmp_path, capsys):
+    config = write_config(tmp_path / "config.yaml", demo_config(f"sqlite:///{tmp_path}/live.sqlite3", tmp_path / "data"))
+    url = f"sqlite:///{tmp_path}/sim.sqlite3"
+    args = ["--config", str(config), "simulate", "--hall", "erdao", "--day", "2026-03-02", "--seed", "2",
+            "--database", url, "--json"]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["database"] == url and out["stats"]["hall"] == "erdao" and out["stats"]["counts"]["issued"] > 200
+    assert main(args) == 2, "refuses a database that already has that day"
+    assert "already has tickets" in capsys.readouterr().err
+    assert main(["--config", str(config), "simulate", "--hall", "nowhere"]) == 2
+    assert not (tmp_path / "live.sqlite3").exists(), "the hall's own database is never touched"
