@@ -3,7 +3,7 @@
 # sox (audio checks), redis-server (private Redis for outage tests), nginx (deployment test).
 # Idempotent: installs only what is missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
-packages=(espeak-ng libespeak-ng1 chromium fonts-wqy-microhei sox alsa-utils redis-server postgresql-client)
+packages=(espeak-ng libespeak-ng1 chromium fonts-wqy-microhei sox alsa-utils redis-server postgresql-client nginx wrk)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
