@@ -90,6 +90,20 @@ def ticket(ticket_id: str):
     return render_template("ticket.html", ticket_id=ticket_id[:64])
 
 
+@bp.get("/book/<hall>")
+def book(hall: str):
+    """The citizen's phone: book a visit (预约), or take a number remotely when the hall allows it."""
+    base_url = current().settings.server.public_url or request.host_url
+    return render_template("book.html", hall=_hall(hall), base_url=base_url)
+
+
+@bp.get("/bookings/<hall>")
+def bookings(hall: str):
+    """The citizen's phone: their bookings, to cancel or reschedule, or found by code and phone."""
+    base_url = current().settings.server.public_url or request.host_url
+    return render_template("bookings.html", hall=_hall(hall), base_url=base_url)
+
+
 @bp.get("/favicon.ico")
 def favicon():
     """No icon: answer quietly instead of a 404 in every screen's console."""

@@ -9,6 +9,7 @@ import pytest
 from queue_server.config import Settings, settings_from_mapping
 from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.halls import get_hall, seed
+from tests.server.conftest import make_server  # noqa: F401 - the shared fixture
 from tests.support import demo_config
 
 SECRET = "test-secret-0123456789"

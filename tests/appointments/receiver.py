@@ -51,6 +51,16 @@ class Receiver:
                 raise AssertionError(f"expected {count} webhook requests, got {len(self.requests)}")
             return list(self.requests)
 
+    def wait_for_kind(self, kind: str, timeout: float = 30) -> dict:
+        """The first message of this kind, waiting for it."""
+        def found():
+            return next((r["json"] for r in self.requests if r["json"]["kind"] == kind), None)
+
+        with self.changed:
+            if not self.changed.wait_for(found, timeout):
+                raise AssertionError(f"no {kind!r} webhook request; got {len(self.requests)} others")
+            return found()
+
     def kinds(self) -> list[tuple[str, str]]:
         with self.changed:
             return [(r["json"]["ticket"]["number"], r["json"]["kind"]) for r in self.requests]

@@ -12,7 +12,7 @@
   OW.clock($("#clock"), body.dataset.timezone);
 
   function show(name) {
-    ["home", "detail", "ticket"].forEach(function (n) { $("#screen-" + n).hidden = n !== name; });
+    ["home", "detail", "ticket", "checkin"].forEach(function (n) { $("#screen-" + n).hidden = n !== name; });
     body.dataset.screen = name;
     window.scrollTo(0, 0);
   }
@@ -269,5 +269,6 @@
   loadServices();
   renderQueues();
   show("home");
-  window.OWKiosk = { services: function () { return services; }, issued: function () { return issued; } };
+  window.OWKiosk = { services: function () { return services; }, issued: function () { return issued; }, show: show,
+    showTicket: function (t) { issued = t; renderTicket(); show("ticket"); startCountdown(); if (t.print_job) { checkPrintJob(); checkPrinter(); } } };
 })();
