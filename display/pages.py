@@ -104,6 +104,22 @@ def bookings(hall: str):
     return render_template("bookings.html", hall=_hall(hall), base_url=base_url)
 
 
+@bp.get("/stats/<hall>")
+def stats_page(hall: str):
+    """The supervisor's statistics: charts, the hall now with advice on windows, exports, follow-ups."""
+    return render_template("stats.html", hall=_hall(hall))
+
+
+@bp.get("/rate/<hall>/<int:number>")
+def rate_screen(hall: str, number: int):
+    """The tablet facing the citizen at a window: rate the service just finished."""
+    data = _hall(hall)
+    window = next((w for w in data["windows"] if w["number"] == number), None)
+    if window is None:
+        abort(_missing("没有这个窗口", f"No window {number} in {hall}"))
+    return render_template("rate.html", hall=data, window=window)
+
+
 @bp.get("/favicon.ico")
 def favicon():
     """No icon: answer quietly instead of a 404 in every screen's console."""

@@ -1,0 +1,47 @@
+/* The rating tablet facing the citizen: wakes when the clerk finishes, five levels, then thanks. */
+(function () {
+  "use strict";
+  var $ = OW.$, body = document.body;
+  var hall = body.dataset.hall, number = Number(body.dataset.window);
+  var url = "/api/v1/halls/" + encodeURIComponent(hall) + "/windows/" + number + "/rating";
+  var idleTimer = null;
+
+  function show(state) {
+    body.dataset.state = state;
+    $("#rate-idle").hidden = state !== "idle";
+    $("#rate-ask").hidden = state !== "ask";
+    $("#rate-done").hidden = state !== "done";
+    clearTimeout(idleTimer);
+    // Back to the welcome screen by itself: after the thanks, or when nobody rates.
+    if (state !== "idle") idleTimer = setTimeout(function () { show("idle"); }, state === "done" ? 8000 : 180000);
+  }
+
+  function check() {
+    OW.api("GET", url).then(function (res) {
+      if (res.ok && res.status === 200 && res.data) {
+        $("#rate-number").textContent = res.data.number;
+        show("ask");
+      } else if (body.dataset.state === "ask") {
+        show("idle");
+      }
+    });
+  }
+
+  $("#rate-buttons").addEventListener("click", function (ev) {
+    var b = ev.target.closest("[data-score]");
+    if (!b) return;
+    OW.api("POST", url, { score: Number(b.dataset.score) }).then(function (res) {
+      $("#rate-result").textContent = res.ok ? (OW.lang() === "en" ? b.textContent : res.data.label)
+        : (res.data && res.data.error ? res.data.error.message : "");
+      show("done");
+    });
+  });
+
+  OW.live({ hall: hall }, {
+    board: check,
+    ticket_updated: function (t) {
+      if (t.status === "done" && t.window && t.window.number === number) check();
+    }
+  });
+  show("idle");
+})();
