@@ -40,6 +40,24 @@ def _hall(code: str) -> dict:
                 "windows": [{"number": w.number, "name": w.name, "name_en": w.name_en} for w in windows]}
 
 
+def _check_device(hall_code: str, *kinds: str) -> None:
+    """A page opened with ?device=<token> must be opened by that registered device, in its own hall."""
+    if not request.args.get("device"):
+        return
+    from queue_server import access
+    from queue_server.exceptions import Unauthorized
+
+    with transaction(current().factory) as s:
+        try:
+            device = access.optional_device(s)
+        except Unauthorized:
+            abort(Response(render_template("missing.html", zh="设备未登记或已吊销", en="Unknown or revoked device"),
+                           status=401))
+        if device.hall.code != hall_code or device.kind not in kinds:
+            abort(Response(render_template("missing.html", zh="此设备不属于这个页面",
+                                           en="This device does not belong on this page"), status=403))
+
+
 def _missing(zh: str, en: str) -> Response:
     return Response(render_template("missing.html", zh=zh, en=en), status=404)
 
@@ -57,6 +75,7 @@ def index():
 @bp.get("/kiosk/<hall>")
 def kiosk(hall: str):
     """The touch screen at the entrance: pick a service, take a ticket."""
+    _check_device(hall, "kiosk")
     base_url = current().settings.server.public_url or request.host_url
     return render_template("kiosk.html", hall=_hall(hall), base_url=base_url,
                            return_s=_seconds("return", 30), idle_s=_seconds("idle", 90))
@@ -71,12 +90,14 @@ def clerk():
 @bp.get("/board/<hall>")
 def board(hall: str):
     """The big screen in the hall: latest calls, windows, waiting counts, voice."""
+    _check_device(hall, "board")
     return render_template("board.html", hall=_hall(hall))
 
 
 @bp.get("/window/<hall>/<int:number>")
 def window_screen(hall: str, number: int):
     """The small screen above one window: its name and the number it serves."""
+    _check_device(hall, "window", "board")
     data = _hall(hall)
     window = next((w for w in data["windows"] if w["number"] == number), None)
     if window is None:
@@ -88,6 +109,29 @@ def window_screen(hall: str, number: int):
 def ticket(ticket_id: str):
     """The holder's phone: position, estimated wait, the call, and the rating after service."""
     return render_template("ticket.html", ticket_id=ticket_id[:64])
+
+
+@bp.get("/device")
+def device_start():
+    """A registered device opens /device?device=<token> and lands on its own page."""
+    from flask import redirect, url_for
+
+    from queue_server import access
+    from queue_server.exceptions import Unauthorized
+
+    with transaction(current().factory) as s:
+        try:
+            device = access.optional_device(s)
+        except Unauthorized:
+            device = None
+        if device is None:
+            return _missing("设备未登记或已吊销", "Unknown or revoked device")
+        token, code = request.args["device"], device.hall.code
+        if device.kind == "kiosk":
+            return redirect(url_for("pages.kiosk", hall=code, device=token))
+        if device.kind == "window" and device.window_number:
+            return redirect(url_for("pages.window_screen", hall=code, number=device.window_number, device=token))
+        return redirect(url_for("pages.board", hall=code, device=token))
 
 
 @bp.get("/book/<hall>")
@@ -147,3 +191,6 @@ def _seconds(name: str, default: int) -> int:
         return max(1, min(600, int(request.args.get(name, default))))
     except ValueError:
         return default
+
+
+from display import account  # noqa: E402,F401 - staff pages register on this blueprint

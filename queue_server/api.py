@@ -7,12 +7,13 @@ from functools import lru_cache
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
+from . import access, clock, personal, snapshots, tickets, windows
 from . import schemas as sc
-from . import snapshots, tickets, windows
+from .auth import require_role
 from .db import transaction
 from .evaluations import evaluate
-from .exceptions import NotFound, Unauthorized
-from .halls import get_hall
+from .exceptions import Forbidden, NotFound
+from .halls import get_hall, get_service
 from .models import Hall, ServiceItem, StaffUser
 from .openapi import Api
 from .realtime import events_for, publish
@@ -23,11 +24,8 @@ api = Api(bp, "/api/v1")
 
 
 def staff_user(session) -> StaffUser:
-    """The staff member behind the bearer token, or 401."""
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or not header[7:].strip():
-        raise Unauthorized("sign in first: send Authorization: Bearer <token>")
-    return current().tokens.verify(session, header[7:].strip())
+    """The staff member behind the bearer token (or the page session with its CSRF header), or 401."""
+    return access.staff(session)
 
 
 @lru_cache(maxsize=4096)
@@ -64,27 +62,56 @@ def list_services(hall: str):
 
 
 @api.route("/halls/<hall>/tickets", "POST", summary="Take a ticket", body=sc.IssueRequest,
-           responses={201: sc.TicketResponse})
+           responses={201: sc.TicketResponse, 429: sc.ErrorResponse})
 def issue_ticket(hall: str, body: sc.IssueRequest):
     """Issue the next number for a service; the ticket is stored before the answer and printed after."""
     rt = current()
     with transaction(rt.factory) as s:
         h = get_hall(s, hall)
+        user, device = access.optional_staff(s), access.optional_device(s)
+        printer = _issuer_checks(h, body, user, device)
+        if user is None:  # staff at a counter are not rate limited
+            rt.limits.issue(device.id if device is not None else None)
+        privacy, limits = personal.hall_rules(rt.settings, h)
+        person = personal.read_person(rt.settings.server.secret_key, body.phone, body.id_number)
+        personal.check_limits(s, h, get_service(s, h, body.service), person, limits)
+        keep = privacy.store_personal_data
         change = tickets.issue(s, h, body.service, channel=body.channel, priority=body.priority,
-                               phone=body.phone, id_number=body.id_number)
+                               phone=person.phone if keep else None, id_number=person.id_number if keep else None,
+                               user=user)
+        personal.store(change.ticket, person, privacy)
         data = snapshots.ticket_full(s, change.ticket)
         t = change.ticket
         t.quoted_low_s, t.quoted_high_s = (data["estimated_wait"] or {}).get("low_s"), (data["estimated_wait"] or {}).get("high_s")
         job = None
         if rt.spooler is not None and body.print and body.channel == "kiosk":
             base = rt.settings.server.public_url or request.host_url
-            job = rt.spooler.enqueue_ticket(s, h, t, data, base, body.printer, body.with_materials)
+            job = rt.spooler.enqueue_ticket(s, h, t, data, base, printer, body.with_materials)
         events = events_for(s, h, change, data)
     data["print_job"] = job
     publish(events)
     if job is not None:
         rt.spooler.wake()
     return data, 201
+
+
+def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, device) -> str | None:
+    """Who may issue what: priority and counter tickets need staff; a kiosk device prints on its printer."""
+    if user is not None:
+        windows.check_hall(hall, user)
+    if device is not None:
+        if device.hall_id != hall.id:
+            raise Forbidden(f"device {device.name} belongs to hall {device.hall.code}, not {hall.code}")
+        if device.kind != "kiosk":
+            raise Forbidden(f"device {device.name} is a {device.kind}; only kiosks issue tickets")
+    if user is None and (body.priority != "normal" or body.channel in ("counter", "appointment")):
+        raise Forbidden("priority, counter and appointment tickets are issued by staff; sign in first")
+    kiosk = device is not None and device.kind == "kiosk"
+    if body.channel == "kiosk" and body.print and user is None and not kiosk and current().settings.server.require_devices:
+        raise Forbidden("kiosk tickets are printed only by a registered kiosk; ask an admin to register this one")
+    if kiosk and device.printer:
+        return device.printer
+    return body.printer
 
 
 @api.route("/tickets/<ticket_id>", "GET", summary="A ticket with its position and estimated wait",
@@ -139,9 +166,12 @@ def reprint_ticket(hall: str, number: str):
         user = staff_user(s)
         h = get_hall(s, hall)
         windows.check_hall(h, user)
+        require_role(user, "supervisor", "admin")
         if rt.spooler is None:
             raise NotFound("printing is not set up on this server")
-        job = rt.spooler.reprint(s, tickets.find_by_number(s, h, number))
+        ticket = tickets.find_by_number(s, h, number)
+        job = rt.spooler.reprint(s, ticket)
+        tickets.record(s, ticket, "reprint", ticket.status, now=clock.now(), user=user, data={"printer": job["printer"]})
     rt.spooler.wake()
     return job, 202
 
@@ -171,6 +201,7 @@ def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequ
     with transaction(current().factory) as s:
         user = staff_user(s)
         h = get_hall(s, hall)
+        _check_reason_code(h, body.reason_code)
         change = windows.act(s, h, window, action, user, body.model_dump(exclude_none=True))
         if change.ticket is not None:
             data = snapshots.ticket_full(s, change.ticket)
@@ -183,18 +214,36 @@ def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequ
     return ("", 204) if data is None else data
 
 
-@api.route("/auth/login", "POST", summary="Staff sign-in", body=sc.LoginRequest, responses={200: sc.TokenResponse})
+def _check_reason_code(hall: Hall, code: str | None) -> None:
+    from .config import HallConfig
+
+    cfg = current().settings.hall_or_default(hall.code)
+    allowed = cfg.call_reasons if cfg else HallConfig.model_fields["call_reasons"].default
+    if code is not None and code not in allowed:
+        from .exceptions import ValidationFailed
+
+        raise ValidationFailed(f"reason_code must be one of {', '.join(allowed)}", field="reason_code")
+
+
+@api.route("/auth/login", "POST", summary="Staff sign-in", body=sc.LoginRequest,
+           responses={200: sc.TokenResponse, 429: sc.ErrorResponse})
 def login(body: sc.LoginRequest):
     """Exchange a username and password for a bearer token."""
-    from .auth import authenticate
+    from .auth import sign_in
 
     rt = current()
+    rt.limits.login()
+    cfg = rt.settings.server.login
+    user = sign_in(rt.factory, body.username, body.password, max_failures=cfg.max_failures,
+                   lockout_minutes=cfg.lockout_minutes, client=access.client_ip())
     with transaction(rt.factory) as s:
-        user = authenticate(s, body.username, body.password)
         hall = s.get(Hall, user.hall_id) if user.hall_id else None
-        return {"token": rt.tokens.issue(user), "user": {
-            "username": user.username, "name": user.display_name, "role": user.role,
-            "hall": hall.code if hall else None}}
+        return {"token": rt.tokens.issue(user), "user": user_brief(user, hall)}
+
+
+def user_brief(user: StaffUser, hall: Hall | None) -> dict:
+    return {"username": user.username, "name": user.display_name, "role": user.role,
+            "hall": hall.code if hall else None}
 
 
 @api.route("/auth/logout", "POST", summary="Revoke every token of the signed-in user", responses={204: None},

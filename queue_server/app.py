@@ -34,7 +34,8 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     runtime = Runtime(settings, engine, factory, Tokens(settings.server.secret_key, settings.server.token_ttl_hours * 3600))
     app.extensions["onewindow"] = runtime
 
-    from . import api, errors, health, media, realtime
+    from . import api, errors, health, media, realtime, security, staff_api  # noqa: F401 - staff_api adds routes
+    from .ratelimit import RateLimits
 
     app.register_blueprint(api.bp)
     from .appointments_api import bp as appointments_bp  # bookings, remote tickets, check-in
@@ -44,9 +45,13 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     from .stats_api import bp as stats_bp  # statistics, ratings, follow-ups
     app.register_blueprint(stats_bp)
     errors.register(app)
+    security.register(app, settings)
+    runtime.limits = RateLimits(app, settings)
     _register_pages(app)
 
     options: dict = {"async_mode": settings.server.async_mode, "json": app.json, "max_http_buffer_size": 64 * 1024}
+    if settings.server.cors_origins:
+        options["cors_allowed_origins"] = settings.server.cors_origins  # default: same origin only
     if settings.server.redis_url:
         from .scaleout import HallRedisManager
 

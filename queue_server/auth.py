@@ -1,6 +1,9 @@
-"""Staff passwords (argon2) and bearer tokens (signed, expiring, revocable)."""
+"""Staff passwords (argon2), sign-in with lock-out, and bearer tokens (signed, expiring, revocable)."""
 
 from __future__ import annotations
+
+import logging
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -8,8 +11,11 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .exceptions import Conflict, Unauthorized, ValidationFailed
-from .models import Hall, StaffUser
+from . import clock
+from .exceptions import Conflict, OneWindowError, Unauthorized, ValidationFailed
+from .models import Hall, LoginAttempt, StaffUser
+
+log = logging.getLogger("onewindow.auth")
 
 ROLES = ("clerk", "supervisor", "admin")
 _hasher = PasswordHasher()
@@ -43,16 +49,86 @@ def add_user(session: Session, username: str, password: str, role: str, hall_cod
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> StaffUser:
-    """The active user with these credentials, or Unauthorized (same answer for unknown users)."""
+class LockedOut(OneWindowError):
+    code = "locked_out"
+    status = 429
+
+
+def authenticate(session: Session, username: str, password: str, *, max_failures: int = 5,
+                 lockout_minutes: float = 15, client: str = "-") -> StaffUser:
+    """The active user with these credentials, or Unauthorized (same answer for unknown users).
+
+    After `max_failures` wrong passwords in a row the username is locked for `lockout_minutes`,
+    known or not, so the answer tells nobody which accounts exist. The caller must commit even
+    when this raises: the failure count is part of the answer.
+    """
+    now = clock.now()
+    attempt = session.get(LoginAttempt, username, with_for_update=True)
+    if attempt is not None and attempt.locked_until is not None and attempt.locked_until > now:
+        minutes = max(1, round((attempt.locked_until - now).total_seconds() / 60))
+        raise LockedOut(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试 "
+                        f"(too many failed sign-ins; try again in {minutes} min)", retry_after=minutes * 60)
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = user is not None and user.active
     except (VerificationError, InvalidHashError):
-        raise Unauthorized("wrong username or password") from None
-    if user is None or not user.active:
+        ok = False
+    if not ok:
+        if attempt is None:
+            attempt = LoginAttempt(username=username, failures=0)
+            session.add(attempt)
+        attempt.failures = (attempt.failures or 0) + 1
+        attempt.last_failure_at = now
+        if attempt.failures >= max_failures:
+            attempt.locked_until = now + timedelta(minutes=lockout_minutes)
+            attempt.failures = 0
+            log.warning("sign-in locked for user %r for %s min after %d failures (last from %s)",
+                        username, lockout_minutes, max_failures, client)
         raise Unauthorized("wrong username or password")
+    if attempt is not None:
+        session.delete(attempt)
     return user
+
+
+def sign_in(factory, username: str, password: str, *, max_failures: int, lockout_minutes: float,
+            client: str) -> StaffUser:
+    """authenticate() in its own transaction, keeping the failure count when it refuses."""
+    from .db import transaction
+
+    refused: OneWindowError | None = None
+    with transaction(factory) as session:
+        try:
+            user = authenticate(session, username, password, max_failures=max_failures,
+                                lockout_minutes=lockout_minutes, client=client)
+        except (Unauthorized, LockedOut) as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    return user
+
+
+def change_password(session: Session, user: StaffUser, new_password: str) -> None:
+    """Set a new password; every token and page session of the user stops working."""
+    user.password_hash = hash_password(new_password)
+    user.token_version += 1
+    session.execute(LoginAttempt.__table__.delete().where(LoginAttempt.username == user.username))
+    log.info("password changed for user %r; older tokens revoked", user.username)
+
+
+def check_password(user: StaffUser, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def require_role(user: StaffUser, *roles: str) -> None:
+    """Forbidden unless the user has one of `roles`."""
+    if user.role not in roles:
+        from .exceptions import Forbidden
+
+        raise Forbidden(f"this needs the role {' or '.join(roles)}; {user.username} is a {user.role}")
 
 
 class Tokens:

@@ -32,6 +32,25 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["clerk", "supervisor", "admin"])
     add.add_argument("--hall", default=None, help="hall code (clerks and supervisors belong to one hall)")
+    passwd = user_sub.add_parser("passwd", help="set a new password (prompted, or read from stdin); signs the user out")
+    passwd.add_argument("name")
+
+    dev = sub.add_parser("device", help="registered kiosks, boards, window screens and rating pads")
+    dev_sub = dev.add_subparsers(dest="device_command", required=True)
+    dadd = dev_sub.add_parser("add", help="register a device and print its token (shown once)")
+    dadd.add_argument("name")
+    dadd.add_argument("--hall", required=True, help="hall code")
+    dadd.add_argument("--kind", required=True, choices=["kiosk", "board", "window", "rating"])
+    dadd.add_argument("--printer", default=None, help="kiosk: the printer it prints on (from the config)")
+    dadd.add_argument("--window", type=int, default=None, help="window screen: the window number")
+    dev_sub.add_parser("list", help="list registered devices")
+    drev = dev_sub.add_parser("revoke", help="revoke a device token")
+    drev.add_argument("name")
+
+    purge = sub.add_parser("purge", help="remove phone and ID data older than each hall's purge_after_days")
+    purge.add_argument("--hall", default=None, help="only this hall")
+    purge.add_argument("--days", type=int, default=None, help="keep this many days instead of the config's")
+    purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
 
     pt = sub.add_parser("print-test", help="print a sample ticket, or save its preview as PNG")
     pt.add_argument("--printer", default=None, help="printer name from the config (default: the first)")
@@ -133,14 +152,62 @@ def read_password() -> str:
 
 
 def cmd_user(args, config) -> int:
-    from .auth import add_user
+    from sqlalchemy import select
+
+    from .auth import add_user, change_password
     from .db import transaction
+    from .exceptions import NotFound
+    from .models import StaffUser
 
     _s, factory, _ = _database(config)
     password = read_password()
     with transaction(factory) as session:
+        if getattr(args, "user_command", "add") == "passwd":
+            user = session.scalar(select(StaffUser).where(StaffUser.username == args.name))
+            if user is None:
+                raise NotFound(f"no user {args.name!r}")
+            change_password(session, user, password)
+            print(f"password of {user.username} changed; the user is signed out everywhere")
+            return 0
         user = add_user(session, args.name, password, args.role, args.hall)
         print(f"user {user.username} added with role {user.role}" + (f" in hall {args.hall}" if args.hall else ""))
+    return 0
+
+
+def cmd_device(args, config) -> int:
+    from . import devices
+    from .db import transaction
+
+    settings, factory, _ = _database(config)
+    with transaction(factory) as session:
+        if args.device_command == "add":
+            printers = [p.name for p in settings.printers if p.hall == args.hall]
+            device, token = devices.add_device(session, args.name, args.hall, args.kind, printer=args.printer,
+                                               window=args.window, hall_printers=printers)
+            print(f"device {device.name} ({device.kind}) registered in hall {args.hall}")
+            print(f"token (shown once, only its hash is stored): {token}")
+            print(f"open: /device?device={token}")
+        elif args.device_command == "revoke":
+            devices.revoke(session, args.name)
+            print(f"device {args.name} revoked")
+        else:
+            for d in map(devices.device_brief, devices.list_devices(session)):
+                state = "active" if d["active"] else "revoked"
+                print(f"{d['name']}\t{d['hall']}\t{d['kind']}\t{d['printer'] or '-'}\t{d['window'] or '-'}\t"
+                      f"{state}\tlast seen {d['last_seen_at'] or 'never'}")
+    return 0
+
+
+def cmd_purge(args, config) -> int:
+    from .db import transaction
+    from .personal import purge
+
+    settings, factory, _ = _database(config)
+    with transaction(factory) as session:
+        counts = purge(session, settings, hall_code=args.hall, days=args.days, dry_run=args.dry_run)
+    verb = "would purge" if args.dry_run else "purged"
+    for code, n in counts.items():
+        print(f"{code}: {verb} personal data of {n} ticket(s); tickets and statistics kept")
     return 0
 
 
@@ -182,6 +249,8 @@ COMMANDS = {
     "init-db": cmd_init_db,
     "import-services": cmd_import,
     "user": cmd_user_dispatch,
+    "device": cmd_device,
+    "purge": cmd_purge,
     "print-test": cmd_print_test,
     "say": cmd_say,
     "announcer": cmd_announcer,

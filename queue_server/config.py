@@ -34,6 +34,34 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RateLimitConfig(Strict):
+    """Flask-Limiter rules ("N per minute", "N/hour;M/day"); Redis storage when server.redis_url is set."""
+
+    enabled: bool = True
+    issue_per_ip: str = "30 per minute;300 per day"
+    issue_per_device: str = "120 per minute"
+    login_per_ip: str = "20 per minute"
+    # Never limited by IP: the kiosk PC that also runs the server. A loopback request that came
+    # through a proxy (X-Forwarded-For) is not exempt. Devices still count per device.
+    exempt_ips: list[str] = ["127.0.0.1", "::1"]
+
+    @field_validator("issue_per_ip", "issue_per_device", "login_per_ip")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a rate limit; write e.g. '30 per minute' or '10/minute;100/day'") from None
+        return value
+
+
+class LoginConfig(Strict):
+    max_failures: int = Field(5, ge=1, le=100)
+    lockout_minutes: float = Field(15, gt=0)
+
+
 class ServerConfig(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -46,6 +74,23 @@ class ServerConfig(Strict):
     token_ttl_hours: float = Field(12, gt=0)
     # Exactly one process per database should print: turn this off on the others.
     print_spooler: bool = True
+    rate_limits: RateLimitConfig = RateLimitConfig()
+    login: LoginConfig = LoginConfig()
+    # Origins allowed to call the API and Socket.IO from another site; empty keeps CORS off.
+    cors_origins: list[str] = []
+    # Reverse proxies in front of the server whose X-Forwarded-For is trusted (0: none).
+    trusted_proxies: int = Field(0, ge=0, le=5)
+    # Kiosk printing only from registered kiosk devices (queue-server device add ... --kind kiosk).
+    require_devices: bool = False
+    # Set the Secure flag on the page session cookie (turn on behind HTTPS).
+    secure_cookies: bool = False
+
+    @model_validator(mode="after")
+    def _secret_strong(self) -> ServerConfig:
+        if self.secret_key != DEMO_SECRET and len(self.secret_key) < 12:
+            raise FieldProblem("the secret key must have at least 12 characters; generate one with "
+                               "python -c 'import secrets; print(secrets.token_urlsafe(32))'", "secret_key")
+        return self
 
 
 class QueueConfig(Strict):
@@ -88,6 +133,21 @@ class VoiceConfig(Strict):
 class TicketConfig(Strict):
     notices: list[str] = ["请留意叫号，过号请重新取号", "Please watch the display for your number"]
     paper_mm: Literal[58, 80] = 80
+
+
+class PrivacyConfig(Strict):
+    # Off: phone and ID numbers are only used to apply the limits (as keyed hashes), never kept masked.
+    store_personal_data: bool = False
+    purge_after_days: int = Field(30, ge=1, le=3650)
+
+
+class LimitsConfig(Strict):
+    """Domain rules on personal numbers (ID or phone), checked in the database; 0 turns a rule off."""
+
+    per_person_per_day: int = Field(5, ge=0)
+    active_per_person_per_queue: int = Field(1, ge=0)
+    # Most tickets a service item gives out in a local day, e.g. {BD005: 200}.
+    per_service_per_day: dict[str, int] = {}
 
 
 HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
@@ -179,6 +239,10 @@ class HallConfig(Strict):
     appointments: AppointmentConfig = AppointmentConfig()
     remote: RemoteConfig = RemoteConfig()
     notify: NotifyConfig = NotifyConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    limits: LimitsConfig = LimitsConfig()
+    # Reason codes a clerk chooses when calling a number out of order.
+    call_reasons: list[str] = ["no_show_return", "appointment", "priority", "transfer_back", "other"]
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = []
     services: list[ServiceConfig] = []
@@ -208,6 +272,13 @@ class HallConfig(Strict):
                             f"use one of {', '.join(prefixes)} or 'all'",
                             "windows", i, "queues",
                         )
+        codes = {s.code for s in self.services}
+        for code, cap in self.limits.per_service_per_day.items():
+            if codes and code not in codes:
+                raise FieldProblem(f"limit for unknown service {code!r}; use a code from services", "limits",
+                                   "per_service_per_day", code)
+            if cap < 0:
+                raise FieldProblem("a daily cap must be 0 or more", "limits", "per_service_per_day", code)
         for i, service in enumerate(self.services):
             if service.queue not in prefixes:
                 raise FieldProblem(
@@ -258,6 +329,10 @@ class Settings(Strict):
                     "printers", i, "hall",
                 )
         return self
+
+    def hall_or_default(self, code: str) -> HallConfig | None:
+        """The configured hall, or None for a hall that exists only in the database."""
+        return next((h for h in self.halls if h.code == code), None)
 
     def hall(self, code: str) -> HallConfig:
         for hall in self.halls:

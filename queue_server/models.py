@@ -163,6 +163,9 @@ class Ticket(Base):
     returns: Mapped[int] = mapped_column(Integer, default=0)
     phone_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
     id_number_masked: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # HMAC (server secret) of the phone and ID number, for the per-person limits; never the number itself.
+    phone_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     quoted_low_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quoted_high_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -242,6 +245,33 @@ class FollowUp(Base):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     evaluation: Mapped[Evaluation] = relationship()
     ticket: Mapped[Ticket] = relationship()
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins per username (known or not), for the lock-out."""
+
+    __tablename__ = "login_attempts"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Device(Base):
+    """A registered kiosk, board, window screen or rating pad; only the hash of its token is kept."""
+
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    printer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    window_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    hall: Mapped[Hall] = relationship()
 
 
 class AppointmentSlot(Base):

@@ -21,6 +21,7 @@ from .tickets import Change, get_ticket
 log = logging.getLogger("onewindow.realtime")
 Event = tuple[str, dict, str]  # (event name, payload, room)
 _staff: dict[str, int] = {}  # socket id -> staff user id
+_devices: dict[str, str] = {}  # socket id -> hall code of the registered device
 
 
 def hall_room(code: str) -> str:
@@ -144,27 +145,35 @@ def _fail(exc: OneWindowError) -> dict:
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    """Staff sockets bring their token; others are anonymous and see public data only."""
+    """Staff bring their token, devices theirs; others are anonymous and see public data only."""
     token = auth.get("token") if isinstance(auth, dict) else None
-    if not token:
+    device = auth.get("device") if isinstance(auth, dict) else None
+    if not token and not device:
         return True
     try:
         with transaction(current().factory) as session:
-            user = current().tokens.verify(session, str(token))
+            if token:
+                _staff[request.sid] = current().tokens.verify(session, str(token)[:512]).id
+            if device:
+                from .devices import verify
+
+                _devices[request.sid] = verify(session, str(device)[:128]).hall.code
     except Unauthorized as exc:
         raise ConnectionRefusedError(exc.message) from None
-    _staff[request.sid] = user.id
     return True
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
     _staff.pop(request.sid, None)
+    _devices.pop(request.sid, None)
 
 
 @socketio.on("subscribe")
 def on_subscribe(data=None):
     """Join a hall (boards, kiosks, clerks) or one ticket (its holder) and get a snapshot at once."""
+    if (data is None or data == {}) and request.sid in _devices:
+        data = {"hall": _devices[request.sid]}  # a registered board shows its own hall
     if not isinstance(data, dict) or not (isinstance(data.get("hall"), str) or isinstance(data.get("ticket"), str)):
         return _fail(OneWindowError('send {"hall": code} or {"ticket": id}'))
     try:

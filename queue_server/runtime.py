@@ -23,6 +23,7 @@ class Runtime:
     spooler: Any = None
     redis: Any = None
     counts: Any = None
+    limits: Any = None
     extras: dict = field(default_factory=dict)
 
 

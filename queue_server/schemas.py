@@ -35,9 +35,20 @@ class LoginRequest(Request):
 class WindowActionRequest(Request):
     number: str | None = Field(None, max_length=16, description="ticket number (call, resume, or a ticket at this window)")
     reason: str | None = Field(None, max_length=200, description="why a number is called out of order")
+    reason_code: str | None = Field(None, max_length=32, description="call: the hall's reason code (no_show_return …)")
     service: str | None = Field(None, max_length=64, description="transfer: the new service code")
     window: int | None = Field(None, ge=1, description="transfer: the window number to send the ticket to")
     requeue: bool = Field(False, description="resume: put a held ticket back in line instead of serving it")
+
+
+class PasswordChangeRequest(Request):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=8, max_length=256)
+
+
+class MoveRequest(Request):
+    service: str | None = Field(None, max_length=64, description="the new service code")
+    window: int | None = Field(None, ge=1, description="the window number to send the ticket to")
 
 
 class Error(BaseModel):
@@ -161,6 +172,42 @@ class EvaluationResponse(BaseModel):
 class TokenResponse(BaseModel):
     token: str
     user: dict
+
+
+class StaffBrief(BaseModel):
+    username: str
+    name: str
+    role: str
+    hall: str | None
+    active: bool = True
+    csrf_token: str | None = Field(None, description="page sessions only: send it as X-CSRF-Token")
+
+
+class DeviceBrief(BaseModel):
+    id: int
+    name: str
+    hall: str
+    kind: str
+    printer: str | None
+    window: int | None
+    active: bool
+    last_seen_at: str | None
+
+
+class OutOfOrderCall(BaseModel):
+    number: str
+    at: str
+    window: int | None
+    user: str | None
+    reason_code: str
+    reason: str | None
+    from_status: str | None
+
+
+class OutOfOrderCalls(BaseModel):
+    hall: str
+    date: str
+    calls: list[OutOfOrderCall]
 
 
 class PrintJob(BaseModel):

@@ -91,29 +91,30 @@ def position(session: Session, ticket: Ticket) -> tuple[int, Estimate | None]:
     )
     open_windows = sum(1 for _wid, state in serving if state == "open")
     default_s = float(ticket.hall.settings.get("default_service_minutes", 8)) * 60
-    service_s = recent_service_time(recent_durations(session, ticket.queue_id), default_s)
+    # The windows that serve this ticket also serve the rest of the pool: their pace is the pool's.
+    service_s = recent_service_time(recent_durations(session, frozenset(pool)), default_s)
     return ahead, estimate_wait(ahead, open_windows, service_s)
 
 
-_durations: dict[int, tuple[float, list[float]]] = {}
+_durations: dict[frozenset[int], tuple[float, list[float]]] = {}
 DURATIONS_TTL_S = 10.0
 
 
-def recent_durations(session: Session, queue_id: int) -> list[float]:
-    """Service times of the queue's latest finished tickets, newest first (cached for a few seconds)."""
-    cached = _durations.get(queue_id)
+def recent_durations(session: Session, queue_ids: frozenset[int]) -> list[float]:
+    """Service times of the latest finished tickets of these queues, newest first (cached for a few seconds)."""
+    cached = _durations.get(queue_ids)
     now = time.monotonic()
     if cached is not None and now - cached[0] < DURATIONS_TTL_S:
         return cached[1]
-    durations = _load_durations(session, queue_id)
-    _durations[queue_id] = (now, durations)
+    durations = _load_durations(session, queue_ids)
+    _durations[queue_ids] = (now, durations)
     return durations
 
 
-def _load_durations(session: Session, queue_id: int) -> list[float]:
+def _load_durations(session: Session, queue_ids: frozenset[int]) -> list[float]:
     rows = session.execute(
         select(Ticket.started_at, Ticket.finished_at)
-        .where(Ticket.queue_id == queue_id, Ticket.status == TicketStatus.DONE.value, Ticket.started_at.is_not(None))
+        .where(Ticket.queue_id.in_(queue_ids), Ticket.status == TicketStatus.DONE.value, Ticket.started_at.is_not(None))
         .order_by(Ticket.finished_at.desc())
         .limit(SERVICE_HISTORY)
     )

@@ -12,7 +12,7 @@ from . import tickets
 from .core.states import Action, TicketStatus
 from .exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from .halls import get_service, get_window
-from .models import Hall, StaffUser, Ticket, Window
+from .models import Hall, StaffUser, Ticket, TicketEvent, Window
 from .tickets import Change
 
 
@@ -30,9 +30,16 @@ WINDOW_TRANSITIONS = {
 
 
 def check_hall(hall: Hall, user: StaffUser) -> None:
-    """Staff act only in their own hall (admins everywhere)."""
-    if user.role != "admin" and user.hall_id is not None and user.hall_id != hall.id:
+    """Staff act only in their own hall (admins everywhere); a clerk with no hall acts nowhere."""
+    if user.role != "admin" and user.hall_id != hall.id:
         raise Forbidden(f"{user.username} works in another hall and cannot act in {hall.code}")
+
+
+def check_supervisor(hall: Hall, user: StaffUser) -> None:
+    """Supervisors of this hall and admins only."""
+    check_hall(hall, user)
+    if user.role not in ("supervisor", "admin"):
+        raise Forbidden(f"this needs a supervisor of hall {hall.code}; {user.username} is a {user.role}")
 
 
 def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, action: str) -> None:
@@ -88,11 +95,25 @@ def do_call(session, hall, window, user, body) -> Change:
     _require_open(window)
     _require_free(session, window)
     number, reason = body.get("number"), str(body.get("reason") or "").strip()
+    code = str(body.get("reason_code") or "").strip()
     if not number:
         raise ValidationFailed("number is required, e.g. A001", field="number")
-    if not reason:
-        raise ValidationFailed("reason is required to call a number out of order", field="reason")
-    return tickets.call_number(session, hall, window, user, str(number), reason[:200])
+    if not reason and not code:
+        raise ValidationFailed("reason is required to call a number out of order: give a reason_code "
+                               "(e.g. no_show_return) and/or a reason", field="reason")
+    change = tickets.call_number(session, hall, window, user, str(number), (reason or code)[:200])
+    if code:  # without one, the supervisors' list shows "other" with the free-text reason
+        _tag_reason(session, change.ticket, code)
+    return change
+
+
+def _tag_reason(session: Session, ticket: Ticket, code: str) -> None:
+    """Put the reason code on the call's event, for the supervisors' list of out-of-order calls."""
+    session.flush()
+    event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_pk == ticket.pk, TicketEvent.action == "call")
+                           .order_by(TicketEvent.id.desc()).limit(1))
+    if event is not None:
+        event.data = {**(event.data or {}), "reason_code": code}
 
 
 def _simple(action: Action, *, release: bool = False, queues: bool = False) -> Callable:
@@ -130,10 +151,17 @@ def do_resume(session, hall, window, user, body) -> Change:
 def do_transfer(session, hall, window, user, body) -> Change:
     """Send the current ticket to another service or window; it keeps its number and place."""
     ticket = _ticket_for(session, hall, window, body)
+    transfer(session, hall, ticket, user, body, window)
+    return Change(ticket=ticket, window=window, queues_changed=True)
+
+
+def transfer(session: Session, hall: Hall, ticket: Ticket, user: StaffUser, body: dict,
+             window: Window | None = None) -> None:
+    """Move a ticket to another service ({"service"}) or window ({"window"}), keeping its number and place."""
     service_code, target = body.get("service"), body.get("window")
     if bool(service_code) == (target is not None):
         raise ValidationFailed('give exactly one of "service" (a service code) or "window" (a number)', field="service")
-    data: dict = {"from_window": window.number}
+    data: dict = {"from_window": window.number} if window is not None else {"moved_by": user.username}
     if service_code:
         service = get_service(session, hall, str(service_code))
         data["to_service"] = service.code
@@ -141,7 +169,7 @@ def do_transfer(session, hall, window, user, body) -> Change:
         if not isinstance(target, int) or isinstance(target, bool):
             raise ValidationFailed("window must be a window number", field="window")
         other = get_window(session, hall, target)
-        if other.id == window.id:
+        if window is not None and other.id == window.id:
             raise ValidationFailed("cannot transfer a ticket to the same window", field="window")
         data["to_window"] = other.number
     tickets.transition(session, ticket, Action.TRANSFER, window=window, user=user, data=data)
@@ -150,8 +178,23 @@ def do_transfer(session, hall, window, user, body) -> Change:
         ticket.service, ticket.queue = service, service.queue
     else:
         ticket.target_window_id = other.id
-    if window.ticket_id == ticket.id:
+    if window is not None and window.ticket_id == ticket.id:
         window.ticket_id = None
+
+
+def do_force_close(session, hall, window, user, body) -> Change:
+    """A supervisor closes a window whatever its state; its current ticket goes back to the line."""
+    check_supervisor(hall, user)
+    if window.state == WindowState.CLOSED.value:
+        raise IllegalTransition(f"window {window.number} is already closed", status=window.state)
+    ticket = None
+    if window.ticket_id is not None:
+        ticket = tickets.get_ticket(session, window.ticket_id)
+        tickets.transition(session, ticket, Action.TRANSFER, window=window, user=user,
+                           data={"from_window": window.number, "force_close": True})
+        ticket.target_window_id = None
+        window.ticket_id = None
+    window.state, window.clerk_id = WindowState.CLOSED.value, None
     return Change(ticket=ticket, window=window, queues_changed=True)
 
 
@@ -187,6 +230,7 @@ ACTIONS: dict[str, Callable[..., Change]] = {
     "pause": _window_state("pause", WindowState.PAUSED),
     "open": _window_state("open", WindowState.OPEN),
     "close": _window_state("close", WindowState.CLOSED),
+    "force-close": do_force_close,
 }
 
 

@@ -106,10 +106,14 @@
   };
 
   /* JSON over HTTP; resolves {ok, status, data}; an error answer carries data.error.message. */
+  /* A registered kiosk, board or window screen opens its page with ?device=<token>. */
+  OW.device = new URLSearchParams(window.location.search).get("device");
+
   OW.api = function (method, path, body, token) {
     var headers = { "Accept": "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers["Authorization"] = "Bearer " + token;
+    else if (OW.device) headers["Authorization"] = "Device " + OW.device;
     return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
         if (r.status === 204) return { ok: true, status: 204, data: null };
@@ -126,7 +130,9 @@
 
   /* A live subscription: subscribes on every connect and on "resync"; shows the offline mark. */
   OW.live = function (subscription, handlers, options) {
-    var socket = io(Object.assign({ reconnectionDelay: 500, reconnectionDelayMax: 3000, timeout: 5000 }, options || {}));
+    var defaults = { reconnectionDelay: 500, reconnectionDelayMax: 3000, timeout: 5000 };
+    if (OW.device) defaults.auth = { device: OW.device };
+    var socket = io(Object.assign(defaults, options || {}));
     function online(yes) {
       document.body.classList.toggle("is-offline", !yes);
       document.body.dataset.online = yes ? "1" : "0";

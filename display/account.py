@@ -1,0 +1,113 @@
+"""Staff pages with a session cookie: sign-in, account (password), sign-out.
+
+Every form carries the session's CSRF token; the cookie is HttpOnly and SameSite=Lax.
+"""
+
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, request, session, url_for
+
+from queue_server import access
+from queue_server.auth import LockedOut, change_password, check_password, sign_in
+from queue_server.db import transaction
+from queue_server.exceptions import OneWindowError
+from queue_server.models import Hall, StaffUser
+from queue_server.runtime import current
+
+from .pages import bp
+
+
+def _page(template: str, status: int = 200, **context) -> Response:
+    return Response(render_template(template, csrf=access.csrf_token(), **context), status=status)
+
+
+def _signed_in(s) -> StaffUser | None:
+    token = session.get(access.STAFF_KEY)
+    if not token:
+        return None
+    try:
+        return current().tokens.verify(s, token)
+    except OneWindowError:
+        session.pop(access.STAFF_KEY, None)
+        return None
+
+
+def _local(target: str | None) -> str:
+    """Only paths on this site: never redirect a signed-in clerk to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("pages.account")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Staff sign-in for the pages (the clerk console signs in through the API)."""
+    nxt = request.values.get("next")
+    if request.method == "GET":
+        return _page("login.html", next=nxt, message=None)
+    try:
+        access.check_csrf(request.form.get("csrf_token"))
+        rt = current()
+        rt.limits.login()
+        cfg = rt.settings.server.login
+        user = sign_in(rt.factory, request.form.get("username", "")[:64], request.form.get("password", "")[:256],
+                       max_failures=cfg.max_failures, lockout_minutes=cfg.lockout_minutes,
+                       client=access.client_ip())
+    except OneWindowError as exc:
+        status = exc.status if isinstance(exc, LockedOut) or exc.status in (403, 429) else 401
+        return _page("login.html", status=status, next=nxt, message=exc.message)
+    session.clear()  # a new session on sign-in: nothing planted before survives
+    session.permanent = True
+    session[access.STAFF_KEY] = current().tokens.issue(user)
+    access.csrf_token()  # a fresh token for this session; pages and /api/v1/auth/me hand it out
+    return redirect(_local(nxt), code=303)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out: this session ends and every token of the user is revoked."""
+    access.check_csrf(request.form.get("csrf_token"))
+    with transaction(current().factory) as s:
+        user = _signed_in(s)
+        if user is not None:
+            user.token_version += 1
+    session.clear()
+    return redirect(url_for("pages.login"), code=303)
+
+
+@bp.route("/account", methods=["GET"])
+def account():
+    """The signed-in staff member, with the password form."""
+    with transaction(current().factory) as s:
+        user = _signed_in(s)
+        if user is None:
+            return redirect(url_for("pages.login", next=request.path), code=303)
+        return _page("account.html", user=_brief(s, user), message=None, ok=None)
+
+
+@bp.post("/account/password")
+def account_password():
+    """Change the password; other sessions and tokens stop working."""
+    access.check_csrf(request.form.get("csrf_token"))
+    with transaction(current().factory) as s:
+        user = _signed_in(s)
+        if user is None:
+            return redirect(url_for("pages.login", next="/account"), code=303)
+        new, repeat = request.form.get("new_password", ""), request.form.get("repeat_password", "")
+        if not check_password(user, request.form.get("current_password", "")):
+            return _page("account.html", status=401, user=_brief(s, user), message="当前密码不正确", ok=None)
+        if new != repeat:
+            return _page("account.html", status=422, user=_brief(s, user), message="两次输入的新密码不一致", ok=None)
+        try:
+            change_password(s, user, new)
+        except OneWindowError as exc:
+            return _page("account.html", status=exc.status, user=_brief(s, user), message=exc.message, ok=None)
+        s.flush()
+        session[access.STAFF_KEY] = current().tokens.issue(user)
+        return _page("account.html", user=_brief(s, user), message=None, ok="密码已修改，其他登录已失效")
+
+
+def _brief(s, user: StaffUser) -> dict:
+    hall = s.get(Hall, user.hall_id) if user.hall_id else None
+    return {"username": user.username, "name": user.display_name, "role": user.role,
+            "hall": hall.code if hall else None}

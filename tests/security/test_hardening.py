@@ -1,0 +1,71 @@
+"""Secure defaults: headers, CORS off, size limits, JSON errors, the demo secret refused in public."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from queue_server.config import settings_from_mapping
+from queue_server.exceptions import ConfigError
+from tests.support import ROOT, demo_config, free_port, write_config
+
+
+def test_security_headers_on_api_and_pages(make_app):
+    client = make_app().test_client()
+    api = client.get("/api/v1/halls")
+    assert api.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+    assert api.headers["X-Frame-Options"] == "DENY"
+    assert api.headers["Referrer-Policy"] == "no-referrer"
+    assert api.headers["Cache-Control"] == "no-store"
+    page = client.get("/board/erdao")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in page.get_data(as_text=True), "no inline scripts"
+    assert client.get("/login").headers["Content-Security-Policy"] == csp
+
+
+def test_cors_is_off_by_default_and_on_for_listed_origins(make_app, tmp_path):
+    client = make_app().test_client()
+    r = client.get("/api/v1/halls", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in r.headers
+    raw = demo_config(f"sqlite:///{tmp_path}/b.sqlite3", tmp_path / "data", async_mode="threading",
+                      cors_origins=["https://portal.example"])
+    other = make_app(raw).test_client()
+    assert other.get("/api/v1/halls", headers={"Origin": "https://portal.example"}).headers[
+        "Access-Control-Allow-Origin"] == "https://portal.example"
+    assert "Access-Control-Allow-Origin" not in other.get("/api/v1/halls", headers={"Origin": "https://x.example"}).headers
+    assert other.options("/api/v1/halls/erdao/tickets", headers={"Origin": "https://portal.example"}).status_code == 204
+
+
+def test_large_and_bad_requests_get_json_errors(make_app):
+    client = make_app().test_client()
+    r = client.post("/api/v1/auth/login", data="x" * 100_000, content_type="application/json")
+    assert r.status_code == 413 and r.get_json()["error"]["code"]
+    r = client.get("/api/v1/nothing-here")
+    assert r.status_code == 404 and r.is_json
+
+
+def test_demo_secret_refused_on_a_public_address(tmp_path):
+    config = write_config(tmp_path / "c.yaml", demo_config(f"sqlite:///{tmp_path}/x.sqlite3", tmp_path / "data"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")}
+    r = subprocess.run([sys.executable, "-m", "queue_server", "--config", str(config), "run", "--host", "0.0.0.0",
+                        "--port", str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "demo secret" in r.stderr
+
+
+def test_config_validation_of_security_settings(tmp_path):
+    raw = demo_config("sqlite://", tmp_path)
+    raw["server"]["secret_key"] = "short"
+    with pytest.raises(ConfigError, match="secret_key"):
+        settings_from_mapping(raw)
+    raw = demo_config("sqlite://", tmp_path, rate_limits={"issue_per_ip": "lots"})
+    with pytest.raises(ConfigError, match="issue_per_ip"):
+        settings_from_mapping(raw)
+    raw = demo_config("sqlite://", tmp_path)
+    raw["halls"][0]["limits"] = {"per_service_per_day": {"NOPE": 3}}
+    with pytest.raises(ConfigError, match="per_service_per_day"):
+        settings_from_mapping(raw)

@@ -1,0 +1,131 @@
+"""Page sign-in with a session cookie and CSRF, password change, lock-out after repeated failures."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import select
+
+from queue_server.models import StaffUser, Window
+from tests.security.conftest import bearer
+from tests.server.conftest import PASSWORD
+
+
+def csrf_of(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def page_login(client, username: str = "clerk3", password: str = PASSWORD):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"csrf_token": token, "username": username, "password": password}), token
+
+
+def window_state(app, number: int) -> tuple:
+    with app.extensions["onewindow"].factory() as s:
+        w = s.scalar(select(Window).where(Window.number == number, Window.hall_id == 1))
+        return w.state, w.clerk_id
+
+
+def test_login_form_needs_its_csrf_token(make_app):
+    app = make_app()
+    client = app.test_client()
+    client.get("/login")
+    r = client.post("/login", data={"username": "clerk3", "password": PASSWORD})
+    assert r.status_code == 403
+    r = client.post("/login", data={"csrf_token": "forged", "username": "clerk3", "password": PASSWORD})
+    assert r.status_code == 403
+    assert client.get("/account").status_code == 303, "not signed in"
+
+
+def test_cookie_session_flags_and_api_calls_need_the_csrf_header(make_app):
+    app = make_app()
+    client = app.test_client()
+    r, login_csrf = page_login(client)
+    assert r.status_code == 303
+    csrf = csrf_of(client.get("/account").get_data(as_text=True))
+    assert csrf != login_csrf, "signing in starts a new session"
+    assert client.get("/api/v1/auth/me").get_json()["csrf_token"] == csrf
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/account").status_code == 200
+    # A cross-site form or fetch sends the cookie but cannot know the token: refused, nothing changes.
+    r = client.post("/api/v1/halls/erdao/windows/3/open")
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "csrf_failed"
+    r = client.post("/api/v1/halls/erdao/windows/3/open", headers={"X-CSRF-Token": "wrong"})
+    assert r.status_code == 403
+    assert window_state(app, 3) == ("closed", None)
+    r = client.post("/api/v1/halls/erdao/windows/3/open", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.get_json()
+    assert client.get("/api/v1/auth/me").get_json()["username"] == "clerk3", "safe methods need no header"
+    # Bearer calls need no CSRF header.
+    other = app.test_client()
+    assert other.post("/api/v1/halls/erdao/windows/4/open", headers=bearer(other, "clerk4")).status_code == 200
+
+
+def test_logout_and_password_forms_need_csrf(make_app):
+    app = make_app()
+    client = app.test_client()
+    page_login(client)
+    csrf = csrf_of(client.get("/account").get_data(as_text=True))
+    assert client.post("/logout").status_code == 403
+    assert client.post("/account/password", data={"current_password": PASSWORD, "new_password": "n3w-password!",
+                                                   "repeat_password": "n3w-password!"}).status_code == 403
+    assert client.get("/account").status_code == 200, "still signed in"
+    r = client.post("/account/password", data={"csrf_token": csrf, "current_password": PASSWORD,
+                                               "new_password": "n3w-password!", "repeat_password": "n3w-password!"})
+    assert r.status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    assert client.get("/account").status_code == 303
+
+
+def test_password_change_revokes_older_tokens(make_app):
+    app = make_app()
+    client = app.test_client()
+    old = bearer(client, "clerk5")
+    other_device = bearer(client, "clerk5")
+    r = client.post("/api/v1/auth/password", headers=old,
+                    json={"current_password": "wrong-password", "new_password": "brand-new-pass"})
+    assert r.status_code == 401
+    r = client.post("/api/v1/auth/password", headers=old,
+                    json={"current_password": PASSWORD, "new_password": "brand-new-pass"})
+    assert r.status_code == 200
+    fresh = {"Authorization": f"Bearer {r.get_json()['token']}"}
+    assert client.get("/api/v1/auth/me", headers=old).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=other_device).status_code == 401
+    assert client.get("/api/v1/auth/me", headers=fresh).status_code == 200
+    assert client.post("/api/v1/auth/login", json={"username": "clerk5", "password": PASSWORD}).status_code == 401
+    assert client.post("/api/v1/auth/login", json={"username": "clerk5", "password": "brand-new-pass"}).status_code == 200
+
+
+def test_lockout_after_repeated_failures_is_logged_and_lifts(make_app, fake_clock, caplog):
+    app = make_app()
+    client = app.test_client()
+    wrong = {"username": "clerk6", "password": "not-the-password"}
+    with caplog.at_level(logging.WARNING, logger="onewindow.auth"):
+        for _ in range(5):
+            assert client.post("/api/v1/auth/login", json=wrong).status_code == 401
+    assert any("locked" in r.getMessage() and "clerk6" in r.getMessage() for r in caplog.records)
+    assert not any(wrong["password"] in r.getMessage() for r in caplog.records), "passwords are never logged"
+    r = client.post("/api/v1/auth/login", json={"username": "clerk6", "password": PASSWORD})
+    assert r.status_code == 429, "even the right password waits out the lock"
+    assert r.get_json()["error"]["code"] == "locked_out" and "锁定" in r.get_json()["error"]["message"]
+    assert int(r.headers["Retry-After"]) > 0
+    assert client.post("/api/v1/auth/login", json={"username": "clerk7", "password": PASSWORD}).status_code == 200
+    # Unknown names lock the same way: the answer does not tell which accounts exist.
+    for _ in range(5):
+        client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"})
+    assert client.post("/api/v1/auth/login", json={"username": "nobody", "password": "x"}).status_code == 429
+    fake_clock.advance(minutes=16)
+    assert client.post("/api/v1/auth/login", json={"username": "clerk6", "password": PASSWORD}).status_code == 200
+
+
+def test_page_login_locks_out_too(make_app):
+    app = make_app()
+    client = app.test_client()
+    for _ in range(5):
+        assert page_login(client, "clerk8", "wrong-one")[0].status_code == 401
+    r, _ = page_login(client, "clerk8")
+    assert r.status_code == 429 and "锁定" in r.get_data(as_text=True)
+    with app.extensions["onewindow"].factory() as s:
+        assert s.scalar(select(StaffUser.token_version).where(StaffUser.username == "clerk8")) == 0
