@@ -194,3 +194,4 @@ def _seconds(name: str, default: int) -> int:
 
 
 from display import account  # noqa: E402,F401 - staff pages register on this blueprint
+from display import admin_pages  # noqa: E402,F401 - registers the administration pages on bp

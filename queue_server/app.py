@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     app.register_blueprint(media.bp)
     from .stats_api import bp as stats_bp  # statistics, ratings, follow-ups
     app.register_blueprint(stats_bp)
+    from .admin_api import bp as admin_bp  # halls, queues, items, windows, users, devices, change log
+    app.register_blueprint(admin_bp)
     errors.register(app)
     security.register(app, settings)
     runtime.limits = RateLimits(app, settings)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,7 @@ class Window(Base):
     state: Mapped[str] = mapped_column(String(16), default="closed")
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # False: disabled by an admin
     hall: Mapped[Hall] = relationship(back_populates="windows")
     queues: Mapped[list[Queue]] = relationship(secondary=window_queues, order_by="Queue.sort")
 
@@ -356,3 +358,19 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AdminChange(Base):
+    """One administrative change: who, when, what (entity and key), and each field's old and new value."""
+
+    __tablename__ = "admin_changes"
+    __table_args__ = (Index("ix_admin_changes_hall_at", "hall_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
+    username: Mapped[str] = mapped_column(String(64))
+    hall_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"), nullable=True)
+    entity: Mapped[str] = mapped_column(String(16))  # hall, queue, service, window, user, device
+    entity_key: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # create, update, delete, disable, enable, password, import
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # {field: [old, new]}

@@ -240,5 +240,7 @@ def act(session: Session, hall: Hall, number: int, action: str, user: StaffUser,
     if handler is None:
         raise NotFound(f"unknown window action {action!r}; use one of {', '.join(ACTIONS)}", action=action)
     window = get_window(session, hall, number, lock=True)
+    if action == "open" and not window.active:  # disabled in the administration pages
+        raise Conflict(f"{number} 号窗口已停用，请主管先启用（window {number} is disabled）", status="disabled")
     check_clerk(session, hall, window, user, action)
     return handler(session, hall, window, user, body)

@@ -261,6 +261,7 @@
       renderQueues();
     },
     queue_changed: function (d) { queues = d.queues; renderQueues(); },
+    services_changed: loadServices,  // an admin changed the catalog: offer the new list at once
     print_job: onPrintJob,
     printer_status: onPrinterStatus
   });

@@ -1,0 +1,23 @@
+"""The administration pages (halls, queues, items, windows, users, devices, change log) and the central view."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from display.pages import bp
+
+SECTIONS = ("settings", "queues", "services", "windows", "users", "devices", "changes")
+
+
+@bp.get("/admin")
+@bp.get("/admin/<hall>")
+@bp.get("/admin/<hall>/<section>")
+def admin(hall: str = "", section: str = "settings"):
+    """Supervisors and admins edit a hall's settings, queues, items, windows, staff and devices."""
+    return render_template("admin.html", hall=hall[:32], section=section if section in SECTIONS else "settings")
+
+
+@bp.get("/central")
+def central():
+    """Every hall of the deployment now, and their statistics side by side."""
+    return render_template("admin_central.html")
