@@ -232,3 +232,11 @@ class PrinterList(BaseModel):
 
 
 TicketResponse.model_rebuild()
+
+
+class MyDay(BaseModel):
+    hall: str
+    day: str
+    username: str
+    finished: int
+    service_mean_s: float | None

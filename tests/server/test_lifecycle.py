@@ -117,3 +117,20 @@ def test_hold_resume_transfer_and_no_show(server):
     cancelled = post(url, f"/api/v1/tickets/{c['id']}/cancel")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert post(url, f"/api/v1/tickets/{c['id']}/cancel").status_code == 409
+
+
+def test_clerk_day_counts_finished_tickets_without_hold_time(server):
+    url = server.url
+    clerk = login(url, "clerk5")
+    post(url, "/api/v1/halls/erdao/windows/5/open", clerk)
+    for service in ("QY001", "SB001"):
+        post(url, "/api/v1/halls/erdao/tickets", service=service)
+    for _ in range(2):
+        post(url, "/api/v1/halls/erdao/windows/5/call-next", clerk)
+        post(url, "/api/v1/halls/erdao/windows/5/start", clerk)
+        assert post(url, "/api/v1/halls/erdao/windows/5/finish", clerk).json()["status"] == "done"
+    day = requests.get(url + "/api/v1/halls/erdao/my-day", headers=clerk, timeout=10).json()
+    assert day["username"] == "clerk5" and day["finished"] == 2 and day["service_mean_s"] is not None
+    other = requests.get(url + "/api/v1/halls/erdao/my-day", headers=login(url, "clerk6"), timeout=10).json()
+    assert other["finished"] == 0
+    assert requests.get(url + "/api/v1/halls/erdao/my-day", timeout=10).status_code == 401

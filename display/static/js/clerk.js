@@ -112,6 +112,7 @@
 
   function desk() {
     view("desk");
+    refreshStats();
     renderDesk();
     OW.api("GET", "/api/v1/halls/" + encodeURIComponent(S.hall) + "/services").then(function (res) {
       if (res.ok) { S.services = res.data.services; renderTransferServices(); }
@@ -187,7 +188,20 @@
 
   function renderStats() {
     $("#stat-count").textContent = String(S.stats.count);
-    $("#stat-avg").textContent = S.stats.count ? OW.since(new Date(0).toISOString(), S.stats.total_s * 1000 / S.stats.count) : "—";
+    $("#stat-avg").textContent = S.stats.count && S.stats.total_s !== null
+      ? OW.since(new Date(0).toISOString(), S.stats.total_s * 1000 / S.stats.count) : "—";
+  }
+
+  /* The server counts the clerk's day from the ticket history (all sign-ins, holds excluded). */
+  function refreshStats() {
+    if (!S.hall || !S.token) return;
+    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(S.hall) + "/my-day", null, S.token).then(function (res) {
+      if (!res.ok) return;
+      S.stats = { day: today, count: res.data.finished,
+                  total_s: res.data.service_mean_s === null ? null : res.data.service_mean_s * res.data.finished };
+      save();
+      renderStats();
+    });
   }
 
   function log(ok, text) {
@@ -234,11 +248,8 @@
     }
     var n = d.number;
     if (action === "finish") {
-      if (d.started_at && d.finished_at) {
-        S.stats.count += 1;
-        S.stats.total_s += Math.max(0, (Date.parse(d.finished_at) - Date.parse(d.started_at)) / 1000);
-      }
       S.current = null;
+      refreshStats();
     } else if (action === "no-show" || action === "transfer") {
       S.current = null;
     } else if (action === "hold") {
