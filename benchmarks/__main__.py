@@ -1,0 +1,181 @@
+"""Every benchmark of the project in one run, written to benchmarks/results/ as markdown, PNG and JSON.
+
+    python -m benchmarks [--quick] [--seconds 10] [--soak-minutes 10] [--only issue fanout ...]
+
+Sections: issue (throughput and latency, SQLite and PostgreSQL), call_next, fanout (call-to-client
+latency at 1/100/1,000/5,000 clients on one process, and on two processes with Redis), print,
+voice, modes (eventlet, gevent, threading), soak. Needs wrk, PostgreSQL on 127.0.0.1:5432 and
+redis-server; a section that cannot run is recorded with its error and the others go on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+import traceback
+from pathlib import Path
+
+import requests
+import socketio
+
+from benchmarks import print_latency, report, soak
+from benchmarks.harness import running_server, summary
+from benchmarks.server_bench import call_next_throughput, fill, issue_throughput, tokens
+from tests.support import PrivateRedis
+
+RESULTS = Path(__file__).parent / "results"
+
+
+async def _fanout(urls: list[str], clients: int, calls: int, headers: dict) -> tuple[list[float], int]:
+    """Clients spread over `urls`, calls made on the first: latency from call-next to each client."""
+    received: list[tuple[str, float]] = []
+
+    def on_called(data):
+        received.append((data["ticket"]["number"], time.perf_counter()))
+
+    async def one(i: int) -> socketio.AsyncClient:
+        sio = socketio.AsyncClient(reconnection=False)
+        sio.on("ticket_called", on_called)
+        await sio.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=60)
+        await sio.emit("subscribe", {"hall": "erdao"})
+        return sio
+
+    sios: list[socketio.AsyncClient] = []
+    for start in range(0, clients, 100):  # connect in batches: a hall's boards do not all boot at once
+        sios += await asyncio.gather(*(one(i) for i in range(start, min(clients, start + 100))))
+    await asyncio.sleep(2)
+    loop = asyncio.get_running_loop()
+    base = f"{urls[0]}/api/v1/halls/erdao/windows/1"
+    sent: dict[str, float] = {}
+    for _ in range(calls):
+        t0 = time.perf_counter()
+        r = await loop.run_in_executor(None, lambda: requests.post(f"{base}/call-next", headers=headers, timeout=60))
+        sent[r.json()["number"]] = t0
+        await loop.run_in_executor(None, lambda: requests.post(f"{base}/no-show", headers=headers, timeout=60))
+        await asyncio.sleep(0.2)
+    deadline = time.monotonic() + 60
+    while len(received) < clients * calls and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.gather(*(sio.disconnect() for sio in sios), return_exceptions=True)
+    return [(t - sent[number]) * 1000 for number, t in received if number in sent], len(received)
+
+
+def fanout(servers, clients: int, calls: int) -> dict:
+    url = servers[0].url
+    headers = tokens(url, 1)[0]
+    requests.post(f"{url}/api/v1/halls/erdao/windows/1/open", headers=headers, timeout=10)
+    fill(url, calls + 5)
+    latencies, got = asyncio.run(_fanout([s.url for s in servers], clients, calls, headers))
+    return {**summary(latencies), "delivered": got, "expected": clients * calls}
+
+
+def section_issue(args) -> dict:
+    out = {}
+    for db in ("sqlite", "postgres"):
+        with running_server(db) as [server]:
+            out[db] = issue_throughput(server.url, args.seconds)
+    return out
+
+
+def section_call_next(args) -> dict:
+    out = {}
+    for db in ("sqlite", "postgres"):
+        with running_server(db) as [server]:
+            out[db] = call_next_throughput(server.url, args.seconds)["call_next"]
+    return out
+
+
+def section_fanout(args) -> dict:
+    out: dict = {"one_process": {}, "two_processes_redis": {}}
+    with running_server("sqlite") as servers:
+        for n in args.clients:
+            out["one_process"][str(n)] = fanout(servers, n, args.calls)
+    redis = PrivateRedis().start()
+    try:
+        with running_server("postgres", processes=2, redis_url=redis.url) as servers:
+            for n in args.clients:
+                out["two_processes_redis"][str(n)] = fanout(servers, n, args.calls)
+    finally:
+        redis.stop()
+    return out
+
+
+def section_print(args) -> dict:
+    return print_latency.measure(10 if args.quick else 30)["print_latency"]
+
+
+def section_voice(args) -> dict:
+    import tempfile
+
+    from benchmarks.voice_latency import HallVoice
+    from display.voice import Voice
+
+    with tempfile.TemporaryDirectory() as directory:
+        voice = Voice(directory)
+        ok, message = voice.status()
+        if not ok:
+            return {"error": message}
+        latencies = []
+        for i in range(10 if args.quick else 20):
+            start = time.perf_counter()
+            call = voice.request(HallVoice(), f"{'ABC'[i % 3]}{i + 1:03d}", i % 30 + 1)
+            if voice.wait(call["key"], 60) is None:
+                return {"error": f"render {i} failed"}
+            latencies.append((time.perf_counter() - start) * 1000)
+    return {**summary(latencies), "languages": "zh-CN,en", "note": "cache misses, WAV ready"}
+
+
+def section_modes(args) -> dict:
+    out = {}
+    for mode in ("eventlet", "gevent", "threading"):
+        with running_server("sqlite", async_mode=mode) as servers:
+            result = {"issue_c20": issue_throughput(servers[0].url, args.seconds)["issue_c20"]}
+            result["fanout_100"] = fanout(servers, 100, args.calls)
+        out[mode] = result
+    return out
+
+
+def section_soak(args) -> dict:
+    return soak.soak(args.soak_minutes, 3000 if not args.quick else 300, 500 if not args.quick else 100)
+
+
+SECTIONS = {"issue": section_issue, "call_next": section_call_next, "fanout": section_fanout,
+            "print": section_print, "voice": section_voice, "modes": section_modes, "soak": section_soak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, small client counts (a smoke test)")
+    parser.add_argument("--seconds", type=int, default=None, help="wrk and call-next run length")
+    parser.add_argument("--soak-minutes", type=float, default=None)
+    parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    args.seconds = args.seconds or (3 if args.quick else 10)
+    args.soak_minutes = args.soak_minutes if args.soak_minutes is not None else (1 if args.quick else 10)
+    args.clients = [1, 10, 100] if args.quick else [1, 100, 1000, 5000]
+    args.calls = 5 if args.quick else 20
+
+    results: dict = {"machine": report.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                     "quick": args.quick, "seconds": args.seconds}
+    for name in args.only:
+        began = time.monotonic()
+        print(f"== {name}", flush=True)
+        try:
+            results[name] = SECTIONS[name](args)
+        except Exception as exc:  # noqa: BLE001 - one broken section must not lose the others
+            traceback.print_exc()
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        print(f"   {name} took {time.monotonic() - began:.0f} s", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    markdown = report.markdown(results)
+    (args.out / "report.md").write_text(markdown)
+    report.chart(results, args.out / "report.png")
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
