@@ -10,7 +10,6 @@ from queue_server.auth import add_user
 from queue_server.config import settings_from_mapping
 from queue_server.db import transaction
 from queue_server.runtime import Runtime
-from tests.browser.conftest import browser, open_page  # noqa: F401 - Chromium fixtures of the browser tests
 from tests.server.conftest import PASSWORD, STAFF, make_server  # noqa: F401 - make_server is a fixture
 from tests.support import demo_config
 

@@ -8,7 +8,6 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser, open_page  # noqa: F401 - the shared fixtures
 from tests.browser.helpers import KIOSK, PHONE, act, issue, open_window, shot
 
 from .conftest import id_number, phone, raw_config

@@ -8,7 +8,6 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.conftest import browser, open_page  # noqa: F401 - shared fixtures
 from tests.browser.helpers import act, issue, open_window, shot
 from tests.server.conftest import PASSWORD, make_server  # noqa: F401 - the shared fixture
 

@@ -195,7 +195,7 @@
   /* The server counts the clerk's day from the ticket history (all sign-ins, holds excluded). */
   function refreshStats() {
     if (!S.hall || !S.token) return;
-    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(S.hall) + "/my-day", null, S.token).then(function (res) {
+    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(S.hall) + "/my-day", undefined, S.token).then(function (res) {
       if (!res.ok) return;
       S.stats = { day: today, count: res.data.finished,
                   total_s: res.data.service_mean_s === null ? null : res.data.service_mean_s * res.data.finished };
