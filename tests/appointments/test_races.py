@@ -53,8 +53,12 @@ def test_the_second_booking_waits_for_the_first_and_loses(make_pg_hall, fake_clo
     thread.start()
     # The second transaction is blocked on the slot row: PostgreSQL says so in pg_stat_activity.
     waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-    with db.engine.connect() as conn:
-        wait_until(lambda: conn.execute(text(waiting)).scalar() >= 1, timeout=30, what="the second booking to wait")
+    def blocked() -> bool:
+        # A new transaction each time: pg_stat_activity is a snapshot taken once per transaction.
+        with db.engine.connect() as conn:
+            return conn.execute(text(waiting)).scalar() >= 1
+
+    wait_until(blocked, timeout=30, what="the second booking to wait")
     first.commit()
     first.close()
     thread.join(30)
