@@ -193,5 +193,5 @@ def _seconds(name: str, default: int) -> int:
         return default
 
 
-from display import account  # noqa: E402,F401 - staff pages register on this blueprint
-from display import admin_pages  # noqa: E402,F401 - registers the administration pages on bp
+# Staff sign-in and administration pages register their routes on this blueprint.
+from display import account, admin_pages  # noqa: E402,F401

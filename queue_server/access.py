@@ -50,7 +50,7 @@ def optional_staff(session: Session) -> StaffUser | None:
     bearer = _scheme("Bearer")
     if bearer is not None:
         if not bearer:
-            raise Unauthorized("sign in first: send Authorization: Bearer <token>")
+            raise Unauthorized("sign in first: send Authorization: Bearer <token>", zh="请先登录")
         return current().tokens.verify(session, bearer)
     token = cookie.get(STAFF_KEY)
     if not token:
@@ -67,7 +67,7 @@ def staff(session: Session) -> StaffUser:
     if user is None:
         if _scheme("Device") is not None:
             raise Unauthorized("a device token does not sign in staff; send Authorization: Bearer <token>")
-        raise Unauthorized("sign in first: send Authorization: Bearer <token>")
+        raise Unauthorized("sign in first: send Authorization: Bearer <token>", zh="请先登录")
     return user
 
 

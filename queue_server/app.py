@@ -34,18 +34,23 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     runtime = Runtime(settings, engine, factory, Tokens(settings.server.secret_key, settings.server.token_ttl_hours * 3600))
     app.extensions["onewindow"] = runtime
 
-    from . import api, errors, health, media, realtime, security, staff_api  # noqa: F401 - staff_api adds routes
+    # Blueprints: public API (+ staff routes), bookings, health, call audio, statistics, administration.
+    from . import (  # noqa: F401 - staff_api adds routes to the API blueprint
+        admin_api,
+        api,
+        appointments_api,
+        errors,
+        health,
+        media,
+        realtime,
+        security,
+        staff_api,
+        stats_api,
+    )
     from .ratelimit import RateLimits
 
-    app.register_blueprint(api.bp)
-    from .appointments_api import bp as appointments_bp  # bookings, remote tickets, check-in
-    app.register_blueprint(appointments_bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(media.bp)
-    from .stats_api import bp as stats_bp  # statistics, ratings, follow-ups
-    app.register_blueprint(stats_bp)
-    from .admin_api import bp as admin_bp  # halls, queues, items, windows, users, devices, change log
-    app.register_blueprint(admin_bp)
+    for blueprint in (api.bp, appointments_api.bp, health.bp, media.bp, stats_api.bp, admin_api.bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
     security.register(app, settings)
     runtime.limits = RateLimits(app, settings)

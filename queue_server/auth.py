@@ -85,7 +85,7 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
             attempt.failures = 0
             log.warning("sign-in locked for user %r for %s min after %d failures (last from %s)",
                         username, lockout_minutes, max_failures, client)
-        raise Unauthorized("wrong username or password")
+        raise Unauthorized("wrong username or password", zh="用户名或密码错误")
     if attempt is not None:
         session.delete(attempt)
     return user
@@ -146,10 +146,10 @@ class Tokens:
         try:
             data = self.serializer.loads(token, max_age=self.ttl_s)
         except SignatureExpired:
-            raise Unauthorized("the token has expired; sign in again") from None
+            raise Unauthorized("the token has expired; sign in again", zh="登录已过期，请重新登录") from None
         except BadSignature:
-            raise Unauthorized("the token is not valid; sign in again") from None
+            raise Unauthorized("the token is not valid; sign in again", zh="登录凭证无效，请重新登录") from None
         user = session.get(StaffUser, data.get("u"))
         if user is None or not user.active or user.token_version != data.get("v"):
-            raise Unauthorized("the token was revoked; sign in again")
+            raise Unauthorized("the token was revoked; sign in again", zh="登录已失效，请重新登录")
         return user

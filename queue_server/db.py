@@ -86,9 +86,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     except (OperationalError, DBAPIError) as exc:
         session.rollback()
         if "database is locked" in str(getattr(exc, "orig", "")):
-            raise Unavailable("the database is busy (locked by another program); try again in a moment") from exc
+            raise Unavailable("the database is busy (locked by another program); try again in a moment",
+                              zh="数据库繁忙，请稍后重试") from exc
         if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
-            raise Unavailable("the database is unavailable; try again in a moment") from exc
+            raise Unavailable("the database is unavailable; try again in a moment", zh="数据库暂时不可用，请稍后重试") from exc
         raise
     except BaseException:
         session.rollback()

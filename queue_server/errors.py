@@ -13,8 +13,10 @@ from .exceptions import OneWindowError, Unavailable
 log = logging.getLogger("onewindow.errors")
 
 
-def error_body(code: str, message: str, **details: object) -> dict:
+def error_body(code: str, message: str, zh: str | None = None, **details: object) -> dict:
     body: dict = {"code": code, "message": message}
+    if zh:
+        body["message_zh"] = zh
     body.update({k: v for k, v in details.items() if isinstance(v, str | int | float | bool)})
     return {"error": body}
 
@@ -25,13 +27,14 @@ def register(app: Flask) -> None:
         if isinstance(exc, Unavailable):
             log.warning("%s %s: %s", request.method, request.path, exc.message)
             # Kiosks, pages and proxies may retry on their own after this many seconds.
-            return error_body(exc.code, exc.message, **exc.details), exc.status, {"Retry-After": "2"}
-        return error_body(exc.code, exc.message, **exc.details), exc.status
+            return error_body(exc.code, exc.message, exc.zh, **exc.details), exc.status, {"Retry-After": "2"}
+        return error_body(exc.code, exc.message, exc.zh, **exc.details), exc.status
 
     @app.errorhandler(IntegrityError)
     def integrity(exc: IntegrityError):
         log.info("integrity conflict on %s %s", request.method, request.path)
-        return error_body("conflict", "the request conflicts with the stored data; reload and try again"), 409
+        return error_body("conflict", "the request conflicts with the stored data; reload and try again",
+                          "与已保存的数据冲突，请刷新后重试"), 409
 
     @app.errorhandler(HTTPException)
     def http(exc: HTTPException):

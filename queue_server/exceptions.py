@@ -9,9 +9,10 @@ class OneWindowError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: str, **details: object) -> None:
+    def __init__(self, message: str, *, zh: str | None = None, **details: object) -> None:
         super().__init__(message)
         self.message = message
+        self.zh = zh  # the same message in Chinese, shown first on zh-CN pages
         self.details = details
 
 

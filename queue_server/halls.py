@@ -56,7 +56,7 @@ def get_hall(session: Session, code: str) -> Hall:
     """The hall with this code, or NotFound."""
     hall = session.scalar(select(Hall).where(Hall.code == code))
     if hall is None:
-        raise NotFound(f"no hall with code {code!r}", hall=code)
+        raise NotFound(f"no hall with code {code!r}", zh="没有这个大厅", hall=code)
     return hall
 
 
@@ -67,7 +67,7 @@ def get_window(session: Session, hall: Hall, number: int, *, lock: bool = False)
         query = query.with_for_update()
     window = session.scalar(query.options(selectinload(Window.queues)))
     if window is None:
-        raise NotFound(f"hall {hall.code} has no window {number}", window=number)
+        raise NotFound(f"hall {hall.code} has no window {number}", zh=f"没有 {number} 号窗口", window=number)
     return window
 
 
@@ -79,7 +79,7 @@ def get_service(session: Session, hall: Hall, code: str) -> ServiceItem:
         .options(joinedload(ServiceItem.queue))
     )
     if item is None:
-        raise NotFound(f"hall {hall.code} has no service {code!r}", service=code)
+        raise NotFound(f"hall {hall.code} has no service {code!r}", zh="没有这个事项", service=code)
     return item
 
 

@@ -39,7 +39,8 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     else:
         data = request.get_json(silent=True)
         if data is None:
-            raise BadJSON("the request body is not valid JSON (send Content-Type: application/json)")
+            raise BadJSON("the request body is not valid JSON (send Content-Type: application/json)",
+                          zh="请求内容不是有效的 JSON")
     if not isinstance(data, dict):
         raise BadJSON("the request body must be a JSON object")
     try:
@@ -48,7 +49,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         err = exc.errors()[0]
         path = ".".join(str(p) for p in err["loc"]) or "body"
         message = "unknown field; remove it" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ValidationFailed(f"{path}: {message}", field=path) from None
+        raise ValidationFailed(f"{path}: {message}", zh=f"字段 {path} 有误：{message}", field=path) from None
 
 
 class Api:

@@ -193,6 +193,7 @@ def call_number(session: Session, hall: Hall, window: Window, user: StaffUser | 
             raise IllegalTransition(
                 f"ticket {ticket.number} already came back {ticket.returns} time(s) after a no-show; "
                 f"the hall allows {allowed}. Please take a new ticket.", status=ticket.status,
+                zh=f"{ticket.number} 号过号后已返回 {ticket.returns} 次（本厅允许 {allowed} 次），请重新取号",
             )
         ticket.status = next_status(ticket.status, Action.RETURN).value
         ticket.returns += 1
@@ -227,7 +228,7 @@ def find_by_number(session: Session, hall: Hall, number: str) -> Ticket:
         select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day == day, Ticket.number == number.strip().upper())
     )
     if ticket is None:
-        raise NotFound(f"no ticket {number} today in hall {hall.code}", number=number)
+        raise NotFound(f"no ticket {number} today in hall {hall.code}", zh=f"今天没有 {number} 号", number=number)
     return ticket
 
 
@@ -235,7 +236,7 @@ def get_ticket(session: Session, ticket_id: str) -> Ticket:
     """The ticket with this id, or NotFound."""
     ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id))
     if ticket is None:
-        raise NotFound("no such ticket", ticket=ticket_id)
+        raise NotFound("no such ticket", zh="没有这张号票", ticket=ticket_id)
     return ticket
 
 

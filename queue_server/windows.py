@@ -32,7 +32,8 @@ WINDOW_TRANSITIONS = {
 def check_hall(hall: Hall, user: StaffUser) -> None:
     """Staff act only in their own hall (admins everywhere); a clerk with no hall acts nowhere."""
     if user.role != "admin" and user.hall_id != hall.id:
-        raise Forbidden(f"{user.username} works in another hall and cannot act in {hall.code}")
+        raise Forbidden(f"{user.username} works in another hall and cannot act in {hall.code}",
+                        zh=f"{user.username} 不属于本大厅（{hall.code}），不能在此操作")
 
 
 def check_supervisor(hall: Hall, user: StaffUser) -> None:
@@ -48,15 +49,18 @@ def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, a
     if user.role in ("admin", "supervisor"):
         return
     if window.clerk_id not in (None, user.id):
-        raise Forbidden(f"window {window.number} is signed in to another clerk")
+        raise Forbidden(f"window {window.number} is signed in to another clerk",
+                        zh=f"{window.number} 号窗口已由其他工作人员登录")
     if window.clerk_id is None and action != "open":
-        raise Forbidden(f"open window {window.number} first: you are not signed in to it")
+        raise Forbidden(f"open window {window.number} first: you are not signed in to it",
+                        zh=f"请先开窗：您尚未登录 {window.number} 号窗口")
 
 
 def current_ticket(session: Session, window: Window) -> Ticket:
     """The ticket at the window now (called or being served)."""
     if window.ticket_id is None:
-        raise IllegalTransition(f"window {window.number} has no current ticket; call one first", status="none")
+        raise IllegalTransition(f"window {window.number} has no current ticket; call one first",
+                                zh=f"{window.number} 号窗口当前没有号，请先叫号", status="none")
     return tickets.get_ticket(session, window.ticket_id)
 
 
@@ -76,13 +80,15 @@ def _require_free(session: Session, window: Window) -> None:
         raise IllegalTransition(
             f"window {window.number} still has ticket {current.number} ({current.status}); "
             "finish it, mark it no-show, hold or transfer it first",
+            zh=f"{window.number} 号窗口还有 {current.number} 号未处理完，请先办结、标记未到、挂起或转办",
             status=current.status,
         )
 
 
 def _require_open(window: Window) -> None:
     if window.state != WindowState.OPEN.value:
-        raise IllegalTransition(f"window {window.number} is {window.state}; open it first", status=window.state)
+        raise IllegalTransition(f"window {window.number} is {window.state}; open it first",
+                                zh=f"{window.number} 号窗口未开放，请先开窗", status=window.state)
 
 
 def do_call_next(session, hall, window, user, body) -> Change:
@@ -137,7 +143,8 @@ def do_resume(session, hall, window, user, body) -> Change:
     else:
         ticket = session.scalar(held.order_by(Ticket.called_at.desc()).limit(1))
         if ticket is None:
-            raise IllegalTransition(f"window {window.number} has no held ticket", status="none")
+            raise IllegalTransition(f"window {window.number} has no held ticket", zh=f"{window.number} 号窗口没有挂起的号",
+                                    status="none")
     if body.get("requeue"):
         tickets.transition(session, ticket, Action.REQUEUE, window=window, user=user)
         ticket.target_window_id = window.id  # comes back to the clerk who has the file
@@ -207,7 +214,8 @@ def _window_state(action: str, new_state: WindowState) -> Callable:
                 select(Window).where(Window.clerk_id == user.id, Window.id != window.id, Window.state != "closed")
             )
             if elsewhere is not None:
-                raise Conflict(f"you are signed in at window {elsewhere.number}; close it first", status="open")
+                raise Conflict(f"you are signed in at window {elsewhere.number}; close it first",
+                               zh=f"您已在 {elsewhere.number} 号窗口登录，请先关闭该窗口", status="open")
         if action == "close":
             _require_free(session, window)
         window.state = new_state.value

@@ -69,6 +69,13 @@ TRANSITIONS: dict[tuple[TicketStatus, Action], TicketStatus] = {
 }
 
 
+STATUS_ZH = {"waiting": "等候中", "called": "已叫号", "serving": "办理中", "held": "挂起（补正材料）", "done": "已办结",
+             "no_show": "过号未到", "cancelled": "已取消"}
+ACTION_ZH = {"call": "叫号", "recall": "重呼", "start": "开始办理", "finish": "办结", "no_show": "标记未到",
+             "return": "过号返回", "hold": "挂起", "resume": "恢复办理", "requeue": "重新排队", "transfer": "转办",
+             "cancel": "取消"}
+
+
 def next_status(current: TicketStatus | str, action: Action | str) -> TicketStatus:
     """The status after `action`, or IllegalTransition naming the current status."""
     current, action = TicketStatus(current), Action(action)
@@ -79,6 +86,7 @@ def next_status(current: TicketStatus | str, action: Action | str) -> TicketStat
         hint = f"allowed now: {', '.join(allowed)}" if allowed else "the ticket is closed"
         raise IllegalTransition(
             f"cannot {action.value} a ticket that is {current.value} ({hint})",
+            zh=f"该号{STATUS_ZH[current.value]}，不能{ACTION_ZH[action.value]}",
             status=current.value,
             action=action.value,
         ) from None

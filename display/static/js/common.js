@@ -121,6 +121,8 @@
           var data = null;
           try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
           if (!r.ok && !(data && data.error)) data = { error: { code: "http_" + r.status, message: "HTTP " + r.status + (text ? ": " + text.slice(0, 120) : "") } };
+          // Chinese first: the server sends message_zh next to message where it has one.
+          if (data && data.error && data.error.message_zh && OW.lang() !== "en") data.error.message = data.error.message_zh;
           return { ok: r.ok, status: r.status, data: data };
         });
       }, function (err) {
