@@ -54,6 +54,8 @@ class MoveRequest(Request):
 class Error(BaseModel):
     code: str
     message: str
+    message_zh: str | None = Field(None, description="the message in Chinese, where the server has one")
+    field: str | None = Field(None, description="the request field at fault")
 
 
 class ErrorResponse(BaseModel):
