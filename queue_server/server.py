@@ -8,6 +8,7 @@ import sys
 
 log = logging.getLogger("onewindow.server")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+MAX_CONNECTIONS = 20_000  # per process; raise LimitNOFILE (deploy/systemd) to match
 
 
 def patch(async_mode: str) -> None:
@@ -62,5 +63,9 @@ def serve(config: str | None, host: str | None = None, port: int | None = None) 
     kwargs = {"log_output": False}
     if settings.server.async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
+    elif settings.server.async_mode == "eventlet":
+        # Every board and phone holds one green thread for its websocket; eventlet's default of
+        # 1,024 would leave client 1,025 hanging unanswered. The open-file limit is the real bound.
+        kwargs["max_size"] = MAX_CONNECTIONS
     socketio.run(app, host=host, port=port, **kwargs)
     return 0
