@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import time
 import traceback
 from pathlib import Path
@@ -28,24 +29,32 @@ from tests.support import PrivateRedis
 RESULTS = Path(__file__).parent / "results"
 
 
-async def _fanout(urls: list[str], clients: int, calls: int, headers: dict) -> tuple[list[float], int]:
+async def _fanout(urls: list[str], clients: int, calls: int, headers: dict) -> tuple[list[float], int, int]:
     """Clients spread over `urls`, calls made on the first: latency from call-next to each client."""
     received: list[tuple[str, float]] = []
 
     def on_called(data):
         received.append((data["ticket"]["number"], time.perf_counter()))
 
-    async def one(i: int) -> socketio.AsyncClient:
-        sio = socketio.AsyncClient(reconnection=False)
-        sio.on("ticket_called", on_called)
-        await sio.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=60)
-        await sio.emit("subscribe", {"hall": "erdao"})
-        return sio
+    async def one(i: int) -> socketio.AsyncClient | None:
+        for _attempt in range(3):  # a busy server may time a connect out; a board would retry too
+            sio = socketio.AsyncClient(reconnection=False)
+            sio.on("ticket_called", on_called)
+            try:
+                await sio.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=60)
+            except socketio.exceptions.ConnectionError:
+                await asyncio.sleep(1)
+                continue
+            await sio.emit("subscribe", {"hall": "erdao"})
+            return sio
+        return None
 
     sios: list[socketio.AsyncClient] = []
-    for start in range(0, clients, 100):  # connect in batches: a hall's boards do not all boot at once
-        sios += await asyncio.gather(*(one(i) for i in range(start, min(clients, start + 100))))
-    await asyncio.sleep(2)
+    for start in range(0, clients, 50):  # connect in batches: a hall's boards do not all boot at once
+        batch = await asyncio.gather(*(one(i) for i in range(start, min(clients, start + 50))))
+        sios += [sio for sio in batch if sio is not None]
+    clients = len(sios)
+    await asyncio.sleep(2 + clients / 1000)  # let the subscriptions' snapshots go out first
     loop = asyncio.get_running_loop()
     base = f"{urls[0]}/api/v1/halls/erdao/windows/1"
     sent: dict[str, float] = {}
@@ -59,7 +68,7 @@ async def _fanout(urls: list[str], clients: int, calls: int, headers: dict) -> t
     while len(received) < clients * calls and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     await asyncio.gather(*(sio.disconnect() for sio in sios), return_exceptions=True)
-    return [(t - sent[number]) * 1000 for number, t in received if number in sent], len(received)
+    return [(t - sent[number]) * 1000 for number, t in received if number in sent], len(received), clients
 
 
 def fanout(servers, clients: int, calls: int) -> dict:
@@ -67,8 +76,9 @@ def fanout(servers, clients: int, calls: int) -> dict:
     headers = tokens(url, 1)[0]
     requests.post(f"{url}/api/v1/halls/erdao/windows/1/open", headers=headers, timeout=10)
     fill(url, calls + 5)
-    latencies, got = asyncio.run(_fanout([s.url for s in servers], clients, calls, headers))
-    return {**summary(latencies), "delivered": got, "expected": clients * calls}
+    latencies, got, connected = asyncio.run(_fanout([s.url for s in servers], clients, calls, headers))
+    return {**summary(latencies), "delivered": got, "expected": connected * calls, "clients": clients,
+            "connected": connected}
 
 
 def section_issue(args) -> dict:
@@ -89,14 +99,21 @@ def section_call_next(args) -> dict:
 
 def section_fanout(args) -> dict:
     out: dict = {"one_process": {}, "two_processes_redis": {}}
-    with running_server("sqlite") as servers:
+
+    def each(layout: str, servers) -> None:
         for n in args.clients:
-            out["one_process"][str(n)] = fanout(servers, n, args.calls)
+            try:
+                out[layout][str(n)] = fanout(servers, n, args.calls)
+            except Exception as exc:  # noqa: BLE001 - keep the other client counts
+                traceback.print_exc()
+                out[layout][str(n)] = {"error": f"{type(exc).__name__}: {exc}"}
+
+    with running_server("sqlite") as servers:
+        each("one_process", servers)
     redis = PrivateRedis().start()
     try:
         with running_server("postgres", processes=2, redis_url=redis.url) as servers:
-            for n in args.clients:
-                out["two_processes_redis"][str(n)] = fanout(servers, n, args.calls)
+            each("two_processes_redis", servers)
     finally:
         redis.stop()
     return out
@@ -152,14 +169,21 @@ def main() -> None:
     parser.add_argument("--soak-minutes", type=float, default=None)
     parser.add_argument("--only", nargs="+", choices=list(SECTIONS), default=list(SECTIONS))
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--merge", action="store_true", help="keep the other sections of the last results.json")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # "packet queue is empty" at each disconnect
     args.seconds = args.seconds or (3 if args.quick else 10)
     args.soak_minutes = args.soak_minutes if args.soak_minutes is not None else (1 if args.quick else 10)
     args.clients = [1, 10, 100] if args.quick else [1, 100, 1000, 5000]
     args.calls = 5 if args.quick else 20
 
-    results: dict = {"machine": report.machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-                     "quick": args.quick, "seconds": args.seconds}
+    results: dict = {}
+    if args.merge and (args.out / "results.json").exists():
+        results = json.loads((args.out / "results.json").read_text())
+    results.update({"machine": results.get("machine") or report.machine(), "quick": args.quick,
+                    "started": results.get("started") or time.strftime("%Y-%m-%d %H:%M:%S %z"),
+                    "seconds": args.seconds})
     for name in args.only:
         began = time.monotonic()
         print(f"== {name}", flush=True)

@@ -60,7 +60,11 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str]]:
     fanout = results.get("fanout", {})
     for layout, label in (("one_process", "1 process"), ("two_processes_redis", "2 processes + Redis")):
         for n, r in fanout.get(layout, {}).items():
-            rows.append(("call → every client", f"{label}, {int(n):,} clients",
+            if "error" in r:
+                rows.append(("call → every client", f"{label}, {int(n):,} clients", f"failed: {r['error']}", "–", "–"))
+                continue
+            connected = f", {r['connected']:,} connected" if r.get("connected", int(n)) < int(n) else ""
+            rows.append(("call → every client", f"{label}, {int(n):,} clients{connected}",
                          f"{r['delivered']:,}/{r['expected']:,} delivered", _ms(r["p50_ms"]), _ms(r["p99_ms"])))
     r = results.get("print")
     if r and "p50_ms" in r:
@@ -140,7 +144,7 @@ def chart(results: dict, path: Path) -> None:
 
     ax = axes[0][1]
     for layout, label in (("one_process", "1 process"), ("two_processes_redis", "2 processes + Redis")):
-        data = results.get("fanout", {}).get(layout, {})
+        data = {n: r for n, r in results.get("fanout", {}).get(layout, {}).items() if "p50_ms" in r}
         if data:
             xs = [int(n) for n in data]
             ax.plot(xs, [data[n]["p50_ms"] for n in data], marker="o", label=f"{label} p50")
