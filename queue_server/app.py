@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
         log.info("seeded halls from %s: %s", settings.source, ", ".join(created))
 
     app = Flask(__name__, static_folder=None)
+    app.wsgi_app = chunked_input(app.wsgi_app)
     app.config.update(SECRET_KEY=settings.server.secret_key, MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
     runtime = Runtime(settings, engine, factory, Tokens(settings.server.secret_key, settings.server.token_ttl_hours * 3600))
@@ -106,3 +107,14 @@ def _default_spooler(runtime: Runtime):
     except ImportError:
         return None
     return TicketPrinting(runtime)
+
+
+def chunked_input(wsgi_app):
+    """Let Werkzeug read chunked bodies (the server de-chunks them), so the size limit applies to them too."""
+
+    def middleware(environ, start_response):
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            environ["wsgi.input_terminated"] = True
+        return wsgi_app(environ, start_response)
+
+    return middleware

@@ -99,12 +99,18 @@ class TicketPrinting:
             except Exception:  # noqa: BLE001 - database not there yet; keep trying
                 log.exception("print spooler cannot start; retrying")
                 self._stop.wait(2)
+        failing = False
         while not self._stop.is_set():
             self._wake.clear()
             try:
                 tried = self.spooler.run_once()
-            except Exception:  # noqa: BLE001 - a failed round must not end printing
-                log.exception("print spooler round failed")
+                if failing:
+                    log.warning("print spooler is printing again")
+                    failing = False
+            except Exception as exc:  # noqa: BLE001 - a failed round must not end printing
+                if not failing:  # once per outage, not every half second
+                    log.error("print spooler round failed (%s); retrying", exc)
+                failing = True
                 tried = 0
             if not tried:
                 self._wake.wait(0.5)

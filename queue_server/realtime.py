@@ -114,20 +114,33 @@ class WaitingCounts:
         socketio.start_background_task(self._loop)
 
     def _loop(self) -> None:
+        failing = False
         while self.running:
             self.wake.wait()
             self.wake.clear()
             socketio.sleep(self.interval)
             try:
                 self.flush()
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the loop
-                log.exception("could not send waiting counts")
+            except Exception as exc:  # noqa: BLE001 - a database outage must not end the loop
+                if not failing:  # say it once per outage, not twice a second
+                    log.error("cannot send waiting counts (%s); retrying until the database answers", exc)
+                failing = True
+                self.wake.set()
+                socketio.sleep(1)
+                continue
+            if failing:
+                log.warning("waiting counts are sent again")
+                failing = False
 
     def flush(self) -> None:
         halls, self.dirty = self.dirty, set()
         for code in sorted(halls):
-            with transaction(self.factory) as session:
-                counts = {"hall": code, "queues": snapshots.queue_counts(session, get_hall(session, code))}
+            try:
+                with transaction(self.factory) as session:
+                    counts = {"hall": code, "queues": snapshots.queue_counts(session, get_hall(session, code))}
+            except Exception:
+                self.dirty |= halls  # nothing is forgotten: sent once the database answers again
+                raise
             socketio.emit("queue_changed", counts, to=hall_room(code))
             socketio.emit("queue_changed", counts, to=holders_room(code))
 
