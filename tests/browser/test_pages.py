@@ -121,7 +121,7 @@ def test_ticket_from_kiosk_to_rating_live_on_every_screen(server, open_page):
     clerk = open_page(f"{url}/clerk", CLERK)
     sign_in(clerk, "clerk3", 3)
     press(clerk, "F1", expect_ok=False)  # the window is closed: the server says so, visibly
-    expect(clerk.locator("#answer")).to_contain_text("open window 3 first")
+    expect(clerk.locator("#answer")).to_contain_text("请先开窗")  # the server's message_zh, Chinese first
     press(clerk, "F10")
     expect(screen.locator("#window-state")).to_have_text("等待叫号")
     expect(clerk.locator('#waiting [data-queue="A"] b')).to_have_text("1")
