@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, default=None, help="keep this many days instead of the config's")
     purge.add_argument("--dry-run", action="store_true", help="count, change nothing")
 
+    close = sub.add_parser("close-day", help="cancel tickets left waiting from earlier days (run after closing time)")
+    close.add_argument("--hall", default=None, help="only this hall")
+
     pt = sub.add_parser("print-test", help="print a sample ticket, or save its preview as PNG")
     pt.add_argument("--printer", default=None, help="printer name from the config (default: the first)")
     pt.add_argument("--preview", default=None, metavar="PNG", help="write a PNG preview instead of printing")
@@ -198,6 +201,24 @@ def cmd_device(args, config) -> int:
     return 0
 
 
+def cmd_close_day(args, config) -> int:
+    from sqlalchemy import select
+
+    from .db import transaction
+    from .halls import get_hall
+    from .models import Hall
+    from .tickets import close_day
+
+    _s, factory, _ = _database(config)
+    with transaction(factory) as session:
+        halls = [get_hall(session, args.hall)] if args.hall else list(session.scalars(select(Hall).order_by(Hall.id)))
+        for hall in halls:
+            closed = close_day(session, hall)
+            print(f"{hall.code}: {len(closed)} ticket(s) from earlier days cancelled" +
+                  (f" ({', '.join(closed[:10])}{' …' if len(closed) > 10 else ''})" if closed else ""))
+    return 0
+
+
 def cmd_purge(args, config) -> int:
     from .db import transaction
     from .personal import purge
@@ -251,6 +272,7 @@ COMMANDS = {
     "user": cmd_user_dispatch,
     "device": cmd_device,
     "purge": cmd_purge,
+    "close-day": cmd_close_day,
     "print-test": cmd_print_test,
     "say": cmd_say,
     "announcer": cmd_announcer,

@@ -274,4 +274,16 @@ def waiting_counts(session: Session, hall: Hall) -> dict[int, int]:
     return {queue_id: count for queue_id, count in rows}
 
 
+def close_day(session: Session, hall: Hall) -> list[str]:
+    """Cancel tickets still waiting from earlier local days, so the morning never calls yesterday's numbers."""
+    today = local_day(clock.now(), hall.timezone)
+    stale = session.scalars(
+        select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day < today, Ticket.status == TicketStatus.WAITING.value)
+        .order_by(Ticket.pk).with_for_update()
+    ).all()
+    for ticket in stale:
+        transition(session, ticket, Action.CANCEL, reason="closed at the end of the day")
+    return [f"{t.day.isoformat()} {t.number}" for t in stale]
+
+
 __all__ = ["Change", "issue", "call_next", "call_number", "transition", "cancel", "get_ticket", "find_by_number"]

@@ -125,3 +125,23 @@ def test_queue_rows_match_the_config(hall):
     with hall.factory() as session:
         prefixes = list(session.scalars(select(Queue.prefix).order_by(Queue.hall_id, Queue.sort)))
     assert prefixes == ["A", "B", "C", "D", "E", "F", "A", "B"]
+
+
+def test_close_day_cancels_only_earlier_days_waiting_tickets(hall, fake_clock):
+    from queue_server.db import transaction
+    from queue_server.halls import get_hall
+    from queue_server.tickets import close_day
+
+    at_window = hall.issue("QY001")  # A001
+    left_waiting = hall.issue("QY002")  # A002
+    clerk = hall.open_window(1)
+    hall.act(clerk, 1, "call-next")  # A001 is at the window: the close-out leaves it to the clerk
+    fake_clock.advance(hours=24)  # the next morning, 09:00 Beijing
+    today = hall.issue("QY001")
+    with transaction(hall.factory) as session:
+        closed = close_day(session, get_hall(session, hall.code))
+    assert closed == [f"{left_waiting.day.isoformat()} A002"]
+    assert hall.ticket(left_waiting.id).status == "cancelled"
+    assert hall.events(left_waiting)[-1].reason == "closed at the end of the day"
+    assert hall.ticket(at_window.id).status == "called"
+    assert hall.ticket(today.id).status == "waiting" and today.number == "A001"
