@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from datetime import datetime, timedelta
@@ -28,6 +27,7 @@ from .models import (
     Ticket,
     window_queues,
 )
+from .personal import person_hash
 from .privacy import mask_id_number, mask_name, mask_phone, valid_id_number, valid_phone
 from .snapshots import iso
 
@@ -52,11 +52,6 @@ def configs(settings: Settings, hall: Hall) -> tuple[AppointmentConfig, RemoteCo
     """The hall's booking, remote-ticket and notification settings (defaults for halls made elsewhere)."""
     cfg = hall_settings(settings, hall)
     return (cfg.appointments, cfg.remote, cfg.notify) if cfg else (AppointmentConfig(), RemoteConfig(), NotifyConfig())
-
-
-def person_hash(secret: str, kind: str, value: str) -> str:
-    """HMAC-SHA256 with the server secret (same form as the per-person limits): matches, never reveals."""
-    return hmac.new(secret.encode("utf-8"), f"onewindow-person:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def clean_phone(phone: str) -> str:
