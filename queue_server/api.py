@@ -74,9 +74,10 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
             rt.limits.issue(device.id if device is not None else None)
         privacy, limits = personal.hall_rules(rt.settings, h)
         person = personal.read_person(rt.settings.server.secret_key, body.phone, body.id_number)
-        personal.check_limits(s, h, get_service(s, h, body.service), person, limits)
+        service = get_service(s, h, body.service)
+        personal.check_limits(s, h, service, person, limits)
         keep = privacy.store_personal_data
-        change = tickets.issue(s, h, body.service, channel=body.channel, priority=body.priority,
+        change = tickets.issue(s, h, service, channel=body.channel, priority=body.priority,
                                phone=person.phone if keep else None, id_number=person.id_number if keep else None,
                                user=user)
         personal.store(change.ticket, person, privacy)

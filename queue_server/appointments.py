@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import tickets
-from .config import AppointmentConfig, HallConfig, NotifyConfig, RemoteConfig, Settings
+from .config import AppointmentConfig, NotifyConfig, RemoteConfig, Settings
 from .core import appointments as rules
 from .core.appointments import Arrival
 from .core.numbering import local_day
@@ -44,13 +44,9 @@ class SlotFull(Conflict):
     code = "slot_full"
 
 
-def hall_settings(settings: Settings, hall: Hall) -> HallConfig | None:
-    return next((h for h in settings.halls if h.code == hall.code), None)
-
-
 def configs(settings: Settings, hall: Hall) -> tuple[AppointmentConfig, RemoteConfig, NotifyConfig]:
     """The hall's booking, remote-ticket and notification settings (defaults for halls made elsewhere)."""
-    cfg = hall_settings(settings, hall)
+    cfg = settings.hall_or_default(hall.code)
     return (cfg.appointments, cfg.remote, cfg.notify) if cfg else (AppointmentConfig(), RemoteConfig(), NotifyConfig())
 
 

@@ -74,7 +74,8 @@ def events_for(session: Session, hall: Hall, change: Change, full: dict | None =
                 out.append(("ticket_updated", public, room))
             out.append(("ticket_updated", full or snapshots.ticket_full(session, ticket), ticket_room(ticket.id)))
     if change.window is not None:
-        out.append(("window_updated", snapshots.window_public(session, change.window), room))
+        at_window = ticket if ticket is not None and change.window.ticket_id == ticket.id else None
+        out.append(("window_updated", snapshots.window_public(session, change.window, at_window), room))
     if change.queues_changed:
         out.append(("queue_changed", {"hall": hall.code}, room))  # counted and sent by WaitingCounts
     return out

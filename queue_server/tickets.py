@@ -16,7 +16,7 @@ from .core.numbering import format_number, local_day, parse_number
 from .core.states import Action, Channel, Priority, TicketStatus, next_status
 from .exceptions import IllegalTransition, NotFound, ValidationFailed
 from .halls import get_service
-from .models import DayCounter, Hall, StaffUser, Ticket, TicketEvent, Window
+from .models import DayCounter, Hall, ServiceItem, StaffUser, Ticket, TicketEvent, Window
 from .privacy import mask_id_number, mask_phone
 
 CANDIDATES = 25  # per class; routing only ever needs the head of each
@@ -68,12 +68,14 @@ def record(session: Session, ticket: Ticket, action: str, before: str | None, *,
     )
 
 
-def issue(session: Session, hall: Hall, service_code: str, *, channel: str = "kiosk", priority: str = "normal",
-          phone: str | None = None, id_number: str | None = None, user: StaffUser | None = None) -> Change:
-    """Hand out the next number of the service's queue."""
+def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: str = "kiosk",
+          priority: str = "normal", phone: str | None = None, id_number: str | None = None,
+          user: StaffUser | None = None) -> Change:
+    """Hand out the next number of the service's queue (`service`: a code, or the item already loaded)."""
     _check_enum(Channel, channel, "channel")
     _check_enum(Priority, priority, "priority")
-    service = get_service(session, hall, service_code)
+    if isinstance(service, str):
+        service = get_service(session, hall, service)
     now = clock.now()
     day = local_day(now, hall.timezone)
     seq = allocate_seq(session, hall.id, service.queue_id, day)
