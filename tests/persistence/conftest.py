@@ -63,6 +63,11 @@ class Hall:
 @pytest.fixture
 def hall(db_url, settings_for, fake_clock):
     """The demo config's halls in a migrated, seeded database (both backends), clock at 09:00 Beijing."""
+    yield from seeded_hall(db_url, settings_for)
+
+
+def seeded_hall(db_url: str, settings_for):
+    """Migrate and seed the database at `db_url`, yield its Hall, dispose of the engine after."""
     settings = settings_for(db_url)
     engine = make_engine(db_url)
     upgrade(engine)

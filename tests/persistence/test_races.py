@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import text
 
 from queue_server import tickets
-from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.exceptions import IllegalTransition
-from queue_server.halls import get_hall, seed
+from queue_server.halls import get_hall
 from queue_server.models import TicketEvent, Window
 from queue_server.windows import act
-from tests.persistence.conftest import Hall
+from tests.persistence.conftest import seeded_hall
 
 pytestmark = pytest.mark.postgres
 WAIT_S = 30  # upper bound for something that normally happens at once; never a timing threshold
@@ -22,14 +21,7 @@ WAIT_S = 30  # upper bound for something that normally happens at once; never a 
 
 @pytest.fixture
 def pg_hall(pg_url, settings_for, fake_clock):
-    settings = settings_for(pg_url)
-    engine = make_engine(pg_url)
-    upgrade(engine)
-    factory = session_factory(engine)
-    with transaction(factory) as session:
-        seed(session, settings)
-    yield Hall(engine, factory, settings)
-    engine.dispose()
+    yield from seeded_hall(pg_url, settings_for)
 
 
 def wait_until_blocked(engine, application_name: str) -> None:
