@@ -76,14 +76,11 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
         person = personal.read_person(rt.settings.server.secret_key, body.phone, body.id_number)
         service = get_service(s, h, body.service)
         personal.check_limits(s, h, service, person, limits)
-        keep = privacy.store_personal_data
-        change = tickets.issue(s, h, service, channel=body.channel, priority=body.priority,
-                               phone=person.phone if keep else None, id_number=person.id_number if keep else None,
-                               user=user)
-        personal.store(change.ticket, person, privacy)
-        data = snapshots.ticket_full(s, change.ticket)
+        place = snapshots.place_of_new(s, h, service.queue_id, body.priority)
+        change = tickets.issue(s, h, service, channel=body.channel, priority=body.priority, user=user,
+                               **personal.columns(person, privacy), **snapshots.quote(place))
         t = change.ticket
-        t.quoted_low_s, t.quoted_high_s = (data["estimated_wait"] or {}).get("low_s"), (data["estimated_wait"] or {}).get("high_s")
+        data = snapshots.ticket_full(s, t, place)
         job = None
         if rt.spooler is not None and body.print and body.channel == "kiosk":
             base = rt.settings.server.public_url or request.host_url

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .config import HallConfig, ServiceConfig, Settings
@@ -52,9 +52,24 @@ def service_fields(s: ServiceConfig) -> dict:
     return s.model_dump(exclude={"queue"})
 
 
+# Built once: the hot paths look these up on every request, and a statement object kept
+# from call to call saves SQLAlchemy rebuilding and re-keying it each time.
+HALL_BY_CODE = select(Hall).where(Hall.code == bindparam("code"))
+SERVICE_BY_CODE = (
+    select(ServiceItem)
+    .where(ServiceItem.hall_id == bindparam("hall_id"), ServiceItem.code == bindparam("code"), ServiceItem.active)
+    .options(joinedload(ServiceItem.queue))
+)
+WINDOW_STATES = (
+    select(Window.id, Window.state, window_queues.c.queue_id)
+    .join(window_queues, window_queues.c.window_id == Window.id)
+    .where(Window.hall_id == bindparam("hall_id"))
+)
+
+
 def get_hall(session: Session, code: str) -> Hall:
     """The hall with this code, or NotFound."""
-    hall = session.scalar(select(Hall).where(Hall.code == code))
+    hall = session.scalar(HALL_BY_CODE, {"code": code})
     if hall is None:
         raise NotFound(f"no hall with code {code!r}", zh="没有这个大厅", hall=code)
     return hall
@@ -73,11 +88,7 @@ def get_window(session: Session, hall: Hall, number: int, *, lock: bool = False)
 
 def get_service(session: Session, hall: Hall, code: str) -> ServiceItem:
     """The active service item with this code in the hall, or NotFound."""
-    item = session.scalar(
-        select(ServiceItem)
-        .where(ServiceItem.hall_id == hall.id, ServiceItem.code == code, ServiceItem.active)
-        .options(joinedload(ServiceItem.queue))
-    )
+    item = session.scalar(SERVICE_BY_CODE, {"hall_id": hall.id, "code": code})
     if item is None:
         raise NotFound(f"hall {hall.code} has no service {code!r}", zh="没有这个事项", service=code)
     return item
@@ -94,9 +105,4 @@ def windows_with_queues(session: Session, hall: Hall) -> list[Window]:
 
 def window_states(session: Session, hall_id: int) -> list[tuple[int, str, int]]:
     """(window id, state, queue id) for every window and queue it serves: one light query."""
-    rows = session.execute(
-        select(Window.id, Window.state, window_queues.c.queue_id)
-        .join(window_queues, window_queues.c.window_id == Window.id)
-        .where(Window.hall_id == hall_id)
-    )
-    return [tuple(row) for row in rows]
+    return session.execute(WINDOW_STATES, {"hall_id": hall_id}).all()

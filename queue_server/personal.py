@@ -96,14 +96,15 @@ def check_limits(session: Session, hall: Hall, service: ServiceItem, person: Per
             raise LimitReached(f"{who}在该队列已有未办结的号，请先办理或取消后再取号")
 
 
-def store(ticket: Ticket, person: Person, privacy: PrivacyConfig) -> None:
-    """Keep the hashes for the limits; the masked numbers only where the hall stores personal data."""
-    ticket.phone_hash, ticket.id_number_hash = person.phone_hash, person.id_hash
-    if privacy.store_personal_data:
-        ticket.phone_masked = mask_phone(person.phone) if person.phone else None
-        ticket.id_number_masked = mask_id_number(person.id_number) if person.id_number else None
-    else:
-        ticket.phone_masked = ticket.id_number_masked = None
+def columns(person: Person, privacy: PrivacyConfig) -> dict[str, str | None]:
+    """A new ticket's personal columns: the hashes for the limits; the masked numbers only where the hall
+    stores personal data."""
+    keep = privacy.store_personal_data
+    return {
+        "phone_hash": person.phone_hash, "id_number_hash": person.id_hash,
+        "phone_masked": mask_phone(person.phone) if keep and person.phone else None,
+        "id_number_masked": mask_id_number(person.id_number) if keep and person.id_number else None,
+    }
 
 
 def purge(session: Session, settings: Settings, *, hall_code: str | None = None, days: int | None = None,

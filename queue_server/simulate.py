@@ -1,6 +1,6 @@
 """A synthetic hall day on a real database with a fast clock: Poisson arrivals, service times, staffing.
 
-The simulation drives the real domain functions (tickets.issue, windows.act, snapshots.position for the
+The simulation drives the real domain functions (tickets.issue, windows.act, snapshots.place_of_new for the
 quoted range, exactly as the API does) in one process, moving a `clock.FakeClock` from event to event,
 so a whole day runs in seconds and the statistics come from the same event history a real day leaves.
 """
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import clock, snapshots, stats_data, tickets, windows
 from .auth import add_user
 from .db import transaction
-from .halls import get_hall
+from .halls import get_hall, get_service
 from .models import ServiceItem, StaffUser, Window
 
 
@@ -141,10 +141,10 @@ class _Day:
         queue = self.rng.choices(list(self.shape.queue_mix), weights=list(self.shape.queue_mix.values()))[0]
         code = self.rng.choice(self.items[queue])
         with transaction(self.factory) as s:
-            ticket = tickets.issue(s, get_hall(s, self.hall_code), code).ticket
-            _ahead, estimate = snapshots.position(s, ticket)  # quoted as the API quotes it
-            if estimate is not None:
-                ticket.quoted_low_s, ticket.quoted_high_s = estimate.low_s, estimate.high_s
+            hall = get_hall(s, self.hall_code)
+            service = get_service(s, hall, code)
+            place = snapshots.place_of_new(s, hall, service.queue_id, "normal")  # quoted as the API quotes it
+            tickets.issue(s, hall, service, **snapshots.quote(place))
         self.wake()
 
     def wake(self) -> None:

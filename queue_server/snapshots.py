@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from .core.estimate import Estimate, estimate_wait, recent_service_time
@@ -48,10 +49,13 @@ def ticket_public(ticket: Ticket) -> dict:
     }
 
 
-def ticket_full(session: Session, ticket: Ticket) -> dict:
-    """The holder's view: public fields plus id, position, wait estimate and masked personal data."""
+def ticket_full(session: Session, ticket: Ticket, place: tuple[int, Estimate | None] | None = None) -> dict:
+    """The holder's view: public fields plus id, position, wait estimate and masked personal data.
+
+    `place` is the ticket's (ahead, estimate) when the caller has just worked it out.
+    """
     data = ticket_public(ticket)
-    ahead, estimate = position(session, ticket)
+    ahead, estimate = place if place is not None else position(session, ticket)
     data.update(
         id=ticket.id,
         ahead=ahead,
@@ -73,24 +77,47 @@ def position(session: Session, ticket: Ticket) -> tuple[int, Estimate | None]:
     """How many tickets will be called before this one, and the wait that means."""
     if ticket.status != TicketStatus.WAITING.value:
         return 0, None
-    memberships = window_states(session, ticket.hall_id)
-    serving = {(wid, state) for wid, state, qid in memberships if qid == ticket.queue_id}
+    return _place(session, ticket.hall, ticket.queue_id, ticket.priority, ticket)
+
+
+def place_of_new(session: Session, hall: Hall, queue_id: int, priority: str) -> tuple[int, Estimate | None]:
+    """Where a ticket about to be issued will stand: behind everyone now waiting in its line."""
+    return _place(session, hall, queue_id, priority, None)
+
+
+@lru_cache(maxsize=None)
+def _ahead_query(normal: bool, existing: bool):
+    """Count of the tickets called before a ticket (one statement per shape, built once)."""
+    # A new ticket comes after everyone waiting; a waiting one after those with a smaller order key.
+    earlier = Ticket.order_key < bindparam("order_key") if existing else true()
+    priority = Ticket.priority != Priority.NORMAL.value
+    ahead = or_(earlier, priority) if normal else and_(earlier, priority)
+    mine = [Ticket.pk != bindparam("pk")] if existing else []
+    return select(func.count()).where(
+        Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value,
+        Ticket.queue_id.in_(bindparam("pool", expanding=True)), Ticket.target_window_id.is_(None), *mine, ahead,
+    )
+
+
+def quote(place: tuple[int, Estimate | None]) -> dict[str, int | None]:
+    """The wait range promised to the citizen when the ticket is issued, as ticket columns."""
+    _ahead, estimate = place
+    return {"quoted_low_s": estimate.low_s, "quoted_high_s": estimate.high_s} if estimate else {}
+
+
+def _place(session: Session, hall: Hall, queue_id: int, priority: str,
+           ticket: Ticket | None) -> tuple[int, Estimate | None]:
+    memberships = window_states(session, hall.id)
+    serving = {(wid, state) for wid, state, qid in memberships if qid == queue_id}
     serving_ids = {wid for wid, _ in serving}
     # Integrated windows serve several queues: everyone waiting for those windows is ahead in the same line.
-    pool = {qid for wid, _state, qid in memberships if wid in serving_ids} or {ticket.queue_id}
-    earlier = Ticket.order_key < ticket.order_key
-    if ticket.priority == Priority.NORMAL.value:
-        ahead_clause = or_(earlier, Ticket.priority != Priority.NORMAL.value)
-    else:
-        ahead_clause = and_(earlier, Ticket.priority != Priority.NORMAL.value)
-    ahead = session.scalar(
-        select(func.count()).where(
-            Ticket.hall_id == ticket.hall_id, Ticket.status == TicketStatus.WAITING.value,
-            Ticket.queue_id.in_(pool), Ticket.target_window_id.is_(None), Ticket.pk != ticket.pk, ahead_clause,
-        )
-    )
+    pool = {qid for wid, _state, qid in memberships if wid in serving_ids} or {queue_id}
+    params = {"hall_id": hall.id, "pool": sorted(pool)}
+    if ticket is not None:
+        params.update(order_key=ticket.order_key, pk=ticket.pk)
+    ahead = session.scalar(_ahead_query(priority == Priority.NORMAL.value, ticket is not None), params)
     open_windows = sum(1 for _wid, state in serving if state == "open")
-    default_s = float(ticket.hall.settings.get("default_service_minutes", 8)) * 60
+    default_s = float(hall.settings.get("default_service_minutes", 8)) * 60
     # The windows that serve this ticket also serve the rest of the pool: their pace is the pool's.
     service_s = recent_service_time(recent_durations(session, frozenset(pool)), default_s)
     return ahead, estimate_wait(ahead, open_windows, service_s)

@@ -6,9 +6,9 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from . import clock
 from .core import routing
@@ -19,6 +19,13 @@ from .halls import get_service
 from .models import DayCounter, Hall, ServiceItem, StaffUser, Ticket, TicketEvent, Window
 from .privacy import mask_id_number, mask_phone
 
+# Every column of a fresh ticket that the caller does not choose, so the stored row and the object agree.
+NEW_TICKET = {
+    "status": TicketStatus.WAITING.value, "order_key": 0, "called_at": None, "started_at": None, "finished_at": None,
+    "window_id": None, "target_window_id": None, "clerk_id": None, "recall_count": 0, "returns": 0,
+    "phone_masked": None, "id_number_masked": None, "phone_hash": None, "id_number_hash": None, "case_id": None,
+    "quoted_low_s": None, "quoted_high_s": None, "unchecked_on_call": None, "checked_in_at": None,
+}
 CANDIDATES = 25  # per class; routing only ever needs the head of each
 # A remote ticket under the hall rule "skip" keeps its place but is passed over until checked in at the hall.
 READY = or_(Ticket.unchecked_on_call.is_(None), Ticket.unchecked_on_call != "skip", Ticket.checked_in_at.is_not(None))
@@ -40,19 +47,30 @@ def new_ticket_id() -> str:
     return secrets.token_urlsafe(16)
 
 
+def _seq_statement(dialect: str):
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_(DayCounter.__table__)
+        .values(hall_id=bindparam("hall_id"), queue_id=bindparam("queue_id"), day=bindparam("day"), last_seq=1)
+        .on_conflict_do_update(
+            index_elements=["hall_id", "queue_id", "day"], set_={"last_seq": DayCounter.__table__.c.last_seq + 1}
+        )
+        .returning(DayCounter.__table__.c.last_seq)
+    )
+
+
+SEQ_STATEMENTS = {dialect: _seq_statement(dialect) for dialect in ("postgresql", "sqlite")}
+TICKETS, EVENTS = Ticket.__table__, TicketEvent.__table__
+# Plain table statements, built once: issuing runs them for every ticket.
+INSERT_TICKET = TICKETS.insert().returning(TICKETS.c.pk)
+SET_ORDER_KEY = TICKETS.update().where(TICKETS.c.pk == bindparam("ticket_pk")).values(order_key=bindparam("ticket_pk"))
+INSERT_EVENT = EVENTS.insert()
+
+
 def allocate_seq(session: Session, hall_id: int, queue_id: int, day) -> int:
     """Next number of the day for a queue; one atomic upsert, safe across processes."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(DayCounter)
-        .values(hall_id=hall_id, queue_id=queue_id, day=day, last_seq=1)
-        .on_conflict_do_update(
-            index_elements=["hall_id", "queue_id", "day"], set_={"last_seq": DayCounter.last_seq + 1}
-        )
-        .returning(DayCounter.last_seq)
-    )
-    return session.execute(stmt).scalar_one()
+    stmt = SEQ_STATEMENTS[session.get_bind().dialect.name]
+    return session.execute(stmt, {"hall_id": hall_id, "queue_id": queue_id, "day": day}).scalar_one()
 
 
 def record(session: Session, ticket: Ticket, action: str, before: str | None, *, now: datetime,
@@ -70,8 +88,13 @@ def record(session: Session, ticket: Ticket, action: str, before: str | None, *,
 
 def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: str = "kiosk",
           priority: str = "normal", phone: str | None = None, id_number: str | None = None,
-          user: StaffUser | None = None) -> Change:
-    """Hand out the next number of the service's queue (`service`: a code, or the item already loaded)."""
+          user: StaffUser | None = None, **fields) -> Change:
+    """Hand out the next number of the service's queue (`service`: a code, or the item already loaded).
+
+    `fields` sets more columns at once (the person's hashes, the quoted wait). The rows go in as
+    three plain statements and the ticket joins the session as already stored: issuing is the
+    busiest write of a hall, and the ORM's unit of work cost more than the rest of it together.
+    """
     _check_enum(Channel, channel, "channel")
     _check_enum(Priority, priority, "priority")
     if isinstance(service, str):
@@ -79,19 +102,24 @@ def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: 
     now = clock.now()
     day = local_day(now, hall.timezone)
     seq = allocate_seq(session, hall.id, service.queue_id, day)
-    ticket = Ticket(
-        id=new_ticket_id(), hall_id=hall.id, queue_id=service.queue_id, service_id=service.id, day=day, seq=seq,
-        number=format_number(service.queue.prefix, seq), channel=channel, priority=priority,
-        status=TicketStatus.WAITING.value, issued_at=now, queued_at=now, order_key=0,
-        phone_masked=mask_phone(phone) if phone else None,
-        id_number_masked=mask_id_number(id_number) if id_number else None,
-    )
-    ticket.hall, ticket.service, ticket.queue = hall, service, service.queue
-    session.add(ticket)
-    session.flush()
+    values = {
+        **NEW_TICKET, "id": new_ticket_id(), "hall_id": hall.id, "queue_id": service.queue_id,
+        "service_id": service.id, "day": day, "seq": seq, "number": format_number(service.queue.prefix, seq),
+        "channel": channel, "priority": priority, "issued_at": now, "queued_at": now,
+        "phone_masked": mask_phone(phone) if phone else None,
+        "id_number_masked": mask_id_number(id_number) if id_number else None, **fields,
+    }
+    pk = session.execute(INSERT_TICKET, values).scalar_one()
     # Arrival order comes from the database's own sequence, never from the clock.
-    ticket.order_key = ticket.pk
-    record(session, ticket, "issue", None, now=now, user=user, data={"channel": channel, "priority": priority})
+    session.execute(SET_ORDER_KEY, {"ticket_pk": pk})
+    session.execute(INSERT_EVENT, {
+        "ticket_pk": pk, "hall_id": hall.id, "action": "issue", "from_status": None, "to_status": values["status"],
+        "at": now, "window_id": None, "user_id": user.id if user else None, "reason": None,
+        "data": {"channel": channel, "priority": priority}})
+    ticket = Ticket(pk=pk, **{**values, "order_key": pk})
+    ticket.hall, ticket.service, ticket.queue, ticket.window, ticket.target_window = hall, service, service.queue, None, None
+    make_transient_to_detached(ticket)  # stored already: later changes are updates, and nothing is reloaded
+    session.add(ticket)
     return Change(ticket=ticket, queues_changed=True, extra={"issued": True})
 
 
