@@ -75,12 +75,17 @@ def get_hall(session: Session, code: str) -> Hall:
     return hall
 
 
+WINDOW_BY_NUMBER = (
+    select(Window).where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number"))
+    .options(selectinload(Window.queues))
+)
+WINDOW_BY_NUMBER_LOCKED = WINDOW_BY_NUMBER.with_for_update()
+
+
 def get_window(session: Session, hall: Hall, number: int, *, lock: bool = False) -> Window:
     """The window with this number in the hall, or NotFound."""
-    query = select(Window).where(Window.hall_id == hall.id, Window.number == number)
-    if lock:
-        query = query.with_for_update()
-    window = session.scalar(query.options(selectinload(Window.queues)))
+    query = WINDOW_BY_NUMBER_LOCKED if lock else WINDOW_BY_NUMBER
+    window = session.scalar(query, {"hall_id": hall.id, "number": number})
     if window is None:
         raise NotFound(f"hall {hall.code} has no window {number}", zh=f"没有 {number} 号窗口", window=number)
     return window

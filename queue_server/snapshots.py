@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from functools import lru_cache
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, func, or_, select, true
@@ -85,7 +85,7 @@ def place_of_new(session: Session, hall: Hall, queue_id: int, priority: str) -> 
     return _place(session, hall, queue_id, priority, None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ahead_query(normal: bool, existing: bool):
     """Count of the tickets called before a ticket (one statement per shape, built once)."""
     # A new ticket comes after everyone waiting; a waiting one after those with a smaller order key.

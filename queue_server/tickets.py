@@ -6,9 +6,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import clock
 from .core import routing
@@ -129,21 +130,30 @@ def _check_enum(enum, value: str, name: str) -> None:
         raise ValidationFailed(f"{name} must be one of {', '.join(allowed)}", field=name)
 
 
-def waiting_candidates(session: Session, window: Window) -> list[routing.Candidate]:
-    """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
-    queue_ids = [q.id for q in window.queues]
+def _candidate_queries():
+    """Sent to the window, priority, and normal: each line's head in arrival order (built once)."""
     columns = (Ticket.id, Ticket.queue_id, Ticket.priority, Ticket.queued_at, Ticket.order_key, Ticket.target_window_id)
-    base = select(*columns).where(Ticket.hall_id == window.hall_id, Ticket.status == TicketStatus.WAITING.value, READY)
-    mine = Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(queue_ids)
+    base = select(*columns).where(
+        Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value, READY)
+    mine = Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(bindparam("queue_ids", expanding=True))
     groups = [
-        base.where(Ticket.target_window_id == window.id),
+        base.where(Ticket.target_window_id == bindparam("window_id")),
         base.where(mine, Ticket.priority != Priority.NORMAL.value),
         base.where(mine, Ticket.priority == Priority.NORMAL.value),
     ]
+    return [query.order_by(Ticket.order_key).limit(CANDIDATES) for query in groups]
+
+
+CANDIDATE_QUERIES = _candidate_queries()
+
+
+def waiting_candidates(session: Session, window: Window) -> list[routing.Candidate]:
+    """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
+    params = {"hall_id": window.hall_id, "window_id": window.id, "queue_ids": [q.id for q in window.queues]}
     rows = []
-    for query in groups:
+    for query in CANDIDATE_QUERIES:
         # Routing only needs the head of each line; the rest are spares for when other windows win the race.
-        rows += session.execute(query.order_by(Ticket.order_key).limit(CANDIDATES)).all()
+        rows += session.execute(query, params).all()
     prefix = {q.id: q.prefix for q in window.queues}
     return [
         routing.Candidate(
@@ -158,23 +168,28 @@ def rules_for(hall: Hall) -> routing.Rules:
     return routing.Rules(aging_s=float(hall.settings.get("aging_minutes", 20)) * 60)
 
 
+# PostgreSQL: skip a row another window is calling right now instead of waiting on it.
+CLAIM_SELECT = (
+    select(Ticket).where(Ticket.id == bindparam("ticket_id"), Ticket.status == TicketStatus.WAITING.value)
+    .with_for_update(skip_locked=True)
+)
+CLAIM_UPDATE = (
+    TICKETS.update()
+    .where(TICKETS.c.pk == bindparam("ticket_pk"), TICKETS.c.status == TicketStatus.WAITING.value)
+    .values(status=TicketStatus.CALLED.value)
+)
+
+
 def claim(session: Session, ticket_id: str) -> Ticket | None:
     """Take a waiting ticket for calling, or None if another window got it first."""
-    query = select(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.WAITING.value)
-    # PostgreSQL: skip a row another window is calling right now instead of waiting on it.
-    ticket = session.scalar(query.with_for_update(skip_locked=True))
+    ticket = session.scalar(CLAIM_SELECT, {"ticket_id": ticket_id})
     if ticket is None:
         return None
     # The conditional update is the real guard (SQLite has no row locks, only its write lock).
-    result = session.execute(
-        update(Ticket)
-        .where(Ticket.pk == ticket.pk, Ticket.status == TicketStatus.WAITING.value)
-        .values(status=TicketStatus.CALLED.value)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(CLAIM_UPDATE, {"ticket_pk": ticket.pk})
     if result.rowcount != 1:
         return None
-    session.refresh(ticket)
+    set_committed_value(ticket, "status", TicketStatus.CALLED.value)  # what the update stored; no re-read
     return ticket
 
 
