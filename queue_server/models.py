@@ -139,7 +139,8 @@ class Ticket(Base):
     __table_args__ = (
         # The number (prefix + day sequence) is unique in the hall for the day; the queue may change on transfer.
         UniqueConstraint("hall_id", "day", "number"),
-        Index("ix_tickets_waiting", "hall_id", "status", "queue_id", "order_key"),
+        # Covers the position count (line, priority) and the call candidates' order.
+        Index("ix_tickets_waiting", "hall_id", "status", "queue_id", "target_window_id", "priority", "order_key"),
     )
     pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     id: Mapped[str] = mapped_column(String(32), unique=True)
