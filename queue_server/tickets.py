@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import clock
@@ -77,14 +77,12 @@ def allocate_seq(session: Session, hall_id: int, queue_id: int, day) -> int:
 def record(session: Session, ticket: Ticket, action: str, before: str | None, *, now: datetime,
            window: Window | None = None, user: StaffUser | None = None, reason: str | None = None,
            data: dict | None = None) -> None:
-    """Append one row to the ticket's history."""
-    session.add(
-        TicketEvent(
-            ticket_pk=ticket.pk, hall_id=ticket.hall_id, action=action, from_status=before,
-            to_status=ticket.status, at=now, window_id=window.id if window else ticket.window_id,
-            user_id=user.id if user else None, reason=reason, data=data,
-        )
-    )
+    """Append one row to the ticket's history (written at once: a plain insert, outside the unit of work)."""
+    session.execute(INSERT_EVENT, {
+        "ticket_pk": ticket.pk, "hall_id": ticket.hall_id, "action": action, "from_status": before,
+        "to_status": ticket.status, "at": now, "window_id": window.id if window else ticket.window_id,
+        "user_id": user.id if user else None, "reason": reason, "data": data,
+    })
 
 
 def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: str = "kiosk",
@@ -113,12 +111,9 @@ def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: 
     pk = session.execute(INSERT_TICKET, values).scalar_one()
     # Arrival order comes from the database's own sequence, never from the clock.
     session.execute(SET_ORDER_KEY, {"ticket_pk": pk})
-    session.execute(INSERT_EVENT, {
-        "ticket_pk": pk, "hall_id": hall.id, "action": "issue", "from_status": None, "to_status": values["status"],
-        "at": now, "window_id": None, "user_id": user.id if user else None, "reason": None,
-        "data": {"channel": channel, "priority": priority}})
     ticket = Ticket(pk=pk, **{**values, "order_key": pk})
     ticket.hall, ticket.service, ticket.queue, ticket.window, ticket.target_window = hall, service, service.queue, None, None
+    record(session, ticket, "issue", None, now=now, user=user, data={"channel": channel, "priority": priority})
     make_transient_to_detached(ticket)  # stored already: later changes are updates, and nothing is reloaded
     session.add(ticket)
     return Change(ticket=ticket, queues_changed=True, extra={"issued": True})
@@ -169,9 +164,13 @@ def rules_for(hall: Hall) -> routing.Rules:
 
 
 # PostgreSQL: skip a row another window is calling right now instead of waiting on it.
+# The service and queue come along: every answer and event about a ticket names them. Only the
+# ticket row is locked, never the shared service and queue rows.
+WITH_ITEM = (joinedload(Ticket.service, innerjoin=True), joinedload(Ticket.queue, innerjoin=True))
+TICKET_BY_ID = select(Ticket).where(Ticket.id == bindparam("ticket_id")).options(*WITH_ITEM)
 CLAIM_SELECT = (
     select(Ticket).where(Ticket.id == bindparam("ticket_id"), Ticket.status == TicketStatus.WAITING.value)
-    .with_for_update(skip_locked=True)
+    .options(*WITH_ITEM).with_for_update(of=Ticket, skip_locked=True)
 )
 CLAIM_UPDATE = (
     TICKETS.update()
@@ -279,7 +278,7 @@ def find_by_number(session: Session, hall: Hall, number: str) -> Ticket:
 
 def get_ticket(session: Session, ticket_id: str) -> Ticket:
     """The ticket with this id, or NotFound."""
-    ticket = session.scalar(select(Ticket).where(Ticket.id == ticket_id))
+    ticket = session.scalar(TICKET_BY_ID, {"ticket_id": ticket_id})
     if ticket is None:
         raise NotFound("no such ticket", zh="没有这张号票", ticket=ticket_id)
     return ticket
