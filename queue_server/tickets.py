@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -163,15 +163,9 @@ def rules_for(hall: Hall) -> routing.Rules:
     return routing.Rules(aging_s=float(hall.settings.get("aging_minutes", 20)) * 60)
 
 
-# PostgreSQL: skip a row another window is calling right now instead of waiting on it.
-# The service and queue come along: every answer and event about a ticket names them. Only the
-# ticket row is locked, never the shared service and queue rows.
+# The service and queue come along: every answer and event about a ticket names them.
 WITH_ITEM = (joinedload(Ticket.service, innerjoin=True), joinedload(Ticket.queue, innerjoin=True))
 TICKET_BY_ID = select(Ticket).where(Ticket.id == bindparam("ticket_id")).options(*WITH_ITEM)
-CLAIM_SELECT = (
-    select(Ticket).where(Ticket.id == bindparam("ticket_id"), Ticket.status == TicketStatus.WAITING.value)
-    .options(*WITH_ITEM).with_for_update(of=Ticket, skip_locked=True)
-)
 CLAIM_UPDATE = (
     TICKETS.update()
     .where(TICKETS.c.pk == bindparam("ticket_pk"), TICKETS.c.status == TicketStatus.WAITING.value)
@@ -179,9 +173,20 @@ CLAIM_UPDATE = (
 )
 
 
-def claim(session: Session, ticket_id: str) -> Ticket | None:
-    """Take a waiting ticket for calling, or None if another window got it first."""
-    ticket = session.scalar(CLAIM_SELECT, {"ticket_id": ticket_id})
+def claim(session: Session, ranked_ids: list[str]) -> Ticket | None:
+    """Take the first of these tickets (in this order) that is still waiting and that no other window is
+    calling right now, or None if all are taken.
+
+    One statement however many windows race for the head of the line: PostgreSQL skips the rows other
+    windows hold (SKIP LOCKED) and re-checks the status of the row it locks.
+    """
+    rank = case({ticket_id: n for n, ticket_id in enumerate(ranked_ids)}, value=Ticket.id)
+    query = (
+        select(Ticket).where(Ticket.id.in_(ranked_ids), Ticket.status == TicketStatus.WAITING.value)
+        # Only the ticket row is locked, never the shared service and queue rows.
+        .options(*WITH_ITEM).order_by(rank).limit(1).with_for_update(of=Ticket, skip_locked=True)
+    )
+    ticket = session.scalar(query)
     if ticket is None:
         return None
     # The conditional update is the real guard (SQLite has no row locks, only its write lock).
@@ -202,13 +207,13 @@ def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | No
         )
         if not ranked:
             return Change(window=window)
-        for candidate in ranked:
-            ticket = claim(session, candidate.ticket_id)
-            if ticket is not None and _missed_check_in(session, ticket, window, user, now):
-                continue
-            if ticket is not None:
+        ids = [candidate.ticket_id for candidate in ranked]
+        while ids and (ticket := claim(session, ids)) is not None:
+            ids = ids[ids.index(ticket.id) + 1:]
+            if not _missed_check_in(session, ticket, window, user, now):
                 _mark_called(session, ticket, window, user, now, "call", TicketStatus.WAITING.value)
                 return Change(ticket=ticket, called=True, queues_changed=True, window=window)
+        # Every candidate was taken by other windows meanwhile: look again.
     return Change(window=window)
 
 
