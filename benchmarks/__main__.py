@@ -181,6 +181,8 @@ def main() -> None:
     results: dict = {}
     if args.merge and (args.out / "results.json").exists():
         results = json.loads((args.out / "results.json").read_text())
+        # The report says which rows are newer than the rest.
+        results.setdefault("remeasured", {}).update(dict.fromkeys(args.only, time.strftime("%Y-%m-%d %H:%M:%S %z")))
     results.update({"machine": results.get("machine") or report.machine(), "quick": args.quick,
                     "started": results.get("started") or time.strftime("%Y-%m-%d %H:%M:%S %z"),
                     "seconds": args.seconds})

@@ -100,6 +100,8 @@ def markdown(results: dict) -> str:
         f"({m['cpu']}), {m['memory_gb']} GB, {m['os']}, Python {m['python']}, {m['postgresql']}, "
         f"{m['redis'].split(' sha=')[0]}; load average {m['load_1min']} at the start (the machine is shared). "
         "Client and server run on the same machine.",
+        *[f"Section {name} re-measured {at} (with the code of that day; the other rows are from the first run)."
+          for name, at in results.get("remeasured", {}).items()],
         "",
         "| benchmark | setting | result | p50 ms | p99 ms |",
         "|---|---|---|---:|---:|",
