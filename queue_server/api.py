@@ -13,7 +13,7 @@ from .auth import require_role
 from .db import transaction
 from .evaluations import evaluate
 from .exceptions import Forbidden, NotFound
-from .halls import get_hall, get_service
+from .halls import check_open, get_hall, get_service
 from .models import Hall, ServiceItem, StaffUser
 from .openapi import Api
 from .realtime import events_for, publish
@@ -62,7 +62,7 @@ def list_services(hall: str):
 
 
 @api.route("/halls/<hall>/tickets", "POST", summary="Take a ticket", body=sc.IssueRequest,
-           responses={201: sc.TicketResponse, 429: sc.ErrorResponse})
+           responses={201: sc.TicketResponse, 409: sc.ErrorResponse, 429: sc.ErrorResponse})
 def issue_ticket(hall: str, body: sc.IssueRequest):
     """Issue the next number for a service; the ticket is stored before the answer and printed after."""
     rt = current()
@@ -70,7 +70,8 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
         h = get_hall(s, hall)
         user, device = access.optional_staff(s), access.optional_device(s)
         printer = _issuer_checks(h, body, user, device)
-        if user is None:  # staff at a counter are not rate limited
+        if user is None:  # staff at a counter are neither rate limited nor bound by opening hours
+            check_open(h, clock.now())
             rt.limits.issue(device.id if device is not None else None)
         privacy, limits = personal.hall_rules(rt.settings, h)
         person = personal.read_person(rt.settings.server.secret_key, body.phone, body.id_number)

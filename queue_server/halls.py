@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .config import HallConfig, ServiceConfig, Settings
-from .exceptions import NotFound
+from .core import appointments as rules
+from .exceptions import Conflict, NotFound
 from .models import Hall, Queue, ServiceItem, Window, window_queues
 
 HALL_SETTING_KEYS = ("no_show_returns", "aging_minutes", "default_service_minutes", "rating_days", "ticket", "voice",
@@ -111,3 +114,20 @@ def windows_with_queues(session: Session, hall: Hall) -> list[Window]:
 def window_states(session: Session, hall_id: int) -> list[tuple[int, str, int]]:
     """(window id, state, queue id) for every window and queue it serves: one light query."""
     return session.execute(WINDOW_STATES, {"hall_id": hall_id}).all()
+
+
+class HallClosed(Conflict):
+    code = "hall_closed"
+
+
+EVERY_DAY = range(1, 8)
+
+
+def check_open(hall: Hall, now: datetime) -> None:
+    """Walk-in tickets only while the hall is open, when it has opening hours set (none: always open)."""
+    hours = hall.settings.get("opening_hours") or []
+    if hours and not rules.is_open(now, hours, EVERY_DAY, hall.timezone):
+        raise HallClosed(
+            f"{hall.code} gives tickets only during its opening hours ({', '.join(hours)})",
+            zh=f"现在不是取号时间，本厅开放时间为 {'、'.join(hours)}", opening_hours=", ".join(hours),
+        )

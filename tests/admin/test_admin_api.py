@@ -86,6 +86,26 @@ def test_hall_settings_are_saved_logged_and_used(as_user):
     assert log[0]["changes"]["name"][1] == "二道区政务服务中心（新）"
 
 
+def test_opening_hours_bound_walk_in_tickets_but_not_staff(as_user, fake_clock):
+    """The clock stands at 09:00 in the hall; the hall opens at 13:30."""
+    boss, anonymous, clerk = as_user("boss"), as_user(), as_user("clerk1")
+    assert anonymous.post("/halls/erdao/tickets", {"service": "QY001"}).status_code == 201  # no hours: open
+    assert boss.patch("/admin/halls/erdao", {"opening_hours": ["13:30-17:00"]}).status_code == 200
+
+    closed = anonymous.post("/halls/erdao/tickets", {"service": "QY001"})
+    assert closed.status_code == 409
+    error = closed.get_json()["error"]
+    assert error["code"] == "hall_closed" and "13:30-17:00" in error["message_zh"]
+    assert error["opening_hours"] == "13:30-17:00"
+    counter = clerk.post("/halls/erdao/tickets", {"service": "QY001", "channel": "counter"})
+    assert counter.status_code == 201, counter.get_json()  # staff at a counter still serve
+
+    fake_clock.advance(hours=4, minutes=30)  # 13:30 in the hall
+    assert anonymous.post("/halls/erdao/tickets", {"service": "QY001"}).status_code == 201
+    fake_clock.advance(hours=3, minutes=30)  # 17:00: closed again
+    assert anonymous.post("/halls/erdao/tickets", {"service": "QY001"}).get_json()["error"]["code"] == "hall_closed"
+
+
 def test_supervisor_of_one_hall_cannot_see_or_change_another(app, as_user):
     boss = as_user("boss")
     assert [h["code"] for h in boss.get("/admin/halls").get_json()["halls"]] == ["erdao"]
