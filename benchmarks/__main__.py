@@ -18,11 +18,12 @@ import time
 import traceback
 from pathlib import Path
 
+import aiohttp
 import requests
-import socketio
 
 from benchmarks import print_latency, report, soak
 from benchmarks.harness import running_server, summary
+from benchmarks.raw_client import RawSubscriber
 from benchmarks.server_bench import call_next_throughput, fill, issue_throughput, tokens
 from tests.support import PrivateRedis
 
@@ -32,24 +33,24 @@ RESULTS = Path(__file__).parent / "results"
 async def _fanout(urls: list[str], clients: int, calls: int, headers: dict) -> tuple[list[float], int, int]:
     """Clients spread over `urls`, calls made on the first: latency from call-next to each client."""
     received: list[tuple[str, float]] = []
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
-    def on_called(data):
-        received.append((data["ticket"]["number"], time.perf_counter()))
+    def on_called(number: str, at: float) -> None:
+        received.append((number, at))
 
-    async def one(i: int) -> socketio.AsyncClient | None:
+    async def one(i: int) -> RawSubscriber | None:
         for _attempt in range(3):  # a busy server may time a connect out; a board would retry too
-            sio = socketio.AsyncClient(reconnection=False)
-            sio.on("ticket_called", on_called)
+            board = RawSubscriber(session, on_called)
             try:
-                await sio.connect(urls[i % len(urls)], transports=["websocket"], wait_timeout=60)
-            except socketio.exceptions.ConnectionError:
+                await board.connect(urls[i % len(urls)], {"hall": "erdao"})
+            except (TimeoutError, aiohttp.ClientError, ConnectionError):
+                await board.disconnect()
                 await asyncio.sleep(1)
                 continue
-            await sio.emit("subscribe", {"hall": "erdao"})
-            return sio
+            return board
         return None
 
-    sios: list[socketio.AsyncClient] = []
+    sios: list[RawSubscriber] = []
     for start in range(0, clients, 50):  # connect in batches: a hall's boards do not all boot at once
         batch = await asyncio.gather(*(one(i) for i in range(start, min(clients, start + 50))))
         sios += [sio for sio in batch if sio is not None]
@@ -68,6 +69,7 @@ async def _fanout(urls: list[str], clients: int, calls: int, headers: dict) -> t
     while len(received) < clients * calls and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     await asyncio.gather(*(sio.disconnect() for sio in sios), return_exceptions=True)
+    await session.close()
     return [(t - sent[number]) * 1000 for number, t in received if number in sent], len(received), clients
 
 
