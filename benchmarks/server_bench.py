@@ -8,14 +8,12 @@ Prints numbers; it is not a test. Needs wrk (apt-get install wrk) and aiohttp.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
-import socketio
 
 from benchmarks.harness import WRK_POST, running_server, summary, wrk
 from tests.server.conftest import PASSWORD
@@ -84,54 +82,11 @@ def call_next_throughput(url: str, seconds: int, windows: int = 20) -> dict:
                           "note": "each call-next is followed by a no-show from the same window"}}
 
 
-async def _fanout(url: str, clients: int, calls: int, headers: dict) -> list[float]:
-    received: dict[str, list[float]] = {}
-    done = asyncio.Event()
-    expected = clients * calls
-    count = 0
-
-    def handler(data):
-        nonlocal count
-        received.setdefault(data["ticket"]["number"], []).append(time.perf_counter())
-        count += 1
-        if count >= expected:
-            done.set()
-
-    sios = []
-    for i in range(clients):
-        sio = socketio.AsyncClient(reconnection=False)
-        sio.on("ticket_called", handler)
-        await sio.connect(url, transports=["websocket"])
-        await sio.emit("subscribe", {"hall": "erdao"})
-        sios.append(sio)
-        if i % 100 == 99:
-            await asyncio.sleep(0.05)
-    await asyncio.sleep(1)
-    loop = asyncio.get_running_loop()
-    sent: dict[str, float] = {}
-    base = f"{url}/api/v1/halls/erdao/windows/1"
-    for _ in range(calls):
-        t0 = time.perf_counter()
-        r = await loop.run_in_executor(None, lambda: requests.post(f"{base}/call-next", headers=headers, timeout=30))
-        sent[r.json()["number"]] = t0
-        await loop.run_in_executor(None, lambda: requests.post(f"{base}/no-show", headers=headers, timeout=30))
-        await asyncio.sleep(0.05)
-    try:
-        await asyncio.wait_for(done.wait(), 60)
-    except TimeoutError:
-        pass
-    for sio in sios:
-        await sio.disconnect()
-    return [(t - sent[number]) * 1000 for number, times in received.items() if number in sent for t in times]
-
-
 def call_to_client(url: str, clients: int, calls: int = 30) -> dict:
     """From the clerk's call-next request to `ticket_called` at every subscribed client."""
-    headers = tokens(url, 1)[0]
-    requests.post(f"{url}/api/v1/halls/erdao/windows/1/open", headers=headers, timeout=10)
-    fill(url, calls + 5)
-    latencies = asyncio.run(_fanout(url, clients, calls, headers))
-    return {f"call_to_client_{clients}": {**summary(latencies), "expected": clients * calls}}
+    from benchmarks.fanout import fanout  # it uses this module's helpers
+
+    return {f"call_to_client_{clients}": fanout([url], clients, calls)}
 
 
 def main() -> None:
