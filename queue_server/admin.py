@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from . import clock, snapshots
 from .config import HOURS, HallConfig, QueueConfig, WindowConfig
@@ -287,8 +287,10 @@ def update_hall(session: Session, user: StaffUser, hall: Hall, body: dict) -> Ou
 
 # --- queues -------------------------------------------------------------------------------------
 
-def queue_view(session: Session, queue: Queue) -> dict:
-    items = session.scalar(select(func.count()).where(ServiceItem.queue_id == queue.id))
+def queue_view(session: Session, queue: Queue, items: int | None = None) -> dict:
+    """A queue with its number of service items (`items` when the caller has counted them already)."""
+    if items is None:
+        items = session.scalar(select(func.count()).where(ServiceItem.queue_id == queue.id))
     return {"prefix": queue.prefix, "name": queue.name, "name_en": queue.name_en, "sort": queue.sort, "items": items}
 
 
@@ -300,8 +302,10 @@ def get_queue(session: Session, hall: Hall, prefix: str) -> Queue:
 
 
 def list_queues(session: Session, hall: Hall) -> list[dict]:
-    return [queue_view(session, q) for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id)
-                                                            .order_by(Queue.sort, Queue.id))]
+    counts = dict(session.execute(select(ServiceItem.queue_id, func.count()).where(ServiceItem.hall_id == hall.id)
+                                  .group_by(ServiceItem.queue_id)).all())
+    return [queue_view(session, q, counts.get(q.id, 0)) for q in session.scalars(
+        select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.sort, Queue.id))]
 
 
 def _catalog_events(hall: Hall) -> list[Event]:
@@ -390,7 +394,7 @@ def window_view(window: Window) -> dict:
 
 def list_windows(session: Session, hall: Hall) -> list[dict]:
     return [window_view(w) for w in session.scalars(select(Window).where(Window.hall_id == hall.id)
-                                                    .order_by(Window.number))]
+                                                    .options(selectinload(Window.queues)).order_by(Window.number))]
 
 
 def _served(session: Session, hall: Hall, prefixes: list[str]) -> list[Queue]:
@@ -407,6 +411,12 @@ def _served(session: Session, hall: Hall, prefixes: list[str]) -> list[Queue]:
     return [queues[p] for p in dict.fromkeys(prefixes)]
 
 
+def _unique_number(session: Session, hall: Hall, number: int, own_id: int | None = None) -> None:
+    other = session.scalar(select(Window.id).where(Window.hall_id == hall.id, Window.number == number))
+    if other is not None and other != own_id:
+        raise Conflict(f"窗口号：本大厅已有 {number} 号窗口（window {number} exists）", field="number")
+
+
 def _window_events(session: Session, hall: Hall, window: Window) -> list[Event]:
     room = hall_room(hall.code)
     return [("window_updated", snapshots.window_public(session, window), room), ("queue_changed", {"hall": hall.code}, room)]
@@ -417,8 +427,7 @@ def create_window(session: Session, user: StaffUser, hall: Hall, body: dict) -> 
     cfg = validated(WindowConfig, {k: body[k] for k in ("number", "name", "name_en", "queues")
                                    if body.get(k) is not None})
     _check_text("name", cfg.name)
-    if session.scalar(select(Window.id).where(Window.hall_id == hall.id, Window.number == cfg.number)) is not None:
-        raise Conflict(f"窗口号：本大厅已有 {cfg.number} 号窗口（window {cfg.number} exists）", field="number")
+    _unique_number(session, hall, cfg.number)
     served = _served(session, hall, ["all"] if cfg.queues == "all" else cfg.queues)
     window = Window(hall_id=hall.id, number=cfg.number, name=cfg.name.strip(), name_en=cfg.name_en.strip(),
                     queues=served, state="closed", active=True)
@@ -437,9 +446,7 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
               **{k: body[k] for k in ("number", "name", "name_en") if body.get(k) is not None}}
     cfg = validated(WindowConfig, merged)
     _check_text("name", cfg.name)
-    if cfg.number != window.number and session.scalar(
-            select(Window.id).where(Window.hall_id == hall.id, Window.number == cfg.number)) is not None:
-        raise Conflict(f"窗口号：本大厅已有 {cfg.number} 号窗口（window {cfg.number} exists）", field="number")
+    _unique_number(session, hall, cfg.number, window.id)
     values: dict = {"number": cfg.number, "name": cfg.name.strip(), "name_en": cfg.name_en.strip()}
     active = body.get("active")
     if active is not None:

@@ -75,12 +75,17 @@ def _form(body: dict) -> dict:
     return data
 
 
+def _unique_code(session: Session, hall: Hall, code: str, own_id: int | None = None) -> None:
+    other = session.scalar(select(ServiceItem.id).where(ServiceItem.hall_id == hall.id, ServiceItem.code == code))
+    if other is not None and other != own_id:
+        raise Conflict(f"编码：本大厅已有事项 {code}（service code {code} exists）", field="code")
+
+
 def create_item(session: Session, user, hall: Hall, body: dict) -> Outcome:
     check_manage(user, hall)
     cfg = validated(ServiceConfig, _form(body))
     queue = _check_queue(_queues(session, hall), cfg.queue)
-    if session.scalar(select(ServiceItem.id).where(ServiceItem.hall_id == hall.id, ServiceItem.code == cfg.code)):
-        raise Conflict(f"编码：本大厅已有事项 {cfg.code}（service code {cfg.code} exists）", field="code")
+    _unique_code(session, hall, cfg.code)
     item = ServiceItem(hall_id=hall.id, queue_id=queue.id, active=True, **service_fields(cfg))
     session.add(item)
     session.flush()
@@ -98,9 +103,7 @@ def update_item(session: Session, user, hall: Hall, code: str, body: dict) -> Ou
     before = item_view(item, prefix)
     cfg = validated(ServiceConfig, {**{k: before[k] for k in FIELDS}, **_form(body)})
     queue = _check_queue(queues, cfg.queue)
-    if cfg.code != item.code and session.scalar(
-            select(ServiceItem.id).where(ServiceItem.hall_id == hall.id, ServiceItem.code == cfg.code)):
-        raise Conflict(f"编码：本大厅已有事项 {cfg.code}（service code {cfg.code} exists）", field="code")
+    _unique_code(session, hall, cfg.code, item.id)
     for name, value in service_fields(cfg).items():
         setattr(item, name, value)
     item.queue_id = queue.id

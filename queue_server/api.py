@@ -214,11 +214,13 @@ def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequ
 
 
 def _check_reason_code(hall: Hall, code: str | None) -> None:
+    if code is None:  # most actions (call-next among them) give none
+        return
     from .config import HallConfig
 
     cfg = current().settings.hall_or_default(hall.code)
     allowed = cfg.call_reasons if cfg else HallConfig.model_fields["call_reasons"].default
-    if code is not None and code not in allowed:
+    if code not in allowed:
         from .exceptions import ValidationFailed
 
         raise ValidationFailed(f"reason_code must be one of {', '.join(allowed)}", field="reason_code")

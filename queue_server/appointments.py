@@ -27,8 +27,8 @@ from .models import (
     Ticket,
     window_queues,
 )
-from .personal import person_hash
-from .privacy import mask_id_number, mask_name, mask_phone, valid_id_number, valid_phone
+from .personal import clean_id_number, clean_phone, person_hash
+from .privacy import mask_id_number, mask_name, mask_phone
 from .snapshots import iso
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed on a kiosk
@@ -48,20 +48,6 @@ def configs(settings: Settings, hall: Hall) -> tuple[AppointmentConfig, RemoteCo
     """The hall's booking, remote-ticket and notification settings (defaults for halls made elsewhere)."""
     cfg = settings.hall_or_default(hall.code)
     return (cfg.appointments, cfg.remote, cfg.notify) if cfg else (AppointmentConfig(), RemoteConfig(), NotifyConfig())
-
-
-def clean_phone(phone: str) -> str:
-    phone = phone.strip().replace(" ", "").replace("-", "")
-    if not valid_phone(phone):
-        raise ValidationFailed("phone: not a mainland mobile number (11 digits starting with 1)", field="phone")
-    return phone
-
-
-def clean_id_number(id_number: str) -> str:
-    id_number = id_number.strip().upper()
-    if not valid_id_number(id_number):
-        raise ValidationFailed("id_number: not a valid 18-character resident ID number", field="id_number")
-    return id_number
 
 
 def _day_end(moment: datetime, timezone: str) -> datetime:

@@ -20,6 +20,8 @@ from .models import Hall, ServiceItem, Ticket
 from .privacy import mask_id_number, mask_phone, valid_id_number, valid_phone
 from .ratelimit import RateLimited
 
+ACTIVE_VALUES = [s.value for s in ACTIVE]
+
 
 class LimitReached(RateLimited):
     code = "limit_reached"
@@ -44,18 +46,28 @@ def person_hash(secret: str, kind: str, value: str) -> str:
     return hmac.new(secret.encode("utf-8"), f"onewindow-person:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+def clean_phone(phone: str) -> str:
+    phone = phone.strip().replace(" ", "").replace("-", "")
+    if not valid_phone(phone):
+        raise ValidationFailed("phone: not a mainland mobile number (11 digits starting with 1)", field="phone")
+    return phone
+
+
+def clean_id_number(id_number: str) -> str:
+    id_number = id_number.strip().upper()
+    if not valid_id_number(id_number):
+        raise ValidationFailed("id_number: not a valid 18-character resident ID number", field="id_number")
+    return id_number
+
+
 def read_person(secret: str, phone: str | None, id_number: str | None) -> Person:
     """Validate the numbers (errors never repeat them) and hash them."""
     person = Person()
     if phone:
-        phone = phone.strip().replace(" ", "").replace("-", "")
-        if not valid_phone(phone):
-            raise ValidationFailed("phone: not a mainland mobile number (11 digits starting with 1)", field="phone")
+        phone = clean_phone(phone)
         person.phone, person.phone_hash = phone, person_hash(secret, "phone", phone)
     if id_number:
-        id_number = id_number.strip().upper()
-        if not valid_id_number(id_number):
-            raise ValidationFailed("id_number: not a valid 18-character resident ID number", field="id_number")
+        id_number = clean_id_number(id_number)
         person.id_number, person.id_hash = id_number, person_hash(secret, "id", id_number)
     return person
 
@@ -83,6 +95,8 @@ def check_limits(session: Session, hall: Hall, service: ServiceItem, person: Per
             Ticket.hall_id == hall.id, Ticket.service_id == service.id, Ticket.day == day))
         if given >= cap:
             raise LimitReached(f"“{service.name}”今日号源已取完（每天 {cap} 个），请改日再来或预约办理")
+    if not (limits.per_person_per_day or limits.active_per_person_per_queue):
+        return  # no per-person rule: nothing to lock or count
     for column, value in person.hashes:
         _lock(session, value)
         mine = select(func.count()).select_from(Ticket).where(
@@ -90,9 +104,8 @@ def check_limits(session: Session, hall: Hall, service: ServiceItem, person: Per
         who = "该身份证号" if column == "id_number_hash" else "该手机号"
         if limits.per_person_per_day and session.scalar(mine.where(Ticket.day == day)) >= limits.per_person_per_day:
             raise LimitReached(f"{who}今日取号已达上限（每天 {limits.per_person_per_day} 个），请明天再来")
-        active = session.scalar(mine.where(Ticket.queue_id == service.queue_id,
-                                           Ticket.status.in_([s.value for s in ACTIVE])))
-        if limits.active_per_person_per_queue and active >= limits.active_per_person_per_queue:
+        if limits.active_per_person_per_queue and session.scalar(mine.where(
+                Ticket.queue_id == service.queue_id, Ticket.status.in_(ACTIVE_VALUES))) >= limits.active_per_person_per_queue:
             raise LimitReached(f"{who}在该队列已有未办结的号，请先办理或取消后再取号")
 
 

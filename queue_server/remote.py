@@ -8,13 +8,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from . import tickets
-from .appointments import clean_phone, subscribe
+from .appointments import subscribe
 from .config import RemoteConfig
 from .core import appointments as rules
 from .core.numbering import local_day
 from .core.states import TicketStatus
 from .exceptions import Conflict, IllegalTransition, NotFound
 from .models import Hall, Ticket
+from .personal import clean_phone
 from .privacy import mask_phone
 
 

@@ -131,7 +131,7 @@ def my_day(hall: str):
         h = get_hall(s, hall)
         windows.check_hall(h, user)
         today = stats_data.local_today(h)
-        figures = stats_data.compute(s, h, today, today)
+        figures = stats_data.compute(s, h, today, today, clerk_id=user.id)  # not the whole hall's day
     mine = next((row for row in figures["by_clerk"] if row["key"] == user.username), None)
     return {"hall": h.code, "day": today.isoformat(), "username": user.username,
             "finished": mine["served"] if mine else 0,

@@ -27,14 +27,19 @@ def rating_period(hall: Hall) -> timedelta:
     return timedelta(days=int(hall.settings.get("rating_days", 7)))
 
 
-def hall_tickets(session: Session, hall: Hall, first: date, last: date) -> list[Ticket]:
-    return list(session.scalars(
-        select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day >= first, Ticket.day <= last).order_by(Ticket.pk)))
+def hall_tickets(session: Session, hall: Hall, first: date, last: date, clerk_id: int | None = None) -> list[Ticket]:
+    """Tickets issued on local days first..last; with `clerk_id`, only those that staff member acted on."""
+    query = select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day >= first, Ticket.day <= last)
+    if clerk_id is not None:
+        query = query.where(select(TicketEvent.id).where(
+            TicketEvent.ticket_pk == Ticket.pk, TicketEvent.user_id == clerk_id).exists())
+    return list(session.scalars(query.order_by(Ticket.pk)))
 
 
-def facts(session: Session, hall: Hall, first: date, last: date) -> tuple[list, list, list, int]:
+def facts(session: Session, hall: Hall, first: date, last: date,
+          clerk_id: int | None = None) -> tuple[list, list, list, int]:
     """Tickets issued on local days first..last with their events and ratings (defaults included)."""
-    rows = hall_tickets(session, hall, first, last)
+    rows = hall_tickets(session, hall, first, last, clerk_id)
     queues = {q.prefix: q.name for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id))}
     services = {s.id: s for s in session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id))}
     tickets = []
@@ -78,9 +83,10 @@ def evaluations_of(session: Session, rows: list[Ticket]) -> dict[int, Evaluation
     return given
 
 
-def compute(session: Session, hall: Hall, first: date, last: date) -> dict:
-    """The hall's statistics for local days first..last."""
-    tickets, events, ratings, pending = facts(session, hall, first, last)
+def compute(session: Session, hall: Hall, first: date, last: date, clerk_id: int | None = None) -> dict:
+    """The hall's statistics for local days first..last (with `clerk_id`: over the tickets that clerk
+    acted on, all their events kept, so the clerk's own row is the same as in the whole hall's)."""
+    tickets, events, ratings, pending = facts(session, hall, first, last, clerk_id)
     figures = stats.compute(tickets, events, ratings, timezone=hall.timezone, target_s=target_s(hall),
                             pending_ratings=pending)
     return {"hall": hall.code, "from": first.isoformat(), "to": last.isoformat(), **figures}

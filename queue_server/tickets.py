@@ -18,7 +18,6 @@ from .core.states import Action, Channel, Priority, TicketStatus, next_status
 from .exceptions import IllegalTransition, NotFound, ValidationFailed
 from .halls import get_service
 from .models import DayCounter, Hall, ServiceItem, StaffUser, Ticket, TicketEvent, Window
-from .privacy import mask_id_number, mask_phone
 
 # Every column of a fresh ticket that the caller does not choose, so the stored row and the object agree.
 NEW_TICKET = {
@@ -86,11 +85,11 @@ def record(session: Session, ticket: Ticket, action: str, before: str | None, *,
 
 
 def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: str = "kiosk",
-          priority: str = "normal", phone: str | None = None, id_number: str | None = None,
-          user: StaffUser | None = None, **fields) -> Change:
+          priority: str = "normal", user: StaffUser | None = None, **fields) -> Change:
     """Hand out the next number of the service's queue (`service`: a code, or the item already loaded).
 
-    `fields` sets more columns at once (the person's hashes, the quoted wait). The rows go in as
+    `fields` sets more columns at once (the person's hashes and masked numbers as
+    `personal.columns` decides them, the quoted wait). The rows go in as
     three plain statements and the ticket joins the session as already stored: issuing is the
     busiest write of a hall, and the ORM's unit of work cost more than the rest of it together.
     """
@@ -104,9 +103,7 @@ def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: 
     values = {
         **NEW_TICKET, "id": new_ticket_id(), "hall_id": hall.id, "queue_id": service.queue_id,
         "service_id": service.id, "day": day, "seq": seq, "number": format_number(service.queue.prefix, seq),
-        "channel": channel, "priority": priority, "issued_at": now, "queued_at": now,
-        "phone_masked": mask_phone(phone) if phone else None,
-        "id_number_masked": mask_id_number(id_number) if id_number else None, **fields,
+        "channel": channel, "priority": priority, "issued_at": now, "queued_at": now, **fields,
     }
     pk = session.execute(INSERT_TICKET, values).scalar_one()
     # Arrival order comes from the database's own sequence, never from the clock.

@@ -7,6 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
+from queue_server import personal
+from queue_server.config import PrivacyConfig
 from queue_server.db import transaction
 from queue_server.exceptions import NotFound, ValidationFailed
 from queue_server.halls import get_hall
@@ -31,7 +33,9 @@ def test_each_hall_has_its_own_numbers(hall):
 
 
 def test_issued_ticket_is_stored_with_its_details(hall, fake_clock):
-    t = hall.issue("BD002", channel="mobile", priority="green", phone="13812345678", id_number="220102199001011234")
+    person = personal.Person(phone="13812345678", id_number="220102199001011234")
+    kept = personal.columns(person, PrivacyConfig(store_personal_data=True))  # what the API stores
+    t = hall.issue("BD002", channel="mobile", priority="green", **kept)
     stored = hall.ticket(t.id)
     assert stored.status == "waiting"
     assert (stored.channel, stored.priority) == ("mobile", "green")
