@@ -32,11 +32,21 @@ def _signed_in(s) -> StaffUser | None:
         return None
 
 
-def _local(target: str | None) -> str:
+def _local(target: str | None, home: str) -> str:
     """Only paths on this site: never redirect a signed-in clerk to another host."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("pages.account")
+    return home
+
+
+def _home(user: StaffUser) -> str:
+    """Where a role works: clerks at the console, supervisors in their hall's statistics, admins centrally."""
+    if user.role == "clerk":
+        return "/clerk"
+    if user.role == "supervisor" and user.hall_id:
+        with transaction(current().factory) as s:
+            return f"/stats/{s.get(Hall, user.hall_id).code}"
+    return "/central"
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -60,7 +70,7 @@ def login():
     session.permanent = True
     session[access.STAFF_KEY] = current().tokens.issue(user)
     access.csrf_token()  # a fresh token for this session; pages and /api/v1/auth/me hand it out
-    return redirect(_local(nxt), code=303)
+    return redirect(_local(nxt, _home(user)), code=303)
 
 
 @bp.post("/logout")

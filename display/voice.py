@@ -103,7 +103,8 @@ class VoiceCache:
     """Rendered announcements on disk, one WAV per key; the key is a hash of what is said and how."""
 
     def __init__(self, directory: str | os.PathLike[str], max_files: int = 1000) -> None:
-        self.directory = Path(directory)
+        # Absolute: Flask's send_file resolves a relative path against the app's folder, not the cwd.
+        self.directory = Path(directory).resolve()
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_files = max_files
 

@@ -37,10 +37,19 @@ def add_user(session: Session, username: str, password: str, role: str, hall_cod
     if session.scalar(select(StaffUser).where(StaffUser.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", field="username")
     hall_id = None
+    if not hall_code and role != "admin":
+        # A clerk or supervisor without a hall is refused in every hall: take the only hall, or ask.
+        codes = list(session.scalars(select(Hall.code).order_by(Hall.id)))
+        if len(codes) != 1:
+            raise ValidationFailed(
+                f"a {role} works in one hall; pass --hall with one of: {', '.join(codes) or '(no halls yet)'}",
+                zh=f"办事员和主管须属于一个大厅，请用 --hall 指定：{'、'.join(codes) or '（尚无大厅）'}", field="hall")
+        hall_code = codes[0]
     if hall_code:
         hall = session.scalar(select(Hall).where(Hall.code == hall_code))
         if hall is None:
-            raise ValidationFailed(f"no hall with code {hall_code!r}", field="hall")
+            raise ValidationFailed(f"no hall with code {hall_code!r}", zh=f"没有代码为 {hall_code!r} 的大厅",
+                                   field="hall")
         hall_id = hall.id
     user = StaffUser(username=username, password_hash=hash_password(password), role=role, hall_id=hall_id,
                      display_name=display_name or username)

@@ -13,10 +13,13 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="queue-server", description="OneWindow queue and window server")
     parser.add_argument("--config", default=None, help="settings file (default: config.yaml or $QUEUE_SERVER_CONFIG)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # --config is also accepted after any subcommand (`queue-server init-db --config X`).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", dest="config_sub", default=argparse.SUPPRESS, metavar="PATH",
+                        help="settings file (default: config.yaml or $QUEUE_SERVER_CONFIG)")
+    sub = _Subcommands(parser.add_subparsers(dest="command", required=True), common)
 
     run = sub.add_parser("run", help="serve the API, pages and realtime events")
-    run.add_argument("--config", dest="config_run", default=None, help="settings file")
     run.add_argument("--host", default=None, help="address to listen on (default from config: 127.0.0.1)")
     run.add_argument("--port", type=int, default=None, help="port (default from config: 8000)")
 
@@ -27,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--hall", required=True, help="hall code")
 
     user = sub.add_parser("user", help="staff accounts")
-    user_sub = user.add_subparsers(dest="user_command", required=True)
+    user_sub = _Subcommands(user.add_subparsers(dest="user_command", required=True), common)
     add = user_sub.add_parser("add", help="create a staff account (password prompted, or read from stdin)")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=["clerk", "supervisor", "admin"])
@@ -36,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     passwd.add_argument("name")
 
     dev = sub.add_parser("device", help="registered kiosks, boards, window screens and rating pads")
-    dev_sub = dev.add_subparsers(dest="device_command", required=True)
+    dev_sub = _Subcommands(dev.add_subparsers(dest="device_command", required=True), common)
     dadd = dev_sub.add_parser("add", help="register a device and print its token (shown once)")
     dadd.add_argument("name")
     dadd.add_argument("--hall", required=True, help="hall code")
@@ -78,11 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Subcommands:
+    """Adds subcommands that all take the shared options (--config)."""
+
+    def __init__(self, action, common: argparse.ArgumentParser) -> None:
+        self.action, self.common = action, common
+
+    def add_parser(self, name: str, **kwargs) -> argparse.ArgumentParser:
+        return self.action.add_parser(name, parents=[self.common], **kwargs)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    config = getattr(args, "config_run", None) or args.config
+    config = getattr(args, "config_sub", None) or args.config
     if args.command == "run":
         from .server import serve  # patches the async library before anything else loads
 
@@ -160,7 +173,7 @@ def cmd_user(args, config) -> int:
     from .auth import add_user, change_password
     from .db import transaction
     from .exceptions import NotFound
-    from .models import StaffUser
+    from .models import Hall, StaffUser
 
     _s, factory, _ = _database(config)
     password = read_password()
@@ -173,7 +186,8 @@ def cmd_user(args, config) -> int:
             print(f"password of {user.username} changed; the user is signed out everywhere")
             return 0
         user = add_user(session, args.name, password, args.role, args.hall)
-        print(f"user {user.username} added with role {user.role}" + (f" in hall {args.hall}" if args.hall else ""))
+        hall = session.get(Hall, user.hall_id) if user.hall_id else None
+        print(f"user {user.username} added with role {user.role}" + (f" in hall {hall.code}" if hall else ""))
     return 0
 
 

@@ -344,6 +344,19 @@ class Settings(Strict):
     def data_dir(self) -> Path:
         return Path(self.server.data_dir)
 
+    def resolve_paths(self, base: Path) -> None:
+        """Make the data folder and a SQLite file absolute, relative to `base` (the config's folder)."""
+        self.server.data_dir = str((base / self.server.data_dir).resolve())
+        self.server.database_url = absolute_sqlite_url(self.server.database_url, base)
+
+
+def absolute_sqlite_url(url: str, base: Path) -> str:
+    """A SQLite URL whose relative file path is made absolute against `base`; other URLs unchanged."""
+    scheme, sep, path = url.partition(":///")
+    if not sep or not scheme.startswith("sqlite") or path in ("", ":memory:") or path.startswith(("/", "file:")):
+        return url
+    return f"{scheme}:///{(base / path).resolve()}"
+
 
 def _no_duplicates(values: list, what: str, fix: str, items: str, field: str) -> None:
     seen: set = set()
@@ -393,11 +406,16 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: (top level): expected a mapping of settings")
-    return settings_from_mapping(raw, source, env)
+    return settings_from_mapping(raw, source, env, base=Path(source).resolve().parent)
 
 
-def settings_from_mapping(raw: dict, source: str = "<mapping>", env: dict | None = None) -> Settings:
-    """Validate a settings mapping (tests build configs this way)."""
+def settings_from_mapping(raw: dict, source: str = "<mapping>", env: dict | None = None,
+                          base: Path | None = None) -> Settings:
+    """Validate a settings mapping (tests build configs this way); relative paths against `base`.
+
+    Relative paths (data_dir, a SQLite file), in the file or in QUEUE_SERVER_* variables, are
+    relative to the config file's folder, so the server finds the same files from any directory.
+    """
     env = {} if env is None else env
     raw = dict(raw)
     server = dict(raw.get("server") or {})
@@ -410,4 +428,5 @@ def settings_from_mapping(raw: dict, source: str = "<mapping>", env: dict | None
     except ValidationError as exc:
         raise ConfigError(format_validation_error(source, exc)) from None
     settings.source = source
+    settings.resolve_paths(base or Path.cwd())
     return settings

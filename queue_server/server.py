@@ -23,8 +23,13 @@ def patch(async_mode: str) -> None:
 
         eventlet.monkey_patch()
     elif async_mode == "gevent":
-        from gevent import monkey
+        try:
+            from gevent import monkey
+        except ImportError:
+            from .exceptions import ConfigError
 
+            raise ConfigError("server.async_mode is gevent but gevent is not installed; "
+                              "run: pip install -c constraints.txt -e '.[gevent]' (or use async_mode: eventlet)") from None
         monkey.patch_all()
 
 

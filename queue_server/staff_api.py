@@ -33,6 +33,18 @@ def me():
     return data
 
 
+@api.route("/auth/session-token", "POST", summary="A bearer token for this page session (CSRF header required)",
+           responses={200: sc.TokenResponse}, auth=True, tag="staff")
+def session_token():
+    """The clerk console signed in on /login: a token for its API calls and socket, same user, same lifetime."""
+    if request.headers.get("Authorization"):
+        raise Unauthorized("only a page session (the /login cookie) exchanges for a token", zh="仅限网页登录会话")
+    rt = current()
+    with transaction(rt.factory) as s:
+        user = staff_user(s)
+        return {"token": rt.tokens.issue(user), "user": user_brief(user, s.get(Hall, user.hall_id) if user.hall_id else None)}
+
+
 @api.route("/auth/password", "POST", summary="Change your password (signs out every other session)",
            body=sc.PasswordChangeRequest, responses={200: sc.TokenResponse}, auth=True, tag="staff")
 def change_own_password(body: sc.PasswordChangeRequest):

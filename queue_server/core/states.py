@@ -82,7 +82,7 @@ def next_status(current: TicketStatus | str, action: Action | str) -> TicketStat
     try:
         return TRANSITIONS[(current, action)]
     except KeyError:
-        allowed = sorted(a.value for (s, a) in TRANSITIONS if s == current)
+        allowed = allowed_actions(current)
         hint = f"allowed now: {', '.join(allowed)}" if allowed else "the ticket is closed"
         raise IllegalTransition(
             f"cannot {action.value} a ticket that is {current.value} ({hint})",
@@ -93,6 +93,11 @@ def next_status(current: TicketStatus | str, action: Action | str) -> TicketStat
 
 
 def allowed_actions(current: TicketStatus | str) -> list[str]:
-    """Actions that are legal from `current`, for clients that grey out buttons."""
+    """Actions that are legal from `current`, spelled as in the window action URL (`no-show`)."""
     current = TicketStatus(current)
-    return sorted(a.value for (s, a) in TRANSITIONS if s == current)
+    return sorted(url_name(a) for (s, a) in TRANSITIONS if s == current)
+
+
+def url_name(action: Action | str) -> str:
+    """How an action is spelled in URLs and in a ticket's `actions` list: `no_show` -> `no-show`."""
+    return Action(action).value.replace("_", "-")

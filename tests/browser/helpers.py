@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import wave
 from pathlib import Path
 
 import requests
@@ -38,12 +36,3 @@ def open_window(url: str, clerk: str, window: int) -> dict:
     return headers
 
 
-def silent_wav(seconds: float = 0.3) -> bytes:
-    """A short silent WAV: stands in for a rendered announcement."""
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"\0\0" * int(8000 * seconds))
-    return buf.getvalue()

@@ -27,7 +27,6 @@ from .helpers import (
     issue,
     open_window,
     shot,
-    silent_wav,
 )
 
 pytestmark = pytest.mark.browser
@@ -270,10 +269,7 @@ def test_board_survives_a_server_restart(server, open_page, tmp_path):
 
 def test_board_announces_calls_one_after_another(server, open_page):
     url = server.url
-    board = open_page(f"{url}/board/erdao", BOARD)
-    wav = silent_wav()
-    board.route(re.compile(r"/audio/[^/]+\.wav$"),
-                lambda route: route.fulfill(status=200, body=wav, headers={"Content-Type": "audio/wav"}))
+    board = open_page(f"{url}/board/erdao", BOARD)  # real recordings from the server's espeak-ng
     expect(board.locator("body")).to_have_attribute("data-online", "1")
     numbers = []
     for n, code in ((6, "QY001"), (7, "SB001"), (8, "GJ001")):
@@ -281,10 +277,13 @@ def test_board_announces_calls_one_after_another(server, open_page):
         headers = open_window(url, f"clerk{n}", n)
         assert act(url, headers, n, "call-next").status_code == 200
     expect(board.locator("#latest-number")).to_have_text(numbers[-1])
-    board.wait_for_function("() => OWBoard.announcer.log.filter(e => e.kind !== 'start').length === 3")
+    # three real clips, Chinese and English, twice each: about ten seconds apiece
+    board.wait_for_function("() => OWBoard.announcer.log.filter(e => e.kind !== 'start').length === 3",
+                            timeout=180_000)
     log = board.evaluate("OWBoard.announcer.log")
     finished = [e for e in log if e["kind"] != "start"]
     assert [e["number"] for e in finished] == numbers, "announced in call order"
+    assert [e["kind"] for e in finished] == ["end"] * 3, log  # each clip played to its end
     for i, entry in enumerate(log):  # a clip starts only after the one before it has ended
         if entry["kind"] == "start":
             assert log[i + 1]["number"] == entry["number"] and log[i + 1]["kind"] != "start", log
@@ -361,3 +360,28 @@ def test_pages_forbid_inline_scripts_and_render_chinese_glyphs(server, open_page
     assert [ink["phrase"][k] for k in box] != [ink["tofus"][k] for k in box], ink
     glyphs_ok = board.evaluate("document.fonts.check('48px \"WenQuanYi Micro Hei\"', '政务')")
     assert glyphs_ok
+
+
+def test_sign_in_on_the_login_page_opens_the_clerk_console_signed_in(server, open_page):
+    page = open_page(f"{server.url}/login", CLERK)
+    page.locator("input[name=username]").fill("clerk4")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.wait_for_url(f"{server.url}/clerk")
+    expect(page.locator("#view-setup")).to_be_visible()  # straight to choosing a window: no second sign-in
+    expect(page.locator("#view-login")).to_be_hidden()
+    assert page.evaluate("OWClerk.user.username") == "clerk4"
+    assert page.problems == [], page.problems
+
+
+def test_a_called_tickets_actions_are_the_url_actions(server):
+    url = server.url
+    issue(url, "QY001")
+    headers = open_window(url, "clerk9", 9)
+    called = act(url, headers, 9, "call-next")
+    assert called.status_code == 200
+    actions = called.json()["actions"]
+    assert "no-show" in actions and "no_show" not in actions
+    answer = act(url, headers, 9, "no-show")  # the spelling the ticket gives is the one the URL takes
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "no_show"

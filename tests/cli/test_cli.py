@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -19,7 +22,7 @@ from queue_server.halls import seed
 from queue_server.models import Hall, ServiceItem, StaffUser
 from tests.cli.conftest import CATALOG
 from tests.data.make_catalog import COLUMNS, TOTAL, rows, write
-from tests.support import demo_config, write_config
+from tests.support import ROOT, demo_config, write_config
 
 CONFIG_ITEMS = 46  # service items config.yaml seeds for erdao, with codes the catalog does not use
 
@@ -276,3 +279,44 @@ def test_failed_import_raises_with_line(tmp_path, settings_for):
         import_services(session, "erdao", path)
     assert caught.value.details == {"line": 6}
     engine.dispose()
+
+
+def test_a_clerk_without_a_hall_is_refused_naming_the_halls(cli):
+    ok(cli("init-db"))
+    for role in ("clerk", "supervisor"):
+        refused = cli("user", "add", f"no-hall-{role}", "--role", role, stdin="long-enough-1\n")
+        assert refused.returncode == 2
+        assert "--hall" in refused.stderr and "erdao" in refused.stderr and "jinxiu" in refused.stderr
+    with Session(cli.engine()) as session:
+        assert session.scalar(select(func.count()).select_from(StaffUser)) == 0, "nothing half-created"
+    ok(cli("user", "add", "root", "--role", "admin", stdin="long-enough-1\n"))  # admins work everywhere
+
+
+def test_a_clerk_without_a_hall_takes_the_only_hall(tmp_path, cli):
+    raw = demo_config(cli.database_url, tmp_path / "data")
+    raw["halls"] = [h for h in raw["halls"] if h["code"] == "jinxiu"]
+    raw["printers"] = [p for p in raw["printers"] if p["hall"] == "jinxiu"]
+    one = write_config(tmp_path / "one-hall.yaml", raw)
+    out = ok(cli("user", "add", "street", "--role", "clerk", stdin="long-enough-1\n", config=one))
+    assert "in hall jinxiu" in out
+
+
+@pytest.mark.parametrize("args", [["init-db"], ["device", "list"], ["close-day"], ["purge", "--dry-run"]])
+def test_config_is_accepted_after_any_subcommand(cli, args):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")}
+    done = subprocess.run([sys.executable, "-m", "queue_server", *args, "--config", str(cli.config)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp := cli.database_url.removeprefix("sqlite:///")) and os.path.exists(tmp), "it used that config"
+
+
+def test_gevent_mode_without_gevent_stops_with_one_clear_line(cli):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")},
+           "QUEUE_SERVER_ASYNC_MODE": "gevent"}
+    # gevent is installed for the tests: hide it the way a plain install lacks it
+    code = ("import sys; sys.modules['gevent'] = None; from queue_server.cli import main; "
+            f"sys.exit(main(['--config', {str(cli.config)!r}, 'run']))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install" in lines[0] and "[gevent]" in lines[0], done.stderr

@@ -129,3 +129,31 @@ def test_page_login_locks_out_too(make_app):
     assert r.status_code == 429 and "锁定" in r.get_data(as_text=True)
     with app.extensions["onewindow"].factory() as s:
         assert s.scalar(select(StaffUser.token_version).where(StaffUser.username == "clerk8")) == 0
+
+
+def test_page_sign_in_goes_where_each_role_works(make_app):
+    app = make_app()
+    for username, home in (("clerk3", "/clerk"), ("boss", "/stats/erdao"), ("root", "/central")):
+        r, _ = page_login(app.test_client(), username)
+        assert r.status_code == 303 and r.headers["Location"] == home, (username, r.headers.get("Location"))
+    client = app.test_client()
+    token = csrf_of(client.get("/login?next=/account").get_data(as_text=True))
+    r = client.post("/login", data={"csrf_token": token, "username": "clerk3", "password": PASSWORD, "next": "/account"})
+    assert r.headers["Location"] == "/account"
+
+
+def test_page_session_exchanges_for_a_token_only_with_its_csrf_header(make_app):
+    app = make_app()
+    client = app.test_client()
+    page_login(client, "clerk3")
+    csrf = client.get("/api/v1/auth/me").get_json()["csrf_token"]
+    assert client.post("/api/v1/auth/session-token").status_code == 403, "a cross-site POST cannot get a token"
+    r = client.post("/api/v1/auth/session-token", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["user"]["username"] == "clerk3"
+    fresh = app.test_client()  # the token works on its own, without the cookie
+    me = fresh.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.get_json()['token']}"})
+    assert me.status_code == 200 and me.get_json()["username"] == "clerk3"
+    # a bearer token is not a page session: no exchange for it
+    assert fresh.post("/api/v1/auth/session-token", headers=bearer(fresh, "clerk3")).status_code == 401
+    assert app.test_client().post("/api/v1/auth/session-token").status_code == 401

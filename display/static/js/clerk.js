@@ -319,8 +319,24 @@
 
   OW.onLang(function () { if (body.dataset.view === "desk") renderDesk(); if (body.dataset.view === "setup") loadWindows(); });
 
-  if (!S.token) view("login");
-  else if (!S.hall || !S.window) setup();
-  else desk();
+  // Signed in on /login (a page session): take a token for this tab's API calls and socket.
+  function fromPageSession() {
+    return fetch("/api/v1/auth/me", { headers: { "Accept": "application/json" } }).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (me) {
+      if (!me || !me.csrf_token) return false;
+      return fetch("/api/v1/auth/session-token", { method: "POST", headers: { "Accept": "application/json", "X-CSRF-Token": me.csrf_token } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (res) {
+          if (!res) return false;
+          S.token = res.token; S.user = res.user;
+          store.setItem("ow.token", S.token); store.setItem("ow.user", JSON.stringify(S.user));
+          return true;
+        });
+    }, function () { return false; });
+  }
+
+  if (S.token) { if (!S.hall || !S.window) setup(); else desk(); }
+  else fromPageSession().then(function (ok) { if (ok) setup(); else view("login"); });
   window.OWClerk = S;
 })();
