@@ -103,8 +103,15 @@ def section_soak(args) -> dict:
     return soak.soak(args.soak_minutes, 3000 if not args.quick else 300, 500 if not args.quick else 100)
 
 
-SECTIONS = {"issue": section_issue, "call_next": section_call_next, "fanout": section_fanout,
-            "print": section_print, "voice": section_voice, "modes": section_modes, "soak": section_soak}
+SECTIONS = {
+    "issue": section_issue,
+    "call_next": section_call_next,
+    "fanout": section_fanout,
+    "print": section_print,
+    "voice": section_voice,
+    "modes": section_modes,
+    "soak": section_soak,
+}
 
 
 def main() -> None:
@@ -128,9 +135,14 @@ def main() -> None:
         results = json.loads((args.out / "results.json").read_text())
         # The report says which rows are newer than the rest.
         results.setdefault("remeasured", {}).update(dict.fromkeys(args.only, time.strftime("%Y-%m-%d %H:%M:%S %z")))
-    results.update({"machine": results.get("machine") or report.machine(), "quick": args.quick,
-                    "started": results.get("started") or time.strftime("%Y-%m-%d %H:%M:%S %z"),
-                    "seconds": args.seconds})
+    results.update(
+        {
+            "machine": results.get("machine") or report.machine(),
+            "quick": args.quick,
+            "started": results.get("started") or time.strftime("%Y-%m-%d %H:%M:%S %z"),
+            "seconds": args.seconds,
+        }
+    )
     for name in args.only:
         began = time.monotonic()
         print(f"== {name}", flush=True)

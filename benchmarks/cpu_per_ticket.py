@@ -31,8 +31,11 @@ def measure(kind: str, connections: int, seconds: int) -> dict:
         result = wrk(url, connections=connections, seconds=seconds, lua=WRK_POST % "QY001")
         cpu1, t1 = cpu_seconds(server.proc.pid), time.monotonic()
     tickets = result["rps"] * seconds
-    return {**result, "server_cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
-            "cpu_ms_per_ticket": 1000 * (cpu1 - cpu0) / tickets if tickets else float("nan")}
+    return {
+        **result,
+        "server_cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
+        "cpu_ms_per_ticket": 1000 * (cpu1 - cpu0) / tickets if tickets else float("nan"),
+    }
 
 
 def main() -> None:
@@ -47,9 +50,12 @@ def main() -> None:
     for kind in args.db:
         for connections in args.connections:
             r = measure(kind, connections, args.seconds)
-            print(f"{kind:8} c{connections:<3} {r['rps']:7.1f} tickets/s  p50 {r['p50_ms']:6.1f} ms  "
-                  f"p99 {r['p99_ms']:7.1f} ms  server CPU {r['server_cpu_pct']:3.0f}%  "
-                  f"{r['cpu_ms_per_ticket']:.2f} ms CPU/ticket", flush=True)
+            print(
+                f"{kind:8} c{connections:<3} {r['rps']:7.1f} tickets/s  p50 {r['p50_ms']:6.1f} ms  "
+                f"p99 {r['p99_ms']:7.1f} ms  server CPU {r['server_cpu_pct']:3.0f}%  "
+                f"{r['cpu_ms_per_ticket']:.2f} ms CPU/ticket",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

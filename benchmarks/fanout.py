@@ -63,5 +63,10 @@ def fanout(urls: list[str], clients: int, calls: int) -> dict:
     requests.post(f"{url}/api/v1/halls/erdao/windows/1/open", headers=headers, timeout=10)
     fill(url, calls + 5)
     latencies, got, connected = asyncio.run(_fanout(urls, clients, calls, headers))
-    return {**summary(latencies), "delivered": got, "expected": connected * calls, "clients": clients,
-            "connected": connected}
+    return {
+        **summary(latencies),
+        "delivered": got,
+        "expected": connected * calls,
+        "clients": clients,
+        "connected": connected,
+    }

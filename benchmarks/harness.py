@@ -76,8 +76,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(values_ms: list[float]) -> dict:
-    return {"n": len(values_ms), "p50_ms": percentile(values_ms, 50), "p99_ms": percentile(values_ms, 99),
-            "mean_ms": statistics.fmean(values_ms) if values_ms else float("nan")}
+    return {
+        "n": len(values_ms),
+        "p50_ms": percentile(values_ms, 50),
+        "p99_ms": percentile(values_ms, 99),
+        "mean_ms": statistics.fmean(values_ms) if values_ms else float("nan"),
+    }
 
 
 WRK_POST = """

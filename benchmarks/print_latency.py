@@ -29,16 +29,24 @@ def measure(tickets: int = 30) -> dict:
     try:
         with database("sqlite") as url, tempfile.TemporaryDirectory() as tmp:
             raw = bench_config(url, Path(tmp) / "data")
-            raw["printers"] = [{"name": "kiosk-tcp", "hall": "erdao", "type": "network", "host": "127.0.0.1",
-                                "port": printer.port, "timeout": 3, "paper_mm": 80}]
+            raw["printers"] = [
+                {
+                    "name": "kiosk-tcp",
+                    "hall": "erdao",
+                    "type": "network",
+                    "host": "127.0.0.1",
+                    "port": printer.port,
+                    "timeout": 3,
+                    "paper_mm": 80,
+                }
+            ]
             prepare(raw, STAFF)
             server = ServerProcess(write_config(Path(tmp) / "bench.yaml", raw)).start()
             try:
                 latencies = []
                 for _ in range(tickets):
                     start = time.perf_counter()
-                    r = requests.post(f"{server.url}/api/v1/halls/erdao/tickets", json={"service": "QY001"},
-                                      timeout=30)
+                    r = requests.post(f"{server.url}/api/v1/halls/erdao/tickets", json={"service": "QY001"}, timeout=30)
                     number = r.json()["number"].encode()
                     with printer._changed:
                         printer._changed.wait_for(lambda n=number: any(n in job for job in printer.jobs), 30)

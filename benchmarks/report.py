@@ -30,9 +30,13 @@ def machine() -> dict:
     except (OSError, AttributeError):
         mem_kb = 0
     return {
-        "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 2**20, 1),
-        "os": platform.platform(), "python": platform.python_version(),
-        "postgresql": _first_line(["psql", "--version"]), "redis": _first_line(["redis-server", "--version"]),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 2**20, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": _first_line(["psql", "--version"]),
+        "redis": _first_line(["redis-server", "--version"]),
         "wrk": _first_line(["wrk", "--version"]).split(" [")[0],
         "load_1min": round(os.getloadavg()[0], 2),
     }
@@ -50,13 +54,27 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str]]:
         for conc in ("issue_c1", "issue_c20"):
             r = issue.get(db, {}).get(conc)
             if r:
-                rows.append(("issue a ticket", f"{db}, {conc[7:]} connection(s)", f"{r['rps']:.0f} tickets/s",
-                             _ms(r["p50_ms"]), _ms(r["p99_ms"])))
+                rows.append(
+                    (
+                        "issue a ticket",
+                        f"{db}, {conc[7:]} connection(s)",
+                        f"{r['rps']:.0f} tickets/s",
+                        _ms(r["p50_ms"]),
+                        _ms(r["p99_ms"]),
+                    )
+                )
     for db in ("sqlite", "postgres"):
         r = results.get("call_next", {}).get(db)
         if r and "calls_per_s" in r:
-            rows.append(("call next (+ no-show)", f"{db}, {r['windows']} windows", f"{r['calls_per_s']:.0f} calls/s",
-                         _ms(r["p50_ms"]), _ms(r["p99_ms"])))
+            rows.append(
+                (
+                    "call next (+ no-show)",
+                    f"{db}, {r['windows']} windows",
+                    f"{r['calls_per_s']:.0f} calls/s",
+                    _ms(r["p50_ms"]),
+                    _ms(r["p99_ms"]),
+                )
+            )
     fanout = results.get("fanout", {})
     for layout, label in (("one_process", "1 process"), ("two_processes_redis", "2 processes + Redis")):
         for n, r in fanout.get(layout, {}).items():
@@ -64,31 +82,80 @@ def _rows(results: dict) -> list[tuple[str, str, str, str, str]]:
                 rows.append(("call → every client", f"{label}, {int(n):,} clients", f"failed: {r['error']}", "–", "–"))
                 continue
             connected = f", {r['connected']:,} connected" if r.get("connected", int(n)) < int(n) else ""
-            rows.append(("call → every client", f"{label}, {int(n):,} clients{connected}",
-                         f"{r['delivered']:,}/{r['expected']:,} delivered", _ms(r["p50_ms"]), _ms(r["p99_ms"])))
+            rows.append(
+                (
+                    "call → every client",
+                    f"{label}, {int(n):,} clients{connected}",
+                    f"{r['delivered']:,}/{r['expected']:,} delivered",
+                    _ms(r["p50_ms"]),
+                    _ms(r["p99_ms"]),
+                )
+            )
     r = results.get("print")
     if r and "p50_ms" in r:
-        rows.append(("print latency", "issue → whole ticket at a TCP printer", f"{r['n']} tickets",
-                     _ms(r["p50_ms"]), _ms(r["p99_ms"])))
+        rows.append(
+            (
+                "print latency",
+                "issue → whole ticket at a TCP printer",
+                f"{r['n']} tickets",
+                _ms(r["p50_ms"]),
+                _ms(r["p99_ms"]),
+            )
+        )
     r = results.get("voice")
     if r and "p50_ms" in r:
-        rows.append(("voice latency", "call → WAV ready (zh-CN + en, cache miss)", f"{r['n']} calls",
-                     _ms(r["p50_ms"]), _ms(r["p99_ms"])))
+        rows.append(
+            (
+                "voice latency",
+                "call → WAV ready (zh-CN + en, cache miss)",
+                f"{r['n']} calls",
+                _ms(r["p50_ms"]),
+                _ms(r["p99_ms"]),
+            )
+        )
     for mode, r in results.get("modes", {}).items():
         if "issue_c20" in r:
             i, f = r["issue_c20"], r["fanout_100"]
-            rows.append((f"async mode: {mode}", "issue, 20 connections (sqlite)", f"{i['rps']:.0f} tickets/s",
-                         _ms(i["p50_ms"]), _ms(i["p99_ms"])))
-            rows.append((f"async mode: {mode}", "call → 100 clients", f"{f['delivered']}/{f['expected']} delivered",
-                         _ms(f["p50_ms"]), _ms(f["p99_ms"])))
+            rows.append(
+                (
+                    f"async mode: {mode}",
+                    "issue, 20 connections (sqlite)",
+                    f"{i['rps']:.0f} tickets/s",
+                    _ms(i["p50_ms"]),
+                    _ms(i["p99_ms"]),
+                )
+            )
+            rows.append(
+                (
+                    f"async mode: {mode}",
+                    "call → 100 clients",
+                    f"{f['delivered']}/{f['expected']} delivered",
+                    _ms(f["p50_ms"]),
+                    _ms(f["p99_ms"]),
+                )
+            )
     s = results.get("soak")
     if s and "verdict" in s:
         v = s["verdict"]
-        rows.append(("soak: issue", f"{s['tickets']:,} tickets / {s['minutes']:g} min, {s['windows']} windows, "
-                     f"{s['subscribers']} subscribers", f"RSS {v['rss_mb']['first_third']:.0f} → "
-                     f"{v['rss_mb']['last_third']:.0f} MB", _ms(s["issue_p50_ms"]), _ms(s["issue_p99_ms"])))
-        rows.append(("soak: call next", "same run", "p99 flat" if v["p99_flat"] else "p99 grew",
-                     _ms(s["call_next_p50_ms"]), _ms(s["call_next_p99_ms"])))
+        rows.append(
+            (
+                "soak: issue",
+                f"{s['tickets']:,} tickets / {s['minutes']:g} min, {s['windows']} windows, "
+                f"{s['subscribers']} subscribers",
+                f"RSS {v['rss_mb']['first_third']:.0f} → {v['rss_mb']['last_third']:.0f} MB",
+                _ms(s["issue_p50_ms"]),
+                _ms(s["issue_p99_ms"]),
+            )
+        )
+        rows.append(
+            (
+                "soak: call next",
+                "same run",
+                "p99 flat" if v["p99_flat"] else "p99 grew",
+                _ms(s["call_next_p50_ms"]),
+                _ms(s["call_next_p99_ms"]),
+            )
+        )
     return rows
 
 
@@ -100,8 +167,10 @@ def markdown(results: dict) -> str:
         f"({m['cpu']}), {m['memory_gb']} GB, {m['os']}, Python {m['python']}, {m['postgresql']}, "
         f"{m['redis'].split(' sha=')[0]}; load average {m['load_1min']} at the start (the machine is shared). "
         "Client and server run on the same machine.",
-        *[f"Section {name} re-measured {at} (with the code of that day; the other rows are from the first run)."
-          for name, at in results.get("remeasured", {}).items()],
+        *[
+            f"Section {name} re-measured {at} (with the code of that day; the other rows are from the first run)."
+            for name, at in results.get("remeasured", {}).items()
+        ],
         "",
         "| benchmark | setting | result | p50 ms | p99 ms |",
         "|---|---|---|---:|---:|",
@@ -113,10 +182,13 @@ def markdown(results: dict) -> str:
     s = results.get("soak")
     if s and "verdict" in s:
         v = s["verdict"]
-        lines += ["", f"Soak verdict: RSS grew {v['rss_growth_mb']} MB between the first and last third "
-                  f"({'flat' if v['rss_flat'] else 'GROWING'}); p99 issue {v['issue_p99_ms']['first_third']} → "
-                  f"{v['issue_p99_ms']['last_third']} ms, call-next {v['call_next_p99_ms']['first_third']} → "
-                  f"{v['call_next_p99_ms']['last_third']} ms ({'flat' if v['p99_flat'] else 'GROWING'})."]
+        lines += [
+            "",
+            f"Soak verdict: RSS grew {v['rss_growth_mb']} MB between the first and last third "
+            f"({'flat' if v['rss_flat'] else 'GROWING'}); p99 issue {v['issue_p99_ms']['first_third']} → "
+            f"{v['issue_p99_ms']['last_third']} ms, call-next {v['call_next_p99_ms']['first_third']} → "
+            f"{v['call_next_p99_ms']['last_third']} ms ({'flat' if v['p99_flat'] else 'GROWING'}).",
+        ]
     return "\n".join(lines) + "\n"
 
 

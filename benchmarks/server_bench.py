@@ -41,6 +41,7 @@ def open_windows(url: str, headers: list[dict]) -> None:
 
 def fill(url: str, count: int) -> None:
     """Put `count` tickets in the queue, 20 at a time."""
+
     def one(_):
         requests.post(f"{url}/api/v1/halls/erdao/tickets", json={"service": "SB001", "print": False}, timeout=30)
 
@@ -78,8 +79,14 @@ def call_next_throughput(url: str, seconds: int, windows: int = 20) -> dict:
     with ThreadPoolExecutor(windows) as pool:
         list(pool.map(window, range(1, windows + 1)))
     took = time.monotonic() - started
-    return {"call_next": {"calls_per_s": calls / took, "windows": windows, **summary(latencies),
-                          "note": "each call-next is followed by a no-show from the same window"}}
+    return {
+        "call_next": {
+            "calls_per_s": calls / took,
+            "windows": windows,
+            **summary(latencies),
+            "note": "each call-next is followed by a no-show from the same window",
+        }
+    }
 
 
 def call_to_client(url: str, clients: int, calls: int = 30) -> dict:

@@ -33,8 +33,15 @@ async def _subscribe(url: str, subscription: dict, counter: dict) -> socketio.As
     async def on_event(*_):
         counter["events"] += 1
 
-    for name in ("board", "ticket", "ticket_issued", "ticket_called", "ticket_updated", "queue_changed",
-                 "window_updated"):
+    for name in (
+        "board",
+        "ticket",
+        "ticket_issued",
+        "ticket_called",
+        "ticket_updated",
+        "queue_changed",
+        "window_updated",
+    ):
         sio.on(name, on_event)
 
     async def on_connect():
@@ -82,8 +89,12 @@ async def _run(url: str, pid: int, seconds: float, tickets: int, boards: int, ph
             for i in range(tickets):
                 due = begin + i * seconds / tickets
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
-                status, body = await timed("issue", "POST", "/api/v1/halls/erdao/tickets",
-                                           json={"service": rng.choice(SERVICES), "print": False})
+                status, body = await timed(
+                    "issue",
+                    "POST",
+                    "/api/v1/halls/erdao/tickets",
+                    json={"service": rng.choice(SERVICES), "print": False},
+                )
                 if status == 201 and len(issued_ids) < phones:
                     issued_ids.append(json.loads(body)["id"])
                     clients.append(await _subscribe(url, {"ticket": issued_ids[-1]}, counter))
@@ -109,19 +120,27 @@ async def _run(url: str, pid: int, seconds: float, tickets: int, boards: int, ph
                 now = time.monotonic() - begin
                 recent = latencies[last:]
                 last = len(latencies)
-                samples.append({
-                    "t_s": round(now, 1), "rss_mb": round(proc.memory_info().rss / 2**20, 1),
-                    "issue_p99_ms": percentile([ms for _, k, ms in recent if k == "issue"], 99),
-                    "call_next_p99_ms": percentile([ms for _, k, ms in recent if k == "call-next"], 99),
-                    "requests": len(recent), "events_received": counter["events"],
-                })
+                samples.append(
+                    {
+                        "t_s": round(now, 1),
+                        "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+                        "issue_p99_ms": percentile([ms for _, k, ms in recent if k == "issue"], 99),
+                        "call_next_p99_ms": percentile([ms for _, k, ms in recent if k == "call-next"], 99),
+                        "requests": len(recent),
+                        "events_received": counter["events"],
+                    }
+                )
 
         await asyncio.gather(kiosks(), sampler(), *(window(n) for n in range(1, WINDOWS + 1)))
         for sio in clients:
             await sio.disconnect()
-    return {"samples": samples, "statuses": statuses, "subscribers": len(clients),
-            "issue": [ms for _, k, ms in latencies if k == "issue"],
-            "call_next": [ms for _, k, ms in latencies if k == "call-next"]}
+    return {
+        "samples": samples,
+        "statuses": statuses,
+        "subscribers": len(clients),
+        "issue": [ms for _, k, ms in latencies if k == "issue"],
+        "call_next": [ms for _, k, ms in latencies if k == "call-next"],
+    }
 
 
 def verdict(samples: list[dict]) -> dict:
@@ -140,8 +159,9 @@ def verdict(samples: list[dict]) -> dict:
     rss = out["rss_mb"]
     out["rss_growth_mb"] = round(rss["last_third"] - rss["first_third"], 1)
     out["rss_flat"] = out["rss_growth_mb"] < max(20.0, 0.1 * rss["first_third"])
-    out["p99_flat"] = all(out[k]["last_third"] <= 2 * max(out[k]["first_third"], 20.0)
-                          for k in ("issue_p99_ms", "call_next_p99_ms"))
+    out["p99_flat"] = all(
+        out[k]["last_third"] <= 2 * max(out[k]["first_third"], 20.0) for k in ("issue_p99_ms", "call_next_p99_ms")
+    )
     return out
 
 
@@ -151,10 +171,17 @@ def soak(minutes: float = 10, tickets: int = 3000, subscribers: int = 500, db: s
     with running_server(db) as [server]:
         raw = asyncio.run(_run(server.url, server.proc.pid, minutes * 60, tickets, subscribers - phones, phones))
     issue, call_next = raw.pop("issue"), raw.pop("call_next")
-    raw.update(db=db, minutes=minutes, tickets=tickets, windows=WINDOWS,
-               issue_p50_ms=percentile(issue, 50), issue_p99_ms=percentile(issue, 99),
-               call_next_p50_ms=percentile(call_next, 50), call_next_p99_ms=percentile(call_next, 99),
-               verdict=verdict(raw["samples"]))
+    raw.update(
+        db=db,
+        minutes=minutes,
+        tickets=tickets,
+        windows=WINDOWS,
+        issue_p50_ms=percentile(issue, 50),
+        issue_p99_ms=percentile(issue, 99),
+        call_next_p50_ms=percentile(call_next, 50),
+        call_next_p99_ms=percentile(call_next, 99),
+        verdict=verdict(raw["samples"]),
+    )
     return raw
 
 

@@ -66,10 +66,14 @@ def main() -> int:
                 return 1
             latencies.append((time.perf_counter() - start) * 1000)
         mode = "eventlet" if args.eventlet else "threads"
-        print(f"voice latency ({mode}, {args.calls} distinct calls, languages={args.languages}, repeat={args.repeat}, renders={voice.renders})")
+        print(
+            f"voice latency ({mode}, {args.calls} distinct calls, languages={args.languages}, repeat={args.repeat}, renders={voice.renders})"
+        )
         print(f"request() returns: p50 {percentile(request_us, 50):.0f} us  p99 {percentile(request_us, 99):.0f} us")
-        print(f"WAV ready:         p50 {percentile(latencies, 50):.1f} ms  p99 {percentile(latencies, 99):.1f} ms  "
-              f"min {min(latencies):.1f} ms  max {max(latencies):.1f} ms  mean {statistics.fmean(latencies):.1f} ms")
+        print(
+            f"WAV ready:         p50 {percentile(latencies, 50):.1f} ms  p99 {percentile(latencies, 99):.1f} ms  "
+            f"min {min(latencies):.1f} ms  max {max(latencies):.1f} ms  mean {statistics.fmean(latencies):.1f} ms"
+        )
     return 0
 
 

@@ -60,9 +60,14 @@ def login():
         rt = current()
         rt.limits.login()
         cfg = rt.settings.server.login
-        user = sign_in(rt.factory, request.form.get("username", "")[:64], request.form.get("password", "")[:256],
-                       max_failures=cfg.max_failures, lockout_minutes=cfg.lockout_minutes,
-                       client=access.client_ip())
+        user = sign_in(
+            rt.factory,
+            request.form.get("username", "")[:64],
+            request.form.get("password", "")[:256],
+            max_failures=cfg.max_failures,
+            lockout_minutes=cfg.lockout_minutes,
+            client=access.client_ip(),
+        )
     except OneWindowError as exc:
         status = exc.status if isinstance(exc, LockedOut) or exc.status in (403, 429) else 401
         return _page("login.html", status=status, next=nxt, message=exc.message)
@@ -119,5 +124,9 @@ def account_password():
 
 def _brief(s, user: StaffUser) -> dict:
     hall = s.get(Hall, user.hall_id) if user.hall_id else None
-    return {"username": user.username, "name": user.display_name, "role": user.role,
-            "hall": hall.code if hall else None}
+    return {
+        "username": user.username,
+        "name": user.display_name,
+        "role": user.role,
+        "hall": hall.code if hall else None,
+    }

@@ -153,15 +153,19 @@ def _call_player(server_url: str, play: Player, download_timeout: float) -> Call
     return play_call
 
 
-def run_announcer(server_url: str, hall: str, player: Player | str | None = None,
-                  stop: threading.Event | None = None, download_timeout: float = 60.0,
-                  transports: Sequence[str] | None = None) -> None:
+def run_announcer(
+    server_url: str,
+    hall: str,
+    player: Player | str | None = None,
+    stop: threading.Event | None = None,
+    download_timeout: float = 60.0,
+    transports: Sequence[str] | None = None,
+) -> None:
     """Subscribe to a hall and play every call's announcement in call order until `stop` is set."""
     stop = stop or threading.Event()
     play: Player = player if callable(player) else (lambda path: play_wav(path, player))
     queue = PlaybackQueue(_call_player(server_url, play, download_timeout))
-    client = _InOrderClient(reconnection=True, reconnection_attempts=0,
-                            reconnection_delay=1, reconnection_delay_max=10)
+    client = _InOrderClient(reconnection=True, reconnection_attempts=0, reconnection_delay=1, reconnection_delay_max=10)
 
     @client.on("connect")
     def _subscribe() -> None:

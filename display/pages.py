@@ -11,13 +11,14 @@ from queue_server.halls import get_hall
 from queue_server.models import Hall, Window
 from queue_server.runtime import current
 
-bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static")
+bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 # Scripts and styles only from our own files: no inline script can run on a hall screen.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "media-src 'self'; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
-       "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 QR_MAX = 512
 
 
@@ -36,8 +37,13 @@ def _hall(code: str) -> dict:
         except NotFound:
             abort(_missing("没有这个大厅", f"No hall with code {code!r}"))
         windows = s.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
-        return {"code": hall.code, "name": hall.name, "name_en": hall.name_en, "timezone": hall.timezone,
-                "windows": [{"number": w.number, "name": w.name, "name_en": w.name_en} for w in windows]}
+        return {
+            "code": hall.code,
+            "name": hall.name,
+            "name_en": hall.name_en,
+            "timezone": hall.timezone,
+            "windows": [{"number": w.number, "name": w.name, "name_en": w.name_en} for w in windows],
+        }
 
 
 def _check_device(hall_code: str, *kinds: str) -> None:
@@ -51,11 +57,20 @@ def _check_device(hall_code: str, *kinds: str) -> None:
         try:
             device = access.optional_device(s)
         except Unauthorized:
-            abort(Response(render_template("missing.html", zh="设备未登记或已吊销", en="Unknown or revoked device"),
-                           status=401))
+            abort(
+                Response(
+                    render_template("missing.html", zh="设备未登记或已吊销", en="Unknown or revoked device"), status=401
+                )
+            )
         if device.hall.code != hall_code or device.kind not in kinds:
-            abort(Response(render_template("missing.html", zh="此设备不属于这个页面",
-                                           en="This device does not belong on this page"), status=403))
+            abort(
+                Response(
+                    render_template(
+                        "missing.html", zh="此设备不属于这个页面", en="This device does not belong on this page"
+                    ),
+                    status=403,
+                )
+            )
 
 
 def _missing(zh: str, en: str) -> Response:
@@ -66,9 +81,15 @@ def _missing(zh: str, en: str) -> Response:
 def index():
     """Links to every hall's kiosk, board and window screens, and to the clerk console."""
     with transaction(current().factory) as s:
-        halls = [{"code": h.code, "name": h.name, "name_en": h.name_en,
-                  "windows": [w.number for w in sorted(h.windows, key=lambda w: w.number)]}
-                 for h in s.scalars(select(Hall).order_by(Hall.id))]
+        halls = [
+            {
+                "code": h.code,
+                "name": h.name,
+                "name_en": h.name_en,
+                "windows": [w.number for w in sorted(h.windows, key=lambda w: w.number)],
+            }
+            for h in s.scalars(select(Hall).order_by(Hall.id))
+        ]
     return render_template("index.html", halls=halls)
 
 
@@ -77,8 +98,9 @@ def kiosk(hall: str):
     """The touch screen at the entrance: pick a service, take a ticket."""
     _check_device(hall, "kiosk")
     base_url = current().settings.server.public_url or request.host_url
-    return render_template("kiosk.html", hall=_hall(hall), base_url=base_url,
-                           return_s=_seconds("return", 30), idle_s=_seconds("idle", 90))
+    return render_template(
+        "kiosk.html", hall=_hall(hall), base_url=base_url, return_s=_seconds("return", 30), idle_s=_seconds("idle", 90)
+    )
 
 
 @bp.get("/clerk")

@@ -111,9 +111,13 @@ class VoiceCache:
     def key(self, texts: Texts, voices: dict[str, str], rate: int, volume: float, repeat: int) -> str:
         """Deterministic key for one announcement."""
         payload = {
-            "version": RENDER_VERSION, "texts": [list(t) for t in texts], "pause": PAUSE_S,
+            "version": RENDER_VERSION,
+            "texts": [list(t) for t in texts],
+            "pause": PAUSE_S,
             "voices": {lang: voices.get(lang, lang) for lang, _ in texts},
-            "rate": int(rate), "volume": round(float(volume), 3), "repeat": int(repeat),
+            "rate": int(rate),
+            "volume": round(float(volume), 3),
+            "repeat": int(repeat),
         }
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:32]
@@ -296,8 +300,13 @@ def _probe_result(job: _Job | None, timeout: float) -> tuple[bool, str]:
 class Voice:
     """Announcement audio for the server: request() at once, render in the background, wait()."""
 
-    def __init__(self, directory: str | os.PathLike[str], available: bool | None = None,
-                 renderer: Renderer | None = None, voices: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        available: bool | None = None,
+        renderer: Renderer | None = None,
+        voices: dict[str, str] | None = None,
+    ) -> None:
         self.cache = VoiceCache(directory)
         self.renderer: Renderer = renderer or _shared_renderer
         self.voices = voices or dict(VOICES)
@@ -342,8 +351,9 @@ class Voice:
         job.wait(timeout)
         return path if path.is_file() else None
 
-    def render_now(self, texts: Texts, rate: int = 160, volume: float = 1.0, repeat: int = 1,
-                   timeout: float = 60.0) -> Path:
+    def render_now(
+        self, texts: Texts, rate: int = 160, volume: float = 1.0, repeat: int = 1, timeout: float = 60.0
+    ) -> Path:
         """Render (or reuse) an announcement and return its WAV; raises VoiceUnavailable."""
         if not self.available():
             raise VoiceUnavailable(self.status()[1])
@@ -354,8 +364,9 @@ class Voice:
             raise VoiceUnavailable(f"voice rendering failed: {(job and job.error) or 'timed out'}")
         return path
 
-    def say(self, text: str, out: str | os.PathLike[str] | None = None, lang: str | None = None,
-            player: str | None = None) -> Path:
+    def say(
+        self, text: str, out: str | os.PathLike[str] | None = None, lang: str | None = None, player: str | None = None
+    ) -> Path:
         """Render `text` (zh-CN or en, guessed when not given) and play it, or save it to `out`."""
         path = self.render_now([(lang or ("zh-CN" if _CJK.search(text) else "en"), text)])
         if out is not None:
@@ -394,8 +405,13 @@ class Voice:
             self._pending.pop(key, None)
 
 
-def say(text: str, out: str | os.PathLike[str] | None = None, lang: str | None = None,
-        directory: str | os.PathLike[str] | None = None, player: str | None = None) -> Path:
+def say(
+    text: str,
+    out: str | os.PathLike[str] | None = None,
+    lang: str | None = None,
+    directory: str | os.PathLike[str] | None = None,
+    player: str | None = None,
+) -> Path:
     """CLI `queue-server say TEXT [--out FILE]`: speak through aplay/paplay, or save a WAV."""
     voice = Voice(directory or Path(tempfile.gettempdir()) / "onewindow-voice")
     return voice.say(text, out, lang, player)

@@ -26,9 +26,7 @@ def describe(cfg: PrinterConfig) -> str:
     """Where a printer is, for messages: 'kiosk-1 (network 10.0.0.5:9100)'."""
     where = {
         "network": f"{cfg.host}:{cfg.port}",
-        "usb": f"{cfg.usb_vendor:#06x}:{cfg.usb_product:#06x}"
-        if cfg.usb_vendor is not None
-        else "?",
+        "usb": f"{cfg.usb_vendor:#06x}:{cfg.usb_product:#06x}" if cfg.usb_vendor is not None else "?",
         "serial": f"{cfg.device} @ {cfg.baudrate} baud",
         "file": str(cfg.device),
         "dummy": "in memory",
@@ -51,14 +49,10 @@ def _build(cfg: PrinterConfig) -> Escpos:
     if cfg.type == "usb":
         if not Usb.is_usable():
             raise PrinterError(f"printer {describe(cfg)}: USB printing needs pyusb; install it")
-        return Usb(
-            cfg.usb_vendor, cfg.usb_product, timeout=int(cfg.timeout * 1000), profile=cfg.profile
-        )
+        return Usb(cfg.usb_vendor, cfg.usb_product, timeout=int(cfg.timeout * 1000), profile=cfg.profile)
     if cfg.type == "serial":
         if not Serial.is_usable():
-            raise PrinterError(
-                f"printer {describe(cfg)}: serial printing needs pyserial; install it"
-            )
+            raise PrinterError(f"printer {describe(cfg)}: serial printing needs pyserial; install it")
         return Serial(cfg.device, baudrate=cfg.baudrate, timeout=cfg.timeout, profile=cfg.profile)
     if cfg.type == "file":
         return File(cfg.device, profile=cfg.profile)
@@ -74,9 +68,7 @@ def open_printer(cfg: PrinterConfig) -> Escpos:
     except PrinterError:
         raise
     except KeyError as exc:
-        raise PrinterError(
-            f"printer {cfg.name}: unknown python-escpos profile {exc.args[0]!r}"
-        ) from None
+        raise PrinterError(f"printer {cfg.name}: unknown python-escpos profile {exc.args[0]!r}") from None
     except DRIVER_ERRORS as exc:
         raise PrinterError(f"cannot open printer {describe(cfg)}: {_reason(exc)}") from exc
     if printer._device is None:  # some drivers log instead of raising when raise_not_found is off

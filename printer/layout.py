@@ -177,9 +177,7 @@ class PrinterCaps:
         return cls(native_qr=bool(profile.supports("qrCode")), cut=cut, width_dots=width)
 
 
-def print_ticket(
-    p: Escpos, ticket: TicketPrint, paper_mm: int, profile_caps: PrinterCaps | None = None
-) -> None:
+def print_ticket(p: Escpos, ticket: TicketPrint, paper_mm: int, profile_caps: PrinterCaps | None = None) -> None:
     """Send a ticket to an ESC/POS printer; capabilities default to the printer's own profile."""
     caps = profile_caps or PrinterCaps.from_profile(p.profile)
     p.hw("INIT")
@@ -218,9 +216,7 @@ def _print_qr(p: Escpos, data: str, caps: PrinterCaps, paper_mm: int) -> None:
     width = min(PAPER_DOTS[paper_mm], caps.width_dots or PAPER_DOTS[paper_mm])
     image = EscposImage(qr_image(data, width))
     # GS v 0 raster, as p.image() sends it, without its stdout warning on unknown widths.
-    header = (
-        b"\x1dv0\x00" + p._int_low_high(image.width_bytes, 2) + p._int_low_high(image.height, 2)
-    )
+    header = b"\x1dv0\x00" + p._int_low_high(image.width_bytes, 2) + p._int_low_high(image.height, 2)
     p._raw(header + image.to_raster_format())
     p._raw(b"\n")
 

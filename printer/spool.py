@@ -93,9 +93,7 @@ class Spooler:
         if printer_name not in self.printers:
             known = ", ".join(sorted(self.printers)) or "none configured"
             raise PrinterError(f"unknown printer {printer_name!r} (printers: {known})")
-        TicketPrint.from_payload(
-            payload
-        )  # a payload that cannot print fails here, not in the worker
+        TicketPrint.from_payload(payload)  # a payload that cannot print fails here, not in the worker
         now = clock.now()
         job = PrintJob(
             printer=printer_name,
@@ -113,10 +111,7 @@ class Spooler:
     def reprint(self, session: Session, ticket_id: str) -> PrintJob:
         """Queue the ticket's last print job again, on the same printer."""
         last = session.scalars(
-            select(PrintJob)
-            .where(PrintJob.ticket_id == ticket_id)
-            .order_by(PrintJob.id.desc())
-            .limit(1)
+            select(PrintJob).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()).limit(1)
         ).first()
         if last is None:
             raise NotFound(f"ticket {ticket_id} has never been sent to a printer")
@@ -126,9 +121,7 @@ class Spooler:
         """At start-up: jobs left 'printing' by a crash go back to the queue; returns how many."""
         with transaction(self.factory) as session:
             stuck = session.scalars(
-                select(PrintJob).where(
-                    PrintJob.state == JobState.PRINTING.value, PrintJob.printer.in_(self.printers)
-                )
+                select(PrintJob).where(PrintJob.state == JobState.PRINTING.value, PrintJob.printer.in_(self.printers))
             ).all()
             for job in stuck:
                 job.state = JobState.QUEUED.value

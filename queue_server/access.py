@@ -42,7 +42,7 @@ def check_csrf(given: str | None) -> None:
 def _scheme(name: str) -> str | None:
     header = request.headers.get("Authorization", "")
     prefix = name + " "
-    return header[len(prefix):].strip() if header.startswith(prefix) else None
+    return header[len(prefix) :].strip() if header.startswith(prefix) else None
 
 
 def optional_staff(session: Session) -> StaffUser | None:

@@ -35,16 +35,32 @@ from .models import (
 from .realtime import Event, hall_room
 
 LABELS = {
-    "code": ("编码", "code"), "name": ("名称", "name"), "name_en": ("英文名称", "English name"),
-    "timezone": ("时区", "time zone"), "prefix": ("前缀", "prefix"), "queue": ("队列", "queue"),
-    "queues": ("服务队列", "queues"), "number": ("窗口号", "window number"), "sort": ("顺序", "order"),
-    "department": ("受理单位", "department"), "category": ("类别", "category"), "basis": ("办理依据", "legal basis"),
-    "materials": ("所需材料", "materials"), "time_limit_days": ("承诺时限", "time limit"), "kind": ("办件类型", "kind"),
-    "opening_hours": ("开放时间", "opening hours"), "notices": ("取号须知", "ticket notices"),
-    "voice_zh": ("中文叫号模板", "Chinese voice template"), "voice_en": ("英文叫号模板", "English voice template"),
-    "rating_days": ("评价期限", "rating period"), "username": ("用户名", "username"),
-    "password": ("密码", "password"), "role": ("角色", "role"), "hall": ("大厅", "hall"),
-    "display_name": ("姓名", "name"), "state": ("状态", "state"),
+    "code": ("编码", "code"),
+    "name": ("名称", "name"),
+    "name_en": ("英文名称", "English name"),
+    "timezone": ("时区", "time zone"),
+    "prefix": ("前缀", "prefix"),
+    "queue": ("队列", "queue"),
+    "queues": ("服务队列", "queues"),
+    "number": ("窗口号", "window number"),
+    "sort": ("顺序", "order"),
+    "department": ("受理单位", "department"),
+    "category": ("类别", "category"),
+    "basis": ("办理依据", "legal basis"),
+    "materials": ("所需材料", "materials"),
+    "time_limit_days": ("承诺时限", "time limit"),
+    "kind": ("办件类型", "kind"),
+    "opening_hours": ("开放时间", "opening hours"),
+    "notices": ("取号须知", "ticket notices"),
+    "voice_zh": ("中文叫号模板", "Chinese voice template"),
+    "voice_en": ("英文叫号模板", "English voice template"),
+    "rating_days": ("评价期限", "rating period"),
+    "username": ("用户名", "username"),
+    "password": ("密码", "password"),
+    "role": ("角色", "role"),
+    "hall": ("大厅", "hall"),
+    "display_name": ("姓名", "name"),
+    "state": ("状态", "state"),
 }
 HINTS = {
     "prefix": ("应为 1–2 个大写英文字母，如 A 或 AB", "use 1-2 capital letters, e.g. A or AB"),
@@ -56,12 +72,17 @@ HINTS = {
     "rating_days": ("应为 1–365 的整数（天）", "use a whole number of days from 1 to 365"),
 }
 PROBLEMS = {
-    "missing": ("必须填写", "is required"), "string_too_short": ("不能为空", "must not be empty"),
-    "string_too_long": ("太长", "is too long"), "string_type": ("应为文字", "must be text"),
-    "int_parsing": ("应为整数", "must be a whole number"), "int_type": ("应为整数", "must be a whole number"),
+    "missing": ("必须填写", "is required"),
+    "string_too_short": ("不能为空", "must not be empty"),
+    "string_too_long": ("太长", "is too long"),
+    "string_type": ("应为文字", "must be text"),
+    "int_parsing": ("应为整数", "must be a whole number"),
+    "int_type": ("应为整数", "must be a whole number"),
     "int_from_float": ("应为整数", "must be a whole number"),
-    "greater_than_equal": ("数值太小", "is too small"), "less_than_equal": ("数值太大", "is too large"),
-    "list_type": ("应为列表", "must be a list"), "literal_error": ("取值不允许", "is not an allowed value"),
+    "greater_than_equal": ("数值太小", "is too small"),
+    "less_than_equal": ("数值太大", "is too large"),
+    "list_type": ("应为列表", "must be a list"),
+    "literal_error": ("取值不允许", "is not an allowed value"),
     "string_pattern_mismatch": ("格式不正确", "has the wrong format"),
 }
 
@@ -96,14 +117,16 @@ class Outcome:
 
 # --- who may do what ---------------------------------------------------------------------------
 
+
 def check_manage(user: StaffUser, hall: Hall) -> None:
     """Admins manage every hall, supervisors only their own; nobody else manages anything."""
     if user.role == "admin" or (user.role == "supervisor" and user.hall_id == hall.id):
         return
     if user.role == "supervisor":
         raise Forbidden(f"只能管理本大厅，不能查看或修改 {hall.code}（a supervisor manages only their own hall）")
-    raise Forbidden(f"需要管理员或本大厅主管权限（administration needs a supervisor or an admin; "
-                    f"{user.username} is a {user.role}）")
+    raise Forbidden(
+        f"需要管理员或本大厅主管权限（administration needs a supervisor or an admin; {user.username} is a {user.role}）"
+    )
 
 
 def check_admin(user: StaffUser) -> None:
@@ -122,17 +145,28 @@ def visible_halls(session: Session, user: StaffUser) -> list[Hall]:
 
 def check_role_manages(user: StaffUser) -> None:
     if user.role not in ("supervisor", "admin"):
-        raise Forbidden(f"需要管理员或主管权限（administration needs a supervisor or an admin; "
-                        f"{user.username} is a {user.role}）")
+        raise Forbidden(
+            f"需要管理员或主管权限（administration needs a supervisor or an admin; {user.username} is a {user.role}）"
+        )
 
 
 # --- the change log -----------------------------------------------------------------------------
 
-def record(session: Session, user: StaffUser, hall_id: int | None, entity: str, key: object, action: str,
-           changes: dict) -> AdminChange:
+
+def record(
+    session: Session, user: StaffUser, hall_id: int | None, entity: str, key: object, action: str, changes: dict
+) -> AdminChange:
     """Add the change-log row in the same transaction as the change."""
-    row = AdminChange(at=clock.now(), user_id=user.id, username=user.username, hall_id=hall_id, entity=entity,
-                      entity_key=str(key)[:64], action=action, changes=changes)
+    row = AdminChange(
+        at=clock.now(),
+        user_id=user.id,
+        username=user.username,
+        hall_id=hall_id,
+        entity=entity,
+        entity_key=str(key)[:64],
+        action=action,
+        changes=changes,
+    )
     session.add(row)
     return row
 
@@ -148,8 +182,15 @@ def assign(obj: object, values: dict) -> dict:
     return changes
 
 
-def list_changes(session: Session, user: StaffUser, *, hall: Hall | None = None, entity: str | None = None,
-                 limit: int = 100, offset: int = 0) -> dict:
+def list_changes(
+    session: Session,
+    user: StaffUser,
+    *,
+    hall: Hall | None = None,
+    entity: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict:
     """The newest changes first: all for admins, the own hall's for supervisors."""
     check_role_manages(user)
     query = select(AdminChange, Hall.code).outerjoin(Hall, Hall.id == AdminChange.hall_id)
@@ -162,29 +203,50 @@ def list_changes(session: Session, user: StaffUser, *, hall: Hall | None = None,
         query = query.where(AdminChange.entity == entity)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.execute(query.order_by(AdminChange.id.desc()).limit(limit).offset(offset))
-    return {"total": total, "changes": [
-        {"id": c.id, "at": c.at.isoformat(timespec="seconds"), "user": c.username, "hall": code, "entity": c.entity,
-         "key": c.entity_key, "action": c.action, "changes": c.changes}
-        for c, code in rows]}
+    return {
+        "total": total,
+        "changes": [
+            {
+                "id": c.id,
+                "at": c.at.isoformat(timespec="seconds"),
+                "user": c.username,
+                "hall": code,
+                "entity": c.entity,
+                "key": c.entity_key,
+                "action": c.action,
+                "changes": c.changes,
+            }
+            for c, code in rows
+        ],
+    }
 
 
 # --- halls --------------------------------------------------------------------------------------
+
 
 def hall_view(hall: Hall) -> dict:
     """A hall with the settings the hall page edits."""
     s = hall.settings or {}
     voice = (s.get("voice") or {}).get("templates") or {}
-    return {**snapshots.hall_brief(hall), "opening_hours": s.get("opening_hours", []),
-            "notices": (s.get("ticket") or {}).get("notices", []), "voice_zh": voice.get("zh-CN", ""),
-            "voice_en": voice.get("en", ""), "rating_days": s.get("rating_days", 7)}
+    return {
+        **snapshots.hall_brief(hall),
+        "opening_hours": s.get("opening_hours", []),
+        "notices": (s.get("ticket") or {}).get("notices", []),
+        "voice_zh": voice.get("zh-CN", ""),
+        "voice_en": voice.get("en", ""),
+        "rating_days": s.get("rating_days", 7),
+    }
 
 
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise invalid("timezone", f"未知时区 {value!r}，请用 IANA 名称如 Asia/Shanghai",
-                      f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        raise invalid(
+            "timezone",
+            f"未知时区 {value!r}，请用 IANA 名称如 Asia/Shanghai",
+            f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai",
+        ) from None
     return value
 
 
@@ -202,8 +264,9 @@ def _check_template(name: str, value: str) -> str:
     try:
         value.format(number="A001", window=1)
     except (KeyError, IndexError, ValueError):
-        raise invalid(name, "只能使用 {number} 和 {window} 两个占位符", "use only the placeholders {number} and "
-                      "{window}") from None
+        raise invalid(
+            name, "只能使用 {number} 和 {window} 两个占位符", "use only the placeholders {number} and {window}"
+        ) from None
     if "{number}" not in value:
         raise invalid(name, "必须包含 {number}", "must contain {number}")
     return value
@@ -216,8 +279,11 @@ def _check_hours(hours: list[str]) -> list[str]:
         if not spec:
             continue
         if not re.match(HOURS, spec):
-            raise invalid("opening_hours", f"{spec!r} 格式不正确，应写作 09:00-12:00",
-                          f"{spec!r} is not a time range; write e.g. 09:00-12:00")
+            raise invalid(
+                "opening_hours",
+                f"{spec!r} 格式不正确，应写作 09:00-12:00",
+                f"{spec!r} is not a time range; write e.g. 09:00-12:00",
+            )
         start, end = spec.split("-")
         if end != "24:00" and end <= start:
             raise invalid("opening_hours", f"{spec!r} 结束早于开始", f"{spec!r} ends before it starts")
@@ -230,15 +296,23 @@ def create_hall(session: Session, user: StaffUser, body: dict) -> Outcome:
     check_admin(user)
     code = str(body.get("code") or "").strip()
     if not re.match(r"^[a-z0-9][a-z0-9_-]{0,31}$", code):
-        raise invalid("code", "应为小写字母、数字、- 或 _，最多 32 位，如 jinxiu",
-                      "use lower-case letters, digits, - or _, up to 32, e.g. jinxiu")
+        raise invalid(
+            "code",
+            "应为小写字母、数字、- 或 _，最多 32 位，如 jinxiu",
+            "use lower-case letters, digits, - or _, up to 32, e.g. jinxiu",
+        )
     if session.scalar(select(Hall.id).where(Hall.code == code)) is not None:
         raise Conflict(f"编码：大厅 {code} 已存在（hall {code} already exists）", field="code")
     name = _check_text("name", body.get("name"))
     timezone = _check_timezone(str(body.get("timezone") or "Asia/Shanghai"))
     cfg = HallConfig(code=code, name=name, timezone=timezone, queues=[QueueConfig(prefix="A", name=name)])
-    hall = Hall(code=code, name=name, name_en=_check_text("name_en", body.get("name_en"), required=False),
-                timezone=timezone, settings={**hall_settings(cfg), "opening_hours": []})
+    hall = Hall(
+        code=code,
+        name=name,
+        name_en=_check_text("name_en", body.get("name_en"), required=False),
+        timezone=timezone,
+        settings={**hall_settings(cfg), "opening_hours": []},
+    )
     session.add(hall)
     session.flush()
     record(session, user, hall.id, "hall", code, "create", {"name": [None, name], "timezone": [None, timezone]})
@@ -281,11 +355,13 @@ def update_hall(session: Session, user: StaffUser, hall: Hall, body: dict) -> Ou
     if changes:
         record(session, user, hall.id, "hall", hall.code, "update", changes)
     room = hall_room(hall.code)
-    return Outcome(hall_view(hall), [("hall_updated", snapshots.hall_brief(hall), room), ("resync", {}, room)]
-                   if changes else [])
+    return Outcome(
+        hall_view(hall), [("hall_updated", snapshots.hall_brief(hall), room), ("resync", {}, room)] if changes else []
+    )
 
 
 # --- queues -------------------------------------------------------------------------------------
+
 
 def queue_view(session: Session, queue: Queue, items: int | None = None) -> dict:
     """A queue with its number of service items (`items` when the caller has counted them already)."""
@@ -302,16 +378,27 @@ def get_queue(session: Session, hall: Hall, prefix: str) -> Queue:
 
 
 def list_queues(session: Session, hall: Hall) -> list[dict]:
-    counts = dict(session.execute(select(ServiceItem.queue_id, func.count()).where(ServiceItem.hall_id == hall.id)
-                                  .group_by(ServiceItem.queue_id)).all())
-    return [queue_view(session, q, counts.get(q.id, 0)) for q in session.scalars(
-        select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.sort, Queue.id))]
+    counts = dict(
+        session.execute(
+            select(ServiceItem.queue_id, func.count())
+            .where(ServiceItem.hall_id == hall.id)
+            .group_by(ServiceItem.queue_id)
+        ).all()
+    )
+    return [
+        queue_view(session, q, counts.get(q.id, 0))
+        for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.sort, Queue.id))
+    ]
 
 
 def _catalog_events(hall: Hall) -> list[Event]:
     """Kiosks reload the service list; boards and kiosks take a fresh snapshot (queues, counts)."""
     room = hall_room(hall.code)
-    return [("services_changed", {"hall": hall.code}, room), ("resync", {}, room), ("queue_changed", {"hall": hall.code}, room)]
+    return [
+        ("services_changed", {"hall": hall.code}, room),
+        ("resync", {}, room),
+        ("queue_changed", {"hall": hall.code}, room),
+    ]
 
 
 def _unique_prefix(session: Session, hall: Hall, prefix: str, own_id: int | None = None) -> None:
@@ -326,20 +413,36 @@ def create_queue(session: Session, user: StaffUser, hall: Hall, body: dict) -> O
     _check_text("name", cfg.name)
     _unique_prefix(session, hall, cfg.prefix)
     last = session.scalar(select(func.max(Queue.sort)).where(Queue.hall_id == hall.id))
-    queue = Queue(hall_id=hall.id, prefix=cfg.prefix, name=cfg.name.strip(), name_en=cfg.name_en.strip(),
-                  sort=(last if last is not None else -1) + 1)
+    queue = Queue(
+        hall_id=hall.id,
+        prefix=cfg.prefix,
+        name=cfg.name.strip(),
+        name_en=cfg.name_en.strip(),
+        sort=(last if last is not None else -1) + 1,
+    )
     session.add(queue)
     session.flush()
-    record(session, user, hall.id, "queue", queue.prefix, "create",
-           {"prefix": [None, queue.prefix], "name": [None, queue.name], "sort": [None, queue.sort]})
+    record(
+        session,
+        user,
+        hall.id,
+        "queue",
+        queue.prefix,
+        "create",
+        {"prefix": [None, queue.prefix], "name": [None, queue.name], "sort": [None, queue.sort]},
+    )
     return Outcome(queue_view(session, queue), _catalog_events(hall))
 
 
 def update_queue(session: Session, user: StaffUser, hall: Hall, prefix: str, body: dict) -> Outcome:
     check_manage(user, hall)
     queue = get_queue(session, hall, prefix)
-    merged = {"prefix": queue.prefix, "name": queue.name, "name_en": queue.name_en,
-              **{k: body[k] for k in ("prefix", "name", "name_en") if body.get(k) is not None}}
+    merged = {
+        "prefix": queue.prefix,
+        "name": queue.name,
+        "name_en": queue.name_en,
+        **{k: body[k] for k in ("prefix", "name", "name_en") if body.get(k) is not None},
+    }
     cfg = validated(QueueConfig, merged)
     _check_text("name", cfg.name)
     _unique_prefix(session, hall, cfg.prefix, queue.id)
@@ -374,11 +477,17 @@ def delete_queue(session: Session, user: StaffUser, hall: Hall, prefix: str) -> 
     queue = get_queue(session, hall, prefix)
     items = session.scalar(select(func.count()).where(ServiceItem.queue_id == queue.id))
     if items:
-        raise Conflict(f"队列 {prefix} 下还有 {items} 个事项，请先把事项移到其他队列或删除（queue {prefix} still has "
-                       f"{items} service items; move or delete them first）", field="prefix")
+        raise Conflict(
+            f"队列 {prefix} 下还有 {items} 个事项，请先把事项移到其他队列或删除（queue {prefix} still has "
+            f"{items} service items; move or delete them first）",
+            field="prefix",
+        )
     if session.scalar(select(exists().where(Ticket.queue_id == queue.id))):
-        raise Conflict(f"队列 {prefix} 已有取号记录，不能删除；可改名继续使用（tickets refer to queue {prefix}; "
-                       f"it cannot be deleted）", field="prefix")
+        raise Conflict(
+            f"队列 {prefix} 已有取号记录，不能删除；可改名继续使用（tickets refer to queue {prefix}; "
+            f"it cannot be deleted）",
+            field="prefix",
+        )
     session.execute(delete(window_queues).where(window_queues.c.queue_id == queue.id))
     session.delete(queue)
     record(session, user, hall.id, "queue", prefix, "delete", {"name": [queue.name, None]})
@@ -387,25 +496,42 @@ def delete_queue(session: Session, user: StaffUser, hall: Hall, prefix: str) -> 
 
 # --- windows ------------------------------------------------------------------------------------
 
+
 def window_view(window: Window) -> dict:
-    return {"number": window.number, "name": window.name, "name_en": window.name_en, "state": window.state,
-            "active": window.active, "queues": [q.prefix for q in window.queues], "busy": window.ticket_id is not None}
+    return {
+        "number": window.number,
+        "name": window.name,
+        "name_en": window.name_en,
+        "state": window.state,
+        "active": window.active,
+        "queues": [q.prefix for q in window.queues],
+        "busy": window.ticket_id is not None,
+    }
 
 
 def list_windows(session: Session, hall: Hall) -> list[dict]:
-    return [window_view(w) for w in session.scalars(select(Window).where(Window.hall_id == hall.id)
-                                                    .options(selectinload(Window.queues)).order_by(Window.number))]
+    return [
+        window_view(w)
+        for w in session.scalars(
+            select(Window).where(Window.hall_id == hall.id).options(selectinload(Window.queues)).order_by(Window.number)
+        )
+    ]
 
 
 def _served(session: Session, hall: Hall, prefixes: list[str]) -> list[Queue]:
-    queues = {q.prefix: q for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id)
-                                                   .order_by(Queue.sort, Queue.id))}
+    queues = {
+        q.prefix: q
+        for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id).order_by(Queue.sort, Queue.id))
+    }
     if prefixes == ["all"]:
         return list(queues.values())
     unknown = [p for p in prefixes if p not in queues]
     if unknown:
-        raise invalid("queues", f"本大厅没有队列 {', '.join(unknown)}；可选 {', '.join(queues) or '（先建队列）'}",
-                      f"unknown queue {', '.join(unknown)}; use {', '.join(queues) or 'a queue created first'}")
+        raise invalid(
+            "queues",
+            f"本大厅没有队列 {', '.join(unknown)}；可选 {', '.join(queues) or '（先建队列）'}",
+            f"unknown queue {', '.join(unknown)}; use {', '.join(queues) or 'a queue created first'}",
+        )
     if not prefixes:
         raise invalid("queues", "至少选择一个队列", "choose at least one queue")
     return [queues[p] for p in dict.fromkeys(prefixes)]
@@ -419,22 +545,40 @@ def _unique_number(session: Session, hall: Hall, number: int, own_id: int | None
 
 def _window_events(session: Session, hall: Hall, window: Window) -> list[Event]:
     room = hall_room(hall.code)
-    return [("window_updated", snapshots.window_public(session, window), room), ("queue_changed", {"hall": hall.code}, room)]
+    return [
+        ("window_updated", snapshots.window_public(session, window), room),
+        ("queue_changed", {"hall": hall.code}, room),
+    ]
 
 
 def create_window(session: Session, user: StaffUser, hall: Hall, body: dict) -> Outcome:
     check_manage(user, hall)
-    cfg = validated(WindowConfig, {k: body[k] for k in ("number", "name", "name_en", "queues")
-                                   if body.get(k) is not None})
+    cfg = validated(
+        WindowConfig, {k: body[k] for k in ("number", "name", "name_en", "queues") if body.get(k) is not None}
+    )
     _check_text("name", cfg.name)
     _unique_number(session, hall, cfg.number)
     served = _served(session, hall, ["all"] if cfg.queues == "all" else cfg.queues)
-    window = Window(hall_id=hall.id, number=cfg.number, name=cfg.name.strip(), name_en=cfg.name_en.strip(),
-                    queues=served, state="closed", active=True)
+    window = Window(
+        hall_id=hall.id,
+        number=cfg.number,
+        name=cfg.name.strip(),
+        name_en=cfg.name_en.strip(),
+        queues=served,
+        state="closed",
+        active=True,
+    )
     session.add(window)
     session.flush()
-    record(session, user, hall.id, "window", window.number, "create",
-           {"name": [None, window.name], "queues": [None, [q.prefix for q in served]]})
+    record(
+        session,
+        user,
+        hall.id,
+        "window",
+        window.number,
+        "create",
+        {"name": [None, window.name], "queues": [None, [q.prefix for q in served]]},
+    )
     return Outcome(window_view(window), _window_events(session, hall, window))
 
 
@@ -442,8 +586,12 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
     """Name, number, queues served, open/closed, enabled/disabled; queue changes apply from the next call."""
     check_manage(user, hall)
     window = get_window(session, hall, number, lock=True)
-    merged = {"number": window.number, "name": window.name, "name_en": window.name_en,
-              **{k: body[k] for k in ("number", "name", "name_en") if body.get(k) is not None}}
+    merged = {
+        "number": window.number,
+        "name": window.name,
+        "name_en": window.name_en,
+        **{k: body[k] for k in ("number", "name", "name_en") if body.get(k) is not None},
+    }
     cfg = validated(WindowConfig, merged)
     _check_text("name", cfg.name)
     _unique_number(session, hall, cfg.number, window.id)
@@ -461,8 +609,11 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
             raise invalid("state", "窗口已停用，请先启用", "the window is disabled; enable it first")
         if state == "closed" and window.state != "closed" and window.ticket_id is not None:
             current = session.scalar(select(Ticket.number).where(Ticket.id == window.ticket_id))
-            raise Conflict(f"窗口上还有 {current} 号，请先办结、挂起或转出再关闭（window {window.number} still has "
-                           f"ticket {current}; finish, hold or transfer it first）", field="state")
+            raise Conflict(
+                f"窗口上还有 {current} 号，请先办结、挂起或转出再关闭（window {window.number} still has "
+                f"ticket {current}; finish, hold or transfer it first）",
+                field="state",
+            )
         if state != window.state:
             values["state"] = state
             if state == "closed":
@@ -490,12 +641,17 @@ def delete_window(session: Session, user: StaffUser, hall: Hall, number: int) ->
     check_manage(user, hall)
     window = get_window(session, hall, number, lock=True)
     wid = window.id
-    used = session.scalar(select(exists().where(or_(Ticket.window_id == wid, Ticket.target_window_id == wid)))) or \
-        session.scalar(select(exists().where(TicketEvent.window_id == wid))) or \
-        session.scalar(select(exists().where(Evaluation.window_id == wid)))
+    used = (
+        session.scalar(select(exists().where(or_(Ticket.window_id == wid, Ticket.target_window_id == wid))))
+        or session.scalar(select(exists().where(TicketEvent.window_id == wid)))
+        or session.scalar(select(exists().where(Evaluation.window_id == wid)))
+    )
     if used:
-        raise Conflict(f"{number} 号窗口已有办件记录，不能删除；可以停用（tickets refer to window {number}; "
-                       f"disable it instead）", field="number", disable=True)
+        raise Conflict(
+            f"{number} 号窗口已有办件记录，不能删除；可以停用（tickets refer to window {number}; disable it instead）",
+            field="number",
+            disable=True,
+        )
     session.delete(window)
     record(session, user, hall.id, "window", number, "delete", {"name": [window.name, None]})
     return Outcome({"deleted": number}, [("resync", {}, hall_room(hall.code))])

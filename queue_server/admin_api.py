@@ -73,8 +73,9 @@ class ServiceBody(Body):
 
 
 class ImportBody(Body):
-    csv: str = Field(description="the CSV text (header: code,name,queue,department,category,basis,materials,"
-                                 "time_limit_days,kind)")
+    csv: str = Field(
+        description="the CSV text (header: code,name,queue,department,category,basis,materials,time_limit_days,kind)"
+    )
     apply: bool = Field(False, description="false: preview only; true: import all rows or none")
 
 
@@ -141,6 +142,7 @@ def _larger_imports():
 
 # --- halls --------------------------------------------------------------------------------------
 
+
 @api.route("/admin/halls", "GET", summary="Halls the signed-in supervisor or admin manages", auth=True, tag="admin")
 def admin_halls():
     """Every hall for admins, the own hall for supervisors, with their editable settings."""
@@ -149,8 +151,15 @@ def admin_halls():
         return {"role": user.role, "halls": [admin.hall_view(h) for h in admin.visible_halls(s, user)]}
 
 
-@api.route("/admin/halls", "POST", summary="Create a hall (admins)", body=HallCreate, responses={201: None},
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls",
+    "POST",
+    summary="Create a hall (admins)",
+    body=HallCreate,
+    responses={201: None},
+    auth=True,
+    tag="admin",
+)
 def create_hall(body: HallCreate):
     """A new street hall: then add its queues, items and windows."""
     return run(admin.create_hall, body.model_dump(), status=201)
@@ -162,8 +171,7 @@ def admin_hall(hall: str):
     return read(lambda s, h: admin.hall_view(h), hall)
 
 
-@api.route("/admin/halls/<hall>", "PATCH", summary="Change a hall's settings", body=HallUpdate, auth=True,
-           tag="admin")
+@api.route("/admin/halls/<hall>", "PATCH", summary="Change a hall's settings", body=HallUpdate, auth=True, tag="admin")
 def update_hall(hall: str, body: HallUpdate):
     """Only the fields sent change; boards and kiosks of the hall refresh."""
     return run(admin.update_hall, body.model_dump(exclude_unset=True), hall=hall)
@@ -171,35 +179,51 @@ def update_hall(hall: str, body: HallUpdate):
 
 # --- queues -------------------------------------------------------------------------------------
 
+
 @api.route("/admin/halls/<hall>/queues", "GET", summary="The hall's queues in order", auth=True, tag="admin")
 def admin_queues(hall: str):
     """Prefix, name, order and how many items each holds."""
     return {"queues": read(admin.list_queues, hall)}
 
 
-@api.route("/admin/halls/<hall>/queues", "POST", summary="Add a queue", body=QueueBody, responses={201: None},
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/queues",
+    "POST",
+    summary="Add a queue",
+    body=QueueBody,
+    responses={201: None},
+    auth=True,
+    tag="admin",
+)
 def create_queue(hall: str, body: QueueBody):
     """A new queue with its ticket prefix, last in order."""
     return run(admin.create_queue, body.model_dump(exclude_unset=True), hall=hall, status=201)
 
 
-@api.route("/admin/halls/<hall>/queues/order", "PUT", summary="Order the hall's queues", body=QueueOrder,
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/queues/order",
+    "PUT",
+    summary="Order the hall's queues",
+    body=QueueOrder,
+    auth=True,
+    tag="admin",
+)
 def order_queues(hall: str, body: QueueOrder):
     """Every prefix once, in the order kiosks and boards show them."""
     return run(admin.order_queues, body.prefixes, hall=hall)
 
 
-@api.route("/admin/halls/<hall>/queues/<prefix>", "PATCH", summary="Change a queue", body=QueueBody, auth=True,
-           tag="admin")
+@api.route(
+    "/admin/halls/<hall>/queues/<prefix>", "PATCH", summary="Change a queue", body=QueueBody, auth=True, tag="admin"
+)
 def update_queue(hall: str, prefix: str, body: QueueBody):
     """Prefix, name or order."""
     return run(admin.update_queue, prefix, body.model_dump(exclude_unset=True), hall=hall)
 
 
-@api.route("/admin/halls/<hall>/queues/<prefix>", "DELETE", summary="Delete an empty, unused queue", auth=True,
-           tag="admin")
+@api.route(
+    "/admin/halls/<hall>/queues/<prefix>", "DELETE", summary="Delete an empty, unused queue", auth=True, tag="admin"
+)
 def delete_queue(hall: str, prefix: str):
     """Refused (409) while items are in it or tickets refer to it."""
     return run(admin.delete_queue, prefix, hall=hall)
@@ -207,25 +231,46 @@ def delete_queue(hall: str, prefix: str):
 
 # --- service items ------------------------------------------------------------------------------
 
-@api.route("/admin/halls/<hall>/services", "GET", auth=True, tag="admin",
-           summary="Search the hall's items: ?q=name|code|department|pinyin initials&queue=&state=active|disabled")
+
+@api.route(
+    "/admin/halls/<hall>/services",
+    "GET",
+    auth=True,
+    tag="admin",
+    summary="Search the hall's items: ?q=name|code|department|pinyin initials&queue=&state=active|disabled",
+)
 def list_services(hall: str):
     """A page of matching items (all fields), with the total."""
     limit, offset = _page()
     args = request.args
-    return read(admin_services.search, hall, args.get("q", "")[:100], args.get("queue", "")[:4],
-                args.get("state", ""), limit, offset)
+    return read(
+        admin_services.search,
+        hall,
+        args.get("q", "")[:100],
+        args.get("queue", "")[:4],
+        args.get("state", ""),
+        limit,
+        offset,
+    )
 
 
-@api.route("/admin/halls/<hall>/services", "POST", summary="Add a service item", body=ServiceBody,
-           responses={201: None}, auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/services",
+    "POST",
+    summary="Add a service item",
+    body=ServiceBody,
+    responses={201: None},
+    auth=True,
+    tag="admin",
+)
 def create_service(hall: str, body: ServiceBody):
     """Every catalog field; the kiosks offer it at once."""
     return run(admin_services.create_item, body.model_dump(exclude_unset=True), hall=hall, status=201)
 
 
-@api.route("/admin/halls/<hall>/services/export", "GET", summary="All items as CSV (the import format)",
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/services/export", "GET", summary="All items as CSV (the import format)", auth=True, tag="admin"
+)
 def export_services(hall: str):
     """Download the catalog; edit it and import it again."""
     text = read(admin_services.export_csv, hall)
@@ -234,8 +279,14 @@ def export_services(hall: str):
     return response
 
 
-@api.route("/admin/halls/<hall>/services/import", "POST", body=ImportBody, auth=True, tag="admin",
-           summary="Preview (apply=false) or import (apply=true, all rows or none) a CSV of items")
+@api.route(
+    "/admin/halls/<hall>/services/import",
+    "POST",
+    body=ImportBody,
+    auth=True,
+    tag="admin",
+    summary="Preview (apply=false) or import (apply=true, all rows or none) a CSV of items",
+)
 def import_services(hall: str, body: ImportBody):
     """The preview lists new, changed (old and new values), unchanged and bad rows with their line."""
     if not body.apply:
@@ -245,15 +296,26 @@ def import_services(hall: str, body: ImportBody):
     return run(admin_services.apply_import, body.csv, hall=hall)
 
 
-@api.route("/admin/halls/<hall>/services/<code>", "PATCH", summary="Change, disable or enable an item",
-           body=ServiceBody, auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/services/<code>",
+    "PATCH",
+    summary="Change, disable or enable an item",
+    body=ServiceBody,
+    auth=True,
+    tag="admin",
+)
 def update_service(hall: str, code: str, body: ServiceBody):
     """Any field; "active": false takes it off the kiosks and keeps its history."""
     return run(admin_services.update_item, code, body.model_dump(exclude_unset=True), hall=hall)
 
 
-@api.route("/admin/halls/<hall>/services/<code>", "DELETE", summary="Delete an item no ticket refers to",
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/services/<code>",
+    "DELETE",
+    summary="Delete an item no ticket refers to",
+    auth=True,
+    tag="admin",
+)
 def delete_service(hall: str, code: str):
     """Refused (409) when tickets refer to it: disable it instead."""
     return run(admin_services.delete_item, code, hall=hall)
@@ -261,34 +323,54 @@ def delete_service(hall: str, code: str):
 
 # --- windows ------------------------------------------------------------------------------------
 
+
 @api.route("/admin/halls/<hall>/windows", "GET", summary="The hall's windows", auth=True, tag="admin")
 def admin_windows(hall: str):
     """Number, name, queues served, state, enabled."""
     return {"windows": read(admin.list_windows, hall)}
 
 
-@api.route("/admin/halls/<hall>/windows", "POST", summary="Add a window", body=WindowBody, responses={201: None},
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/windows",
+    "POST",
+    summary="Add a window",
+    body=WindowBody,
+    responses={201: None},
+    auth=True,
+    tag="admin",
+)
 def create_window(hall: str, body: WindowBody):
     """A new (closed) window; boards show it at once."""
     return run(admin.create_window, body.model_dump(exclude_unset=True), hall=hall, status=201)
 
 
-@api.route("/admin/halls/<hall>/windows/<int:number>", "PATCH", summary="Change a window", body=WindowBody,
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/windows/<int:number>",
+    "PATCH",
+    summary="Change a window",
+    body=WindowBody,
+    auth=True,
+    tag="admin",
+)
 def update_window(hall: str, number: int, body: WindowBody):
     """Name, number, queues (from the next call), open/closed, enabled/disabled."""
     return run(admin.update_window, number, body.model_dump(exclude_unset=True), hall=hall)
 
 
-@api.route("/admin/halls/<hall>/windows/<int:number>", "DELETE", summary="Delete a window no ticket refers to",
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/windows/<int:number>",
+    "DELETE",
+    summary="Delete a window no ticket refers to",
+    auth=True,
+    tag="admin",
+)
 def delete_window(hall: str, number: int):
     """Refused (409) when tickets refer to it: disable it instead."""
     return run(admin.delete_window, number, hall=hall)
 
 
 # --- users --------------------------------------------------------------------------------------
+
 
 @api.route("/admin/users", "GET", summary="Staff accounts (?hall=code)", auth=True, tag="admin")
 def list_users():
@@ -299,22 +381,36 @@ def list_users():
         return {"users": admin_users.list_users(s, user, get_hall(s, code) if code else None)}
 
 
-@api.route("/admin/users", "POST", summary="Create a staff account", body=UserCreate, responses={201: None},
-           auth=True, tag="admin")
+@api.route(
+    "/admin/users",
+    "POST",
+    summary="Create a staff account",
+    body=UserCreate,
+    responses={201: None},
+    auth=True,
+    tag="admin",
+)
 def create_user(body: UserCreate):
     """Username, initial password, role and hall."""
     return run(admin_users.create_user, body.model_dump(), status=201)
 
 
-@api.route("/admin/users/<username>", "PATCH", summary="Change a staff account", body=UserUpdate, auth=True,
-           tag="admin")
+@api.route(
+    "/admin/users/<username>", "PATCH", summary="Change a staff account", body=UserUpdate, auth=True, tag="admin"
+)
 def update_user(username: str, body: UserUpdate):
     """Name, role, hall, active; a change of rights signs the user out."""
     return run(admin_users.update_user, username, body.model_dump(exclude_unset=True))
 
 
-@api.route("/admin/users/<username>/password", "POST", summary="Reset a staff password", body=PasswordReset,
-           auth=True, tag="admin")
+@api.route(
+    "/admin/users/<username>/password",
+    "POST",
+    summary="Reset a staff password",
+    body=PasswordReset,
+    auth=True,
+    tag="admin",
+)
 def reset_password(username: str, body: PasswordReset):
     """A new password; the user's sessions end."""
     return run(admin_users.reset_password, username, body.password)
@@ -322,20 +418,37 @@ def reset_password(username: str, body: PasswordReset):
 
 # --- change log and the central view -----------------------------------------------------------
 
-@api.route("/admin/changes", "GET", summary="The change log, newest first (?hall=&entity=&limit=&offset=)",
-           auth=True, tag="admin")
+
+@api.route(
+    "/admin/changes",
+    "GET",
+    summary="The change log, newest first (?hall=&entity=&limit=&offset=)",
+    auth=True,
+    tag="admin",
+)
 def admin_changes():
     """Who changed what, when, with old and new values."""
     limit, offset = _page()
     with transaction(current().factory) as s:
         user = public.staff_user(s)
         code = request.args.get("hall")
-        return admin.list_changes(s, user, hall=get_hall(s, code) if code else None,
-                                  entity=request.args.get("entity") or None, limit=limit, offset=offset)
+        return admin.list_changes(
+            s,
+            user,
+            hall=get_hall(s, code) if code else None,
+            entity=request.args.get("entity") or None,
+            limit=limit,
+            offset=offset,
+        )
 
 
-@api.route("/admin/central", "GET", summary="Every hall now, and the halls' statistics side by side (?from=&to=)",
-           auth=True, tag="admin")
+@api.route(
+    "/admin/central",
+    "GET",
+    summary="Every hall now, and the halls' statistics side by side (?from=&to=)",
+    auth=True,
+    tag="admin",
+)
 def central():
     """Waiting, longest wait and windows open per hall, with issued, served, waits and satisfaction."""
     from .admin_central import overview
@@ -347,6 +460,7 @@ def central():
 
 # --- devices ------------------------------------------------------------------------------------
 
+
 class DeviceBody(Body):
     name: str = Field(max_length=64)
     kind: Literal["kiosk", "board", "window", "rating"]
@@ -354,8 +468,13 @@ class DeviceBody(Body):
     printer: str | None = Field(None, max_length=64, description="kiosks: the printer it prints on")
 
 
-@api.route("/admin/halls/<hall>/devices", "GET", summary="The hall's devices (online, last seen) and printers",
-           auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/devices",
+    "GET",
+    summary="The hall's devices (online, last seen) and printers",
+    auth=True,
+    tag="admin",
+)
 def list_devices(hall: str):
     """Kiosks, boards, window and rating screens, and the printers' status."""
     from . import admin_devices
@@ -363,8 +482,15 @@ def list_devices(hall: str):
     return read(admin_devices.list_devices, hall)
 
 
-@api.route("/admin/halls/<hall>/devices", "POST", summary="Register a device; its token is shown once",
-           body=DeviceBody, responses={201: None}, auth=True, tag="admin")
+@api.route(
+    "/admin/halls/<hall>/devices",
+    "POST",
+    summary="Register a device; its token is shown once",
+    body=DeviceBody,
+    responses={201: None},
+    auth=True,
+    tag="admin",
+)
 def create_device(hall: str, body: DeviceBody):
     """A device token for a kiosk, board, window screen or rating screen of this hall."""
     from . import admin_devices

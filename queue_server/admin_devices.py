@@ -30,19 +30,35 @@ def hall_printers(hall: Hall) -> list[str]:
 def list_devices(session: Session, hall: Hall) -> dict:
     """The hall's devices (online or not, last seen) and its printers with their status."""
     spooler = current().spooler
-    printers = spooler.printers_of(hall.code) if spooler else [{"name": n, "state": "unknown", "detail": ""}
-                                                               for n in hall_printers(hall)]
+    printers = (
+        spooler.printers_of(hall.code)
+        if spooler
+        else [{"name": n, "state": "unknown", "detail": ""} for n in hall_printers(hall)]
+    )
     return {"devices": [device_view(d) for d in devices.list_devices(session, hall.id)], "printers": printers}
 
 
 def add(session: Session, user, hall: Hall, body: dict) -> Outcome:
     """Register a device of this hall; its token is returned once and stored only hashed."""
     check_manage(user, hall)
-    device, token = devices.add_device(session, str(body.get("name") or "").strip(), hall.code,
-                                       str(body.get("kind") or ""), printer=body.get("printer") or None,
-                                       window=body.get("window"), hall_printers=hall_printers(hall))
-    record(session, user, hall.id, "device", device.name, "create",
-           {"kind": [None, device.kind], "window": [None, device.window_number], "printer": [None, device.printer]})
+    device, token = devices.add_device(
+        session,
+        str(body.get("name") or "").strip(),
+        hall.code,
+        str(body.get("kind") or ""),
+        printer=body.get("printer") or None,
+        window=body.get("window"),
+        hall_printers=hall_printers(hall),
+    )
+    record(
+        session,
+        user,
+        hall.id,
+        "device",
+        device.name,
+        "create",
+        {"kind": [None, device.kind], "window": [None, device.window_number], "printer": [None, device.printer]},
+    )
     return Outcome({**device_view(device), "token": token})
 
 

@@ -21,9 +21,18 @@ MAX_ROWS = 5000
 
 
 def item_view(item: ServiceItem, prefix: str) -> dict:
-    return {"code": item.code, "name": item.name, "queue": prefix, "department": item.department,
-            "category": item.category, "basis": item.basis, "materials": list(item.materials or []),
-            "time_limit_days": item.time_limit_days, "kind": item.kind, "active": item.active}
+    return {
+        "code": item.code,
+        "name": item.name,
+        "queue": prefix,
+        "department": item.department,
+        "category": item.category,
+        "basis": item.basis,
+        "materials": list(item.materials or []),
+        "time_limit_days": item.time_limit_days,
+        "kind": item.kind,
+        "active": item.active,
+    }
 
 
 def _queues(session: Session, hall: Hall) -> dict[str, Queue]:
@@ -37,8 +46,9 @@ def get_item(session: Session, hall: Hall, code: str) -> ServiceItem:
     return item
 
 
-def search(session: Session, hall: Hall, q: str = "", queue: str = "", state: str = "", limit: int = 50,
-           offset: int = 0) -> dict:
+def search(
+    session: Session, hall: Hall, q: str = "", queue: str = "", state: str = "", limit: int = 50, offset: int = 0
+) -> dict:
     """Items matching a name, code, department or pinyin initials, in pages."""
     from .api import initials
 
@@ -46,21 +56,34 @@ def search(session: Session, hall: Hall, q: str = "", queue: str = "", state: st
     items = list(session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id).order_by(ServiceItem.code)))
     needle = q.strip().lower()
     if needle:
-        items = [i for i in items if needle in i.code.lower() or needle in i.name.lower()
-                 or needle in (i.department or "").lower() or initials(i.name).startswith(needle)]
+        items = [
+            i
+            for i in items
+            if needle in i.code.lower()
+            or needle in i.name.lower()
+            or needle in (i.department or "").lower()
+            or initials(i.name).startswith(needle)
+        ]
     if queue:
         items = [i for i in items if prefixes.get(i.queue_id) == queue]
     if state in ("active", "disabled"):
         items = [i for i in items if i.active == (state == "active")]
-    page = items[offset:offset + limit]
-    return {"total": len(items), "offset": offset, "limit": limit,
-            "services": [item_view(i, prefixes[i.queue_id]) for i in page]}
+    page = items[offset : offset + limit]
+    return {
+        "total": len(items),
+        "offset": offset,
+        "limit": limit,
+        "services": [item_view(i, prefixes[i.queue_id]) for i in page],
+    }
 
 
 def _check_queue(queues: dict[str, Queue], prefix: str) -> Queue:
     if prefix not in queues:
-        raise invalid("queue", f"本大厅没有队列 {prefix!r}；可选 {', '.join(queues) or '（先建队列）'}",
-                      f"unknown queue {prefix!r}; use {', '.join(queues) or 'a queue created first'}")
+        raise invalid(
+            "queue",
+            f"本大厅没有队列 {prefix!r}；可选 {', '.join(queues) or '（先建队列）'}",
+            f"unknown queue {prefix!r}; use {', '.join(queues) or 'a queue created first'}",
+        )
     return queues[prefix]
 
 
@@ -70,8 +93,9 @@ def _form(body: dict) -> dict:
         if isinstance(data.get(name), str):
             data[name] = data[name].strip()
     if isinstance(data.get("materials"), str):
-        data["materials"] = [m.strip() for m in data["materials"].replace("；", ";").replace("\n", ";").split(";")
-                             if m.strip()]
+        data["materials"] = [
+            m.strip() for m in data["materials"].replace("；", ";").replace("\n", ";").split(";") if m.strip()
+        ]
     return data
 
 
@@ -89,8 +113,15 @@ def create_item(session: Session, user, hall: Hall, body: dict) -> Outcome:
     item = ServiceItem(hall_id=hall.id, queue_id=queue.id, active=True, **service_fields(cfg))
     session.add(item)
     session.flush()
-    record(session, user, hall.id, "service", item.code, "create",
-           {k: [None, v] for k, v in item_view(item, queue.prefix).items()})
+    record(
+        session,
+        user,
+        hall.id,
+        "service",
+        item.code,
+        "create",
+        {k: [None, v] for k, v in item_view(item, queue.prefix).items()},
+    )
     return Outcome(item_view(item, queue.prefix), _catalog_events(hall))
 
 
@@ -122,14 +153,18 @@ def delete_item(session: Session, user, hall: Hall, code: str) -> Outcome:
     check_manage(user, hall)
     item = get_item(session, hall, code)
     if session.scalar(select(exists().where(Ticket.service_id == item.id))):
-        raise Conflict(f"事项 {code} 已有取号记录，不能删除；可以停用（tickets refer to service {code}; "
-                       f"disable it instead）", field="code", disable=True)
+        raise Conflict(
+            f"事项 {code} 已有取号记录，不能删除；可以停用（tickets refer to service {code}; disable it instead）",
+            field="code",
+            disable=True,
+        )
     session.delete(item)
     record(session, user, hall.id, "service", code, "delete", {"name": [item.name, None]})
     return Outcome({"deleted": code}, _catalog_events(hall))
 
 
 # --- CSV ----------------------------------------------------------------------------------------
+
 
 def export_csv(session: Session, hall: Hall) -> str:
     """Every item of the hall in the import format (materials joined by ';'), UTF-8 with BOM for Excel."""
@@ -152,8 +187,11 @@ def _rows(text: str) -> list[tuple[int, dict]]:
     unknown = [c for c in header if c not in COLUMNS]
     if missing or unknown:
         what = f"缺少列 {', '.join(missing)}" if missing else f"未知列 {', '.join(unknown)}"
-        raise ValidationFailed(f"第 1 行：{what}；应为 {', '.join(COLUMNS)}（line 1: expected columns "
-                               f"{', '.join(COLUMNS)}）", field="csv", line=1)
+        raise ValidationFailed(
+            f"第 1 行：{what}；应为 {', '.join(COLUMNS)}（line 1: expected columns {', '.join(COLUMNS)}）",
+            field="csv",
+            line=1,
+        )
     rows = []
     for row in reader:
         if any((v or "").strip() for k, v in row.items() if k is not None):
@@ -184,12 +222,22 @@ def preview(session: Session, hall: Hall, text: str) -> dict:
             errors.append({"line": line, "field": name, "message": f"{name}：{zh}（{err['msg']}）"})
             continue
         if cfg.queue not in queues:
-            errors.append({"line": line, "field": "queue", "message": f"queue：本大厅没有队列 {cfg.queue!r}，可选 "
-                           f"{', '.join(queues)}（unknown queue）"})
+            errors.append(
+                {
+                    "line": line,
+                    "field": "queue",
+                    "message": f"queue：本大厅没有队列 {cfg.queue!r}，可选 {', '.join(queues)}（unknown queue）",
+                }
+            )
             continue
         if cfg.code in seen:
-            errors.append({"line": line, "field": "code", "message": f"code：编码 {cfg.code} 与第 {seen[cfg.code]} 行重复"
-                           "（duplicate code in the file）"})
+            errors.append(
+                {
+                    "line": line,
+                    "field": "code",
+                    "message": f"code：编码 {cfg.code} 与第 {seen[cfg.code]} 行重复（duplicate code in the file）",
+                }
+            )
             continue
         seen[cfg.code] = line
         parsed.append((line, cfg))
@@ -205,8 +253,14 @@ def preview(session: Session, hall: Hall, text: str) -> dict:
             changed.append({"line": line, "code": cfg.code, "name": cfg.name, "changes": diff})
         else:
             unchanged += 1
-    return {"new": new, "changed": changed, "unchanged": unchanged, "errors": errors,
-            "rows": len(parsed) + len(errors), "_parsed": parsed}
+    return {
+        "new": new,
+        "changed": changed,
+        "unchanged": unchanged,
+        "errors": errors,
+        "rows": len(parsed) + len(errors),
+        "_parsed": parsed,
+    }
 
 
 def apply_import(session: Session, user, hall: Hall, text: str) -> Outcome:
@@ -216,19 +270,29 @@ def apply_import(session: Session, user, hall: Hall, text: str) -> Outcome:
     parsed = result.pop("_parsed")
     if result["errors"]:
         first = result["errors"][0]
-        raise ValidationFailed(f"第 {first['line']} 行：{first['message']}；文件有 {len(result['errors'])} 处错误，"
-                               f"未导入任何内容（line {first['line']}: nothing was imported）", field="csv",
-                               line=first["line"], errors=len(result["errors"]))
+        raise ValidationFailed(
+            f"第 {first['line']} 行：{first['message']}；文件有 {len(result['errors'])} 处错误，"
+            f"未导入任何内容（line {first['line']}: nothing was imported）",
+            field="csv",
+            line=first["line"],
+            errors=len(result["errors"]),
+        )
     queues = _queues(session, hall)
     existing = {i.code: i for i in session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id))}
     changed = {c["code"]: c["changes"] for c in result["changed"]}
     for _line, cfg in parsed:
         item = existing.get(cfg.code)
         if item is None:
-            session.add(ServiceItem(hall_id=hall.id, queue_id=queues[cfg.queue].id, active=True,
-                                    **service_fields(cfg)))
-            record(session, user, hall.id, "service", cfg.code, "import",
-                   {"name": [None, cfg.name], "queue": [None, cfg.queue]})
+            session.add(ServiceItem(hall_id=hall.id, queue_id=queues[cfg.queue].id, active=True, **service_fields(cfg)))
+            record(
+                session,
+                user,
+                hall.id,
+                "service",
+                cfg.code,
+                "import",
+                {"name": [None, cfg.name], "queue": [None, cfg.queue]},
+            )
         elif cfg.code in changed:
             for name, value in service_fields(cfg).items():
                 setattr(item, name, value)
@@ -236,6 +300,10 @@ def apply_import(session: Session, user, hall: Hall, text: str) -> Outcome:
             record(session, user, hall.id, "service", cfg.code, "import", changed[cfg.code])
     session.flush()
     total = session.scalar(select(func.count()).where(ServiceItem.hall_id == hall.id))
-    summary = {"created": len(result["new"]), "updated": len(result["changed"]), "unchanged": result["unchanged"],
-               "total": total}
+    summary = {
+        "created": len(result["new"]),
+        "updated": len(result["changed"]),
+        "unchanged": result["unchanged"],
+        "total": total,
+    }
     return Outcome(summary, _catalog_events(hall) if result["new"] or result["changed"] else [])

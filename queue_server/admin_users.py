@@ -16,8 +16,13 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 
 
 def user_view(user: StaffUser, halls: dict[int, str]) -> dict:
-    return {"username": user.username, "display_name": user.display_name, "role": user.role,
-            "hall": halls.get(user.hall_id) if user.hall_id else None, "active": user.active}
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "hall": halls.get(user.hall_id) if user.hall_id else None,
+        "active": user.active,
+    }
 
 
 def _hall_codes(session: Session) -> dict[int, str]:
@@ -50,8 +55,9 @@ def get_user(session: Session, actor: StaffUser, username: str) -> StaffUser:
 
 def _hall_for(session: Session, actor: StaffUser, role: str, code: str | None) -> Hall | None:
     if role not in ROLES:
-        raise invalid("role", "只能是 窗口人员(clerk)、主管(supervisor) 或 管理员(admin)",
-                      "must be clerk, supervisor or admin")
+        raise invalid(
+            "role", "只能是 窗口人员(clerk)、主管(supervisor) 或 管理员(admin)", "must be clerk, supervisor or admin"
+        )
     if actor.role != "admin" and role == "admin":
         raise Forbidden("主管不能创建或授予管理员（a supervisor cannot make admins）", field="role")
     hall = None
@@ -84,12 +90,26 @@ def create_user(session: Session, actor: StaffUser, body: dict) -> Outcome:
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise Conflict(f"用户名：{username} 已存在（user {username} already exists）", field="username")
     name = str(body.get("display_name") or "").strip()[:100] or username
-    user = StaffUser(username=username, display_name=name, password_hash=_password(body.get("password")),
-                     role=role, hall_id=hall.id if hall else None, active=True, token_version=0)
+    user = StaffUser(
+        username=username,
+        display_name=name,
+        password_hash=_password(body.get("password")),
+        role=role,
+        hall_id=hall.id if hall else None,
+        active=True,
+        token_version=0,
+    )
     session.add(user)
     session.flush()
-    record(session, actor, user.hall_id, "user", username, "create",
-           {"role": [None, role], "hall": [None, hall.code if hall else None], "display_name": [None, name]})
+    record(
+        session,
+        actor,
+        user.hall_id,
+        "user",
+        username,
+        "create",
+        {"role": [None, role], "hall": [None, hall.code if hall else None], "display_name": [None, name]},
+    )
     return Outcome(user_view(user, _hall_codes(session)))
 
 
@@ -101,8 +121,9 @@ def update_user(session: Session, actor: StaffUser, username: str, body: dict) -
     role = str(body.get("role") or user.role)
     code = body["hall"] if "hall" in body else before["hall"]
     if user.id == actor.id and (role != user.role or body.get("active") is False):
-        raise Forbidden("不能停用自己或更改自己的角色（you cannot disable yourself or change your own role）",
-                        field="role")
+        raise Forbidden(
+            "不能停用自己或更改自己的角色（you cannot disable yourself or change your own role）", field="role"
+        )
     hall = _hall_for(session, actor, role, code or None)
     user.role, user.hall_id = role, hall.id if hall else None
     if body.get("display_name") is not None:

@@ -44,8 +44,9 @@ def list_halls():
         return {"halls": [snapshots.hall_brief(h) for h in halls]}
 
 
-@api.route("/halls/<hall>/services", "GET", summary="Service items of a hall with their queue",
-           responses={200: sc.ServiceList})
+@api.route(
+    "/halls/<hall>/services", "GET", summary="Service items of a hall with their queue", responses={200: sc.ServiceList}
+)
 def list_services(hall: str):
     """The hall's active service items, for the kiosk and the phone."""
     with transaction(current().factory) as s:
@@ -53,16 +54,34 @@ def list_services(hall: str):
         items = s.scalars(
             select(ServiceItem).where(ServiceItem.hall_id == h.id, ServiceItem.active).order_by(ServiceItem.code)
         )
-        return {"hall": h.code, "services": [
-            {"code": i.code, "name": i.name, "queue": i.queue.prefix, "queue_name": i.queue.name,
-             "department": i.department, "category": i.category, "basis": i.basis, "materials": i.materials,
-             "time_limit_days": i.time_limit_days, "kind": i.kind, "initials": initials(i.name)}
-            for i in items
-        ]}
+        return {
+            "hall": h.code,
+            "services": [
+                {
+                    "code": i.code,
+                    "name": i.name,
+                    "queue": i.queue.prefix,
+                    "queue_name": i.queue.name,
+                    "department": i.department,
+                    "category": i.category,
+                    "basis": i.basis,
+                    "materials": i.materials,
+                    "time_limit_days": i.time_limit_days,
+                    "kind": i.kind,
+                    "initials": initials(i.name),
+                }
+                for i in items
+            ],
+        }
 
 
-@api.route("/halls/<hall>/tickets", "POST", summary="Take a ticket", body=sc.IssueRequest,
-           responses={201: sc.TicketResponse, 409: sc.ErrorResponse, 429: sc.ErrorResponse})
+@api.route(
+    "/halls/<hall>/tickets",
+    "POST",
+    summary="Take a ticket",
+    body=sc.IssueRequest,
+    responses={201: sc.TicketResponse, 409: sc.ErrorResponse, 429: sc.ErrorResponse},
+)
 def issue_ticket(hall: str, body: sc.IssueRequest):
     """Issue the next number for a service; the ticket is stored before the answer and printed after."""
     rt = current()
@@ -78,8 +97,16 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
         service = get_service(s, h, body.service)
         personal.check_limits(s, h, service, person, limits)
         place = snapshots.place_of_new(s, h, service.queue_id, body.priority)
-        change = tickets.issue(s, h, service, channel=body.channel, priority=body.priority, user=user,
-                               **personal.columns(person, privacy), **snapshots.quote(place))
+        change = tickets.issue(
+            s,
+            h,
+            service,
+            channel=body.channel,
+            priority=body.priority,
+            user=user,
+            **personal.columns(person, privacy),
+            **snapshots.quote(place),
+        )
         t = change.ticket
         data = snapshots.ticket_full(s, t, place)
         job = None
@@ -106,23 +133,32 @@ def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, de
     if user is None and (body.priority != "normal" or body.channel in ("counter", "appointment")):
         raise Forbidden("priority, counter and appointment tickets are issued by staff; sign in first")
     kiosk = device is not None and device.kind == "kiosk"
-    if body.channel == "kiosk" and body.print and user is None and not kiosk and current().settings.server.require_devices:
+    if (
+        body.channel == "kiosk"
+        and body.print
+        and user is None
+        and not kiosk
+        and current().settings.server.require_devices
+    ):
         raise Forbidden("kiosk tickets are printed only by a registered kiosk; ask an admin to register this one")
     if kiosk and device.printer:
         return device.printer
     return body.printer
 
 
-@api.route("/tickets/<ticket_id>", "GET", summary="A ticket with its position and estimated wait",
-           responses={200: sc.TicketResponse})
+@api.route(
+    "/tickets/<ticket_id>",
+    "GET",
+    summary="A ticket with its position and estimated wait",
+    responses={200: sc.TicketResponse},
+)
 def show_ticket(ticket_id: str):
     """The holder's view of their ticket."""
     with transaction(current().factory) as s:
         return snapshots.ticket_full(s, tickets.get_ticket(s, ticket_id))
 
 
-@api.route("/tickets/<ticket_id>/cancel", "POST", summary="Cancel a waiting ticket",
-           responses={200: sc.TicketResponse})
+@api.route("/tickets/<ticket_id>/cancel", "POST", summary="Cancel a waiting ticket", responses={200: sc.TicketResponse})
 def cancel_ticket(ticket_id: str):
     """The holder gives up their place."""
     with transaction(current().factory) as s:
@@ -134,8 +170,13 @@ def cancel_ticket(ticket_id: str):
     return data
 
 
-@api.route("/tickets/<ticket_id>/evaluation", "POST", summary="Rate the service (好差评)",
-           body=sc.EvaluationRequest, responses={201: sc.EvaluationResponse})
+@api.route(
+    "/tickets/<ticket_id>/evaluation",
+    "POST",
+    summary="Rate the service (好差评)",
+    body=sc.EvaluationRequest,
+    responses={201: sc.EvaluationResponse},
+)
 def rate_ticket(ticket_id: str, body: sc.EvaluationRequest):
     """One rating per finished ticket, five levels."""
     with transaction(current().factory) as s:
@@ -144,8 +185,7 @@ def rate_ticket(ticket_id: str, body: sc.EvaluationRequest):
     return result, 201
 
 
-@api.route("/tickets/<ticket_id>/print", "GET", summary="State of the ticket's print job",
-           responses={200: sc.PrintJob})
+@api.route("/tickets/<ticket_id>/print", "GET", summary="State of the ticket's print job", responses={200: sc.PrintJob})
 def ticket_print_job(ticket_id: str):
     """Queued, printing, printed, or failed with the reason."""
     rt = current()
@@ -156,8 +196,14 @@ def ticket_print_job(ticket_id: str):
         return rt.spooler.last_job(s, ticket.id)
 
 
-@api.route("/halls/<hall>/tickets/<number>/reprint", "POST", summary="Print a ticket again (staff)",
-           responses={202: sc.PrintJob}, auth=True, tag="staff")
+@api.route(
+    "/halls/<hall>/tickets/<number>/reprint",
+    "POST",
+    summary="Print a ticket again (staff)",
+    responses={202: sc.PrintJob},
+    auth=True,
+    tag="staff",
+)
 def reprint_ticket(hall: str, number: str):
     """Staff ask for a ticket to be printed again on the printer it was printed on."""
     rt = current()
@@ -170,13 +216,16 @@ def reprint_ticket(hall: str, number: str):
             raise NotFound("printing is not set up on this server")
         ticket = tickets.find_by_number(s, h, number)
         job = rt.spooler.reprint(s, ticket)
-        tickets.record(s, ticket, "reprint", ticket.status, now=clock.now(), user=user, data={"printer": job["printer"]})
+        tickets.record(
+            s, ticket, "reprint", ticket.status, now=clock.now(), user=user, data={"printer": job["printer"]}
+        )
     rt.spooler.wake()
     return job, 202
 
 
-@api.route("/halls/<hall>/printers", "GET", summary="The hall's printers and their status",
-           responses={200: sc.PrinterList})
+@api.route(
+    "/halls/<hall>/printers", "GET", summary="The hall's printers and their status", responses={200: sc.PrinterList}
+)
 def hall_printers(hall: str):
     """Online, offline, paper out or cover open, for the kiosk and the supervisor."""
     rt = current()
@@ -185,16 +234,27 @@ def hall_printers(hall: str):
     return {"hall": h.code, "printers": rt.spooler.printers_of(h.code) if rt.spooler else []}
 
 
-@api.route("/halls/<hall>/board", "GET", summary="Board snapshot: recent calls, windows, waiting counts",
-           responses={200: sc.Board})
+@api.route(
+    "/halls/<hall>/board",
+    "GET",
+    summary="Board snapshot: recent calls, windows, waiting counts",
+    responses={200: sc.Board},
+)
 def show_board(hall: str):
     """What the hall displays show."""
     with transaction(current().factory) as s:
         return snapshots.board(s, get_hall(s, hall))
 
 
-@api.route("/halls/<hall>/windows/<int:window>/<action>", "POST", summary="A clerk's action at a window",
-           body=sc.WindowActionRequest, responses={200: sc.TicketResponse, 204: None}, auth=True, tag="staff")
+@api.route(
+    "/halls/<hall>/windows/<int:window>/<action>",
+    "POST",
+    summary="A clerk's action at a window",
+    body=sc.WindowActionRequest,
+    responses={200: sc.TicketResponse, 204: None},
+    auth=True,
+    tag="staff",
+)
 def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequest):
     """call-next, call, recall, start, finish, no-show, hold, resume, transfer, pause, open, close."""
     with transaction(current().factory) as s:
@@ -226,8 +286,13 @@ def _check_reason_code(hall: Hall, code: str | None) -> None:
         raise ValidationFailed(f"reason_code must be one of {', '.join(allowed)}", field="reason_code")
 
 
-@api.route("/auth/login", "POST", summary="Staff sign-in", body=sc.LoginRequest,
-           responses={200: sc.TokenResponse, 429: sc.ErrorResponse})
+@api.route(
+    "/auth/login",
+    "POST",
+    summary="Staff sign-in",
+    body=sc.LoginRequest,
+    responses={200: sc.TokenResponse, 429: sc.ErrorResponse},
+)
 def login(body: sc.LoginRequest):
     """Exchange a username and password for a bearer token."""
     from .auth import sign_in
@@ -235,20 +300,36 @@ def login(body: sc.LoginRequest):
     rt = current()
     rt.limits.login()
     cfg = rt.settings.server.login
-    user = sign_in(rt.factory, body.username, body.password, max_failures=cfg.max_failures,
-                   lockout_minutes=cfg.lockout_minutes, client=access.client_ip())
+    user = sign_in(
+        rt.factory,
+        body.username,
+        body.password,
+        max_failures=cfg.max_failures,
+        lockout_minutes=cfg.lockout_minutes,
+        client=access.client_ip(),
+    )
     with transaction(rt.factory) as s:
         hall = s.get(Hall, user.hall_id) if user.hall_id else None
         return {"token": rt.tokens.issue(user), "user": user_brief(user, hall)}
 
 
 def user_brief(user: StaffUser, hall: Hall | None) -> dict:
-    return {"username": user.username, "name": user.display_name, "role": user.role,
-            "hall": hall.code if hall else None}
+    return {
+        "username": user.username,
+        "name": user.display_name,
+        "role": user.role,
+        "hall": hall.code if hall else None,
+    }
 
 
-@api.route("/auth/logout", "POST", summary="Revoke every token of the signed-in user", responses={204: None},
-           auth=True, tag="staff")
+@api.route(
+    "/auth/logout",
+    "POST",
+    summary="Revoke every token of the signed-in user",
+    responses={204: None},
+    auth=True,
+    tag="staff",
+)
 def logout():
     """Sign out everywhere: all tokens of this user stop working."""
     with transaction(current().factory) as s:

@@ -16,8 +16,14 @@ from .runtime import Runtime
 log = logging.getLogger("onewindow")
 
 
-def create_app(settings: Settings | None = None, *, config_path: str | None = None, voice=None,
-               spooler=None, start_workers: bool = True) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    config_path: str | None = None,
+    voice=None,
+    spooler=None,
+    start_workers: bool = True,
+) -> Flask:
     """Build the server: database migrated and seeded, API, pages and Socket.IO attached."""
     settings = settings or load_settings(config_path)
     engine = make_engine(settings.server.database_url)
@@ -32,7 +38,9 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     app.wsgi_app = chunked_input(app.wsgi_app)
     app.config.update(SECRET_KEY=settings.server.secret_key, MAX_CONTENT_LENGTH=64 * 1024, JSON_AS_ASCII=False)
     app.json.ensure_ascii = False
-    runtime = Runtime(settings, engine, factory, Tokens(settings.server.secret_key, settings.server.token_ttl_hours * 3600))
+    runtime = Runtime(
+        settings, engine, factory, Tokens(settings.server.secret_key, settings.server.token_ttl_hours * 3600)
+    )
     app.extensions["onewindow"] = runtime
 
     # Blueprints: public API (+ staff routes), bookings, health, call audio, statistics, administration.
@@ -70,6 +78,7 @@ def create_app(settings: Settings | None = None, *, config_path: str | None = No
     if start_workers:
         runtime.counts.start()
     from .notify import NotifyWorker  # bookings' no-shows and the messages to citizens
+
     runtime.extras["notify"] = NotifyWorker(factory, settings)
     if start_workers:
         runtime.extras["notify"].start()

@@ -58,6 +58,7 @@ def _day_end(moment: datetime, timezone: str) -> datetime:
 
 # --- slots ---------------------------------------------------------------------------------------
 
+
 def queue_window_count(session: Session, queue_id: int) -> int:
     return session.scalar(select(func.count()).select_from(window_queues).where(window_queues.c.queue_id == queue_id))
 
@@ -66,28 +67,46 @@ def ensure_slots(session: Session, hall: Hall, queue: Queue, cfg: AppointmentCon
     """Create the slot rows of the bookable days once; their capacity is fixed when created."""
     today = local_day(now, hall.timezone)
     service_min = float(hall.settings.get("default_service_minutes", 8))
-    seats = rules.slot_capacity(queue_window_count(session, queue.id), cfg.slot_minutes, service_min, cfg.share,
-                                cfg.max_per_slot)
+    seats = rules.slot_capacity(
+        queue_window_count(session, queue.id), cfg.slot_minutes, service_min, cfg.share, cfg.max_per_slot
+    )
     rows = [
-        {"hall_id": hall.id, "queue_id": queue.id, "starts_at": s.starts_at, "ends_at": s.ends_at,
-         "capacity": seats, "booked": 0}
+        {
+            "hall_id": hall.id,
+            "queue_id": queue.id,
+            "starts_at": s.starts_at,
+            "ends_at": s.ends_at,
+            "capacity": seats,
+            "booked": 0,
+        }
         for day in rules.bookable_days(today, cfg.days_ahead, cfg.weekdays)
         for s in rules.day_slots(day, cfg.hours, cfg.slot_minutes, hall.timezone)
     ]
     if not rows:
         return
-    known = set(session.scalars(select(AppointmentSlot.starts_at).where(
-        AppointmentSlot.hall_id == hall.id, AppointmentSlot.queue_id == queue.id,
-        AppointmentSlot.starts_at >= rows[0]["starts_at"])))
+    known = set(
+        session.scalars(
+            select(AppointmentSlot.starts_at).where(
+                AppointmentSlot.hall_id == hall.id,
+                AppointmentSlot.queue_id == queue.id,
+                AppointmentSlot.starts_at >= rows[0]["starts_at"],
+            )
+        )
+    )
     missing = [r for r in rows if r["starts_at"] not in known]
     if missing:
         insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         # Another process may create the same slots now: the unique key keeps one row each.
-        session.execute(insert(AppointmentSlot).values(missing).on_conflict_do_nothing(
-            index_elements=["hall_id", "queue_id", "starts_at"]))
+        session.execute(
+            insert(AppointmentSlot)
+            .values(missing)
+            .on_conflict_do_nothing(index_elements=["hall_id", "queue_id", "starts_at"])
+        )
 
 
-def open_slots(session: Session, hall: Hall, queue: Queue, cfg: AppointmentConfig, now: datetime) -> list[AppointmentSlot]:
+def open_slots(
+    session: Session, hall: Hall, queue: Queue, cfg: AppointmentConfig, now: datetime
+) -> list[AppointmentSlot]:
     """The queue's slots that can still be booked (not started, within the days ahead), earliest first."""
     ensure_slots(session, hall, queue, cfg, now)
     today = local_day(now, hall.timezone)
@@ -96,9 +115,16 @@ def open_slots(session: Session, hall: Hall, queue: Queue, cfg: AppointmentConfi
         return []
     last = _day_end(datetime.combine(days[-1], datetime.min.time(), ZoneInfo(hall.timezone)), hall.timezone)
     offered = {s.starts_at for d in days for s in rules.day_slots(d, cfg.hours, cfg.slot_minutes, hall.timezone)}
-    slots = session.scalars(select(AppointmentSlot).where(
-        AppointmentSlot.hall_id == hall.id, AppointmentSlot.queue_id == queue.id,
-        AppointmentSlot.starts_at > now, AppointmentSlot.starts_at < last).order_by(AppointmentSlot.starts_at))
+    slots = session.scalars(
+        select(AppointmentSlot)
+        .where(
+            AppointmentSlot.hall_id == hall.id,
+            AppointmentSlot.queue_id == queue.id,
+            AppointmentSlot.starts_at > now,
+            AppointmentSlot.starts_at < last,
+        )
+        .order_by(AppointmentSlot.starts_at)
+    )
     # A slot made under older opening hours stays booked but is no longer offered.
     return [s for s in slots if s.starts_at in offered]
 
@@ -110,11 +136,21 @@ def slots_view(session: Session, hall: Hall, service_code: str, cfg: Appointment
     days: dict[str, list] = {}
     for slot in open_slots(session, hall, service.queue, cfg, now):
         day = slot.starts_at.astimezone(ZoneInfo(hall.timezone)).date().isoformat()
-        days.setdefault(day, []).append({
-            "starts_at": iso(slot.starts_at, hall.timezone), "ends_at": iso(slot.ends_at, hall.timezone),
-            "capacity": slot.capacity, "left": max(0, slot.capacity - slot.booked)})
-    return {"hall": hall.code, "service": {"code": service.code, "name": service.name}, "queue": service.queue.prefix,
-            "slot_minutes": cfg.slot_minutes, "days": [{"date": d, "slots": s} for d, s in days.items()]}
+        days.setdefault(day, []).append(
+            {
+                "starts_at": iso(slot.starts_at, hall.timezone),
+                "ends_at": iso(slot.ends_at, hall.timezone),
+                "capacity": slot.capacity,
+                "left": max(0, slot.capacity - slot.booked),
+            }
+        )
+    return {
+        "hall": hall.code,
+        "service": {"code": service.code, "name": service.name},
+        "queue": service.queue.prefix,
+        "slot_minutes": cfg.slot_minutes,
+        "days": [{"date": d, "slots": s} for d, s in days.items()],
+    }
 
 
 def take_seat(session: Session, slot_id: int) -> bool:
@@ -130,13 +166,16 @@ def take_seat(session: Session, slot_id: int) -> bool:
 
 def release_seat(session: Session, slot_id: int) -> None:
     session.execute(
-        update(AppointmentSlot).where(AppointmentSlot.id == slot_id, AppointmentSlot.booked > 0)
-        .values(booked=AppointmentSlot.booked - 1).execution_options(synchronize_session=False)
+        update(AppointmentSlot)
+        .where(AppointmentSlot.id == slot_id, AppointmentSlot.booked > 0)
+        .values(booked=AppointmentSlot.booked - 1)
+        .execution_options(synchronize_session=False)
     )
 
 
-def _slot_at(session: Session, hall: Hall, queue: Queue, starts_at: datetime, cfg: AppointmentConfig,
-             now: datetime) -> AppointmentSlot:
+def _slot_at(
+    session: Session, hall: Hall, queue: Queue, starts_at: datetime, cfg: AppointmentConfig, now: datetime
+) -> AppointmentSlot:
     for slot in open_slots(session, hall, queue, cfg, now):
         if slot.starts_at == starts_at:
             return slot
@@ -150,15 +189,27 @@ def _require_enabled(cfg: AppointmentConfig) -> None:
 
 # --- booking -------------------------------------------------------------------------------------
 
+
 def no_show_times(session: Session, id_hash: str, now: datetime) -> list[datetime]:
     """Slot times this person booked and never came to (marked or not yet marked)."""
-    missed = or_(Appointment.status == "no_show",
-                 (Appointment.status == "booked") & (Appointment.checkin_until <= now))
+    missed = or_(Appointment.status == "no_show", (Appointment.status == "booked") & (Appointment.checkin_until <= now))
     return list(session.scalars(select(Appointment.starts_at).where(Appointment.id_number_hash == id_hash, missed)))
 
 
-def book(session: Session, hall: Hall, *, service_code: str, starts_at: datetime, name: str, phone: str,
-         id_number: str, notify_ref: str | None, cfg: AppointmentConfig, secret: str, now: datetime) -> Appointment:
+def book(
+    session: Session,
+    hall: Hall,
+    *,
+    service_code: str,
+    starts_at: datetime,
+    name: str,
+    phone: str,
+    id_number: str,
+    notify_ref: str | None,
+    cfg: AppointmentConfig,
+    secret: str,
+    now: datetime,
+) -> Appointment:
     """Book a seat in a slot for a citizen; personal data is kept masked and hashed only."""
     _require_enabled(cfg)
     name = name.strip()
@@ -170,26 +221,47 @@ def book(session: Session, hall: Hall, *, service_code: str, starts_at: datetime
     rule = rules.NoShowRule(cfg.no_show_limit, cfg.no_show_days, cfg.block_days)
     until = rules.blocked_until(no_show_times(session, id_hash, now), now, rule)
     if until is not None:
-        raise Blocked(f"该身份证号 {cfg.no_show_days} 天内预约未到 {cfg.no_show_limit} 次，"
-                      f"{iso(until, hall.timezone)[:10]} 前不能预约，请到大厅现场取号", until=iso(until, hall.timezone))
-    active = select(func.count()).select_from(Appointment).where(
-        Appointment.id_number_hash == id_hash, Appointment.status == "booked", Appointment.checkin_until > now)
+        raise Blocked(
+            f"该身份证号 {cfg.no_show_days} 天内预约未到 {cfg.no_show_limit} 次，"
+            f"{iso(until, hall.timezone)[:10]} 前不能预约，请到大厅现场取号",
+            until=iso(until, hall.timezone),
+        )
+    active = (
+        select(func.count())
+        .select_from(Appointment)
+        .where(Appointment.id_number_hash == id_hash, Appointment.status == "booked", Appointment.checkin_until > now)
+    )
     if session.scalar(active) >= cfg.max_active_per_person:
         raise Conflict(f"该身份证号已有 {cfg.max_active_per_person} 个未使用的预约，请先办理或取消后再预约")
     slot = _slot_at(session, hall, service.queue, starts_at, cfg, now)
-    same = session.scalar(active.where(Appointment.queue_id == service.queue_id,
-                                       Appointment.starts_at >= slot.starts_at - timedelta(hours=12),
-                                       Appointment.starts_at <= slot.starts_at + timedelta(hours=12)))
+    same = session.scalar(
+        active.where(
+            Appointment.queue_id == service.queue_id,
+            Appointment.starts_at >= slot.starts_at - timedelta(hours=12),
+            Appointment.starts_at <= slot.starts_at + timedelta(hours=12),
+        )
+    )
     if same:
         raise Conflict("该身份证号当天在同一业务已有预约；如需改时间请改约")
     if not take_seat(session, slot.id):
         raise SlotFull("这个时段已约满，请选择其他时段 (this slot is full)")
     appt = Appointment(
-        id=secrets.token_urlsafe(16), code=_new_code(session, hall), hall_id=hall.id, queue_id=service.queue_id,
-        service_id=service.id, slot_id=slot.id, starts_at=slot.starts_at, ends_at=slot.ends_at,
-        checkin_until=_day_end(slot.starts_at, hall.timezone), status="booked", name_masked=mask_name(name),
-        phone_masked=mask_phone(phone), id_number_masked=mask_id_number(id_number),
-        phone_hash=person_hash(secret, "phone", phone), id_number_hash=id_hash, notify_ref=notify_ref,
+        id=secrets.token_urlsafe(16),
+        code=_new_code(session, hall),
+        hall_id=hall.id,
+        queue_id=service.queue_id,
+        service_id=service.id,
+        slot_id=slot.id,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        checkin_until=_day_end(slot.starts_at, hall.timezone),
+        status="booked",
+        name_masked=mask_name(name),
+        phone_masked=mask_phone(phone),
+        id_number_masked=mask_id_number(id_number),
+        phone_hash=person_hash(secret, "phone", phone),
+        id_number_hash=id_hash,
+        notify_ref=notify_ref,
         created_at=now,
     )
     appt.hall, appt.service, appt.queue = hall, service, service.queue
@@ -222,8 +294,9 @@ def get_appointment(session: Session, appt_id: str, *, lock: bool = False) -> Ap
 
 def lookup(session: Session, hall: Hall, code: str, phone: str, secret: str) -> Appointment:
     """A booking found by its code and the phone it was booked with (both needed)."""
-    appt = session.scalar(select(Appointment).where(Appointment.hall_id == hall.id,
-                                                    Appointment.code == normalise_code(code)))
+    appt = session.scalar(
+        select(Appointment).where(Appointment.hall_id == hall.id, Appointment.code == normalise_code(code))
+    )
     if appt is None or not hmac.compare_digest(appt.phone_hash, person_hash(secret, "phone", clean_phone(phone))):
         raise NotFound("没有找到该预约，请核对预约码和手机号 (no booking with this code and phone)")
     return appt
@@ -245,8 +318,9 @@ def cancel(session: Session, appt: Appointment, cfg: AppointmentConfig, now: dat
     return appt
 
 
-def reschedule(session: Session, appt: Appointment, starts_at: datetime, cfg: AppointmentConfig,
-               now: datetime) -> Appointment:
+def reschedule(
+    session: Session, appt: Appointment, starts_at: datetime, cfg: AppointmentConfig, now: datetime
+) -> Appointment:
     """Move the booking to another slot of the same queue; the new seat is taken before the old is freed."""
     session.refresh(appt, with_for_update=True)
     _require_changeable(appt, cfg, now)
@@ -263,31 +337,54 @@ def reschedule(session: Session, appt: Appointment, starts_at: datetime, cfg: Ap
 
 # --- at the hall ---------------------------------------------------------------------------------
 
-def find_for_check_in(session: Session, hall: Hall, *, code: str | None, id_number: str | None, secret: str,
-                      cfg: AppointmentConfig, now: datetime) -> Appointment:
+
+def find_for_check_in(
+    session: Session,
+    hall: Hall,
+    *,
+    code: str | None,
+    id_number: str | None,
+    secret: str,
+    cfg: AppointmentConfig,
+    now: datetime,
+) -> Appointment:
     """The booking a citizen checks in with: by its code, or today's booking for an ID number."""
     if code:
-        appt = session.scalar(select(Appointment).where(Appointment.hall_id == hall.id,
-                                                        Appointment.code == normalise_code(code)))
+        appt = session.scalar(
+            select(Appointment).where(Appointment.hall_id == hall.id, Appointment.code == normalise_code(code))
+        )
         if appt is None:
             raise NotFound("没有这个预约码，请核对 (no booking with this code)")
         return appt
     if not id_number:
         raise ValidationFailed("give the booking code or the ID number", field="code")
     id_hash = person_hash(secret, "id", clean_id_number(id_number))
-    found = list(session.scalars(select(Appointment).where(
-        Appointment.hall_id == hall.id, Appointment.id_number_hash == id_hash, Appointment.status == "booked",
-        Appointment.checkin_until > now).order_by(Appointment.starts_at)))
+    found = list(
+        session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.hall_id == hall.id,
+                Appointment.id_number_hash == id_hash,
+                Appointment.status == "booked",
+                Appointment.checkin_until > now,
+            )
+            .order_by(Appointment.starts_at)
+        )
+    )
     today = [a for a in found if local_day(a.starts_at, hall.timezone) == local_day(now, hall.timezone)]
     if not today:
         raise NotFound("该身份证号今天没有预约 (no booking today for this ID number)")
-    due = [a for a in today if rules.classify(now, a.starts_at, a.checkin_until, cfg.early_minutes,
-                                              cfg.late_minutes) != Arrival.TOO_EARLY]
+    due = [
+        a
+        for a in today
+        if rules.classify(now, a.starts_at, a.checkin_until, cfg.early_minutes, cfg.late_minutes) != Arrival.TOO_EARLY
+    ]
     return (due or today)[0]
 
 
-def check_in(session: Session, hall: Hall, appt: Appointment, cfg: AppointmentConfig,
-             now: datetime) -> tuple[Arrival, tickets.Change]:
+def check_in(
+    session: Session, hall: Hall, appt: Appointment, cfg: AppointmentConfig, now: datetime
+) -> tuple[Arrival, tickets.Change]:
     """Turn a booking into a ticket: of class appointment when on time, a normal one when late."""
     session.refresh(appt, with_for_update=True)
     if appt.status == "checked_in":
@@ -299,8 +396,11 @@ def check_in(session: Session, hall: Hall, appt: Appointment, cfg: AppointmentCo
     if arrival == Arrival.TOO_EARLY:
         opens = appt.starts_at - timedelta(minutes=cfg.early_minutes)
         at = iso(opens, hall.timezone)[11:16]
-        raise IllegalTransition(f"签到时间未到，请于 {at} 后签到 (check-in opens at {at})", status="too_early",
-                                opens_at=iso(opens, hall.timezone))
+        raise IllegalTransition(
+            f"签到时间未到，请于 {at} 后签到 (check-in opens at {at})",
+            status="too_early",
+            opens_at=iso(opens, hall.timezone),
+        )
     if arrival == Arrival.EXPIRED:
         appt.status = "no_show"
         raise IllegalTransition("预约已过期 (the booking has expired)", status="expired")
@@ -314,15 +414,25 @@ def check_in(session: Session, hall: Hall, appt: Appointment, cfg: AppointmentCo
 
 def subscribe(session: Session, ticket: Ticket, *, ref: str | None, phone_masked: str | None, now: datetime) -> None:
     """Ask the notifier worker to follow this ticket ("N ahead", "called", "please rate")."""
-    session.add(NotifySubscription(hall_id=ticket.hall_id, ticket_pk=ticket.pk, ref=ref, phone_masked=phone_masked,
-                                   is_open=True, created_at=now))
+    session.add(
+        NotifySubscription(
+            hall_id=ticket.hall_id,
+            ticket_pk=ticket.pk,
+            ref=ref,
+            phone_masked=phone_masked,
+            is_open=True,
+            created_at=now,
+        )
+    )
 
 
 def mark_no_shows(session: Session, now: datetime) -> int:
     """Bookings nobody checked in to by the end of their day become no-shows."""
     result = session.execute(
-        update(Appointment).where(Appointment.status == "booked", Appointment.checkin_until <= now)
-        .values(status="no_show").execution_options(synchronize_session=False)
+        update(Appointment)
+        .where(Appointment.status == "booked", Appointment.checkin_until <= now)
+        .values(status="no_show")
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount
 
@@ -331,10 +441,18 @@ def view(appt: Appointment, cfg: AppointmentConfig) -> dict:
     """A booking as its holder sees it: masked personal data, times in the hall's zone."""
     tz = appt.hall.timezone
     return {
-        "id": appt.id, "code": appt.code, "hall": appt.hall.code, "hall_name": appt.hall.name,
-        "service": {"code": appt.service.code, "name": appt.service.name}, "queue": appt.queue.prefix,
-        "starts_at": iso(appt.starts_at, tz), "ends_at": iso(appt.ends_at, tz), "status": appt.status,
-        "arrival": appt.arrival, "name": appt.name_masked, "phone": appt.phone_masked,
+        "id": appt.id,
+        "code": appt.code,
+        "hall": appt.hall.code,
+        "hall_name": appt.hall.name,
+        "service": {"code": appt.service.code, "name": appt.service.name},
+        "queue": appt.queue.prefix,
+        "starts_at": iso(appt.starts_at, tz),
+        "ends_at": iso(appt.ends_at, tz),
+        "status": appt.status,
+        "arrival": appt.arrival,
+        "name": appt.name_masked,
+        "phone": appt.phone_masked,
         "id_number": appt.id_number_masked,
         "check_in_from": iso(appt.starts_at - timedelta(minutes=cfg.early_minutes), tz),
         "on_time_until": iso(appt.starts_at + timedelta(minutes=cfg.late_minutes), tz),

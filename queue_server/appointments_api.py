@@ -28,8 +28,11 @@ class BookingRequest(Request):
     name: str = Field(min_length=1, max_length=40, description="stored masked only (张*三)")
     phone: str = Field(min_length=11, max_length=20, description="stored masked and as a keyed hash only")
     id_number: str = Field(min_length=18, max_length=18, description="stored masked and as a keyed hash only")
-    notify_ref: str | None = Field(None, max_length=128,
-                                   description="the integration's own subscriber id (e.g. a WeChat openid), passed back in notifications")
+    notify_ref: str | None = Field(
+        None,
+        max_length=128,
+        description="the integration's own subscriber id (e.g. a WeChat openid), passed back in notifications",
+    )
 
 
 class RescheduleRequest(Request):
@@ -125,8 +128,13 @@ def _cfg(hall):
     return appointments.configs(current().settings, hall)
 
 
-@api.route("/halls/<hall>/appointments/slots", "GET", summary="Bookable slots of a service (?service=CODE)",
-           responses={200: SlotList}, tag="appointments")
+@api.route(
+    "/halls/<hall>/appointments/slots",
+    "GET",
+    summary="Bookable slots of a service (?service=CODE)",
+    responses={200: SlotList},
+    tag="appointments",
+)
 def list_slots(hall: str):
     """Slots of the next days with the seats left, for the booking page."""
     code = request.args.get("service", "")
@@ -137,22 +145,44 @@ def list_slots(hall: str):
         return appointments.slots_view(s, h, code[:64], _cfg(h)[0], clock.now())
 
 
-@api.route("/halls/<hall>/appointments", "POST", summary="Book a slot (预约)", body=BookingRequest,
-           responses={201: Booking}, tag="appointments")
+@api.route(
+    "/halls/<hall>/appointments",
+    "POST",
+    summary="Book a slot (预约)",
+    body=BookingRequest,
+    responses={201: Booking},
+    tag="appointments",
+)
 def book(hall: str, body: BookingRequest):
     """Take a seat in a slot; the answer carries the booking code and the holder's id."""
     rt = current()
     with transaction(rt.factory) as s:
         h = get_hall(s, hall)
         cfg = _cfg(h)[0]
-        appt = appointments.book(s, h, service_code=body.service, starts_at=_when(body.starts_at), name=body.name,
-                                 phone=body.phone, id_number=body.id_number, notify_ref=body.notify_ref, cfg=cfg,
-                                 secret=rt.settings.server.secret_key, now=clock.now())
+        appt = appointments.book(
+            s,
+            h,
+            service_code=body.service,
+            starts_at=_when(body.starts_at),
+            name=body.name,
+            phone=body.phone,
+            id_number=body.id_number,
+            notify_ref=body.notify_ref,
+            cfg=cfg,
+            secret=rt.settings.server.secret_key,
+            now=clock.now(),
+        )
         return appointments.view(appt, cfg), 201
 
 
-@api.route("/halls/<hall>/appointments/lookup", "POST", summary="Find a booking by its code and phone",
-           body=LookupRequest, responses={200: Booking}, tag="appointments")
+@api.route(
+    "/halls/<hall>/appointments/lookup",
+    "POST",
+    summary="Find a booking by its code and phone",
+    body=LookupRequest,
+    responses={200: Booking},
+    tag="appointments",
+)
 def lookup(hall: str, body: LookupRequest):
     """For a citizen who lost the link: the code and the phone number together find the booking."""
     rt = current()
@@ -162,8 +192,7 @@ def lookup(hall: str, body: LookupRequest):
         return appointments.view(appt, _cfg(h)[0])
 
 
-@api.route("/appointments/<appointment_id>", "GET", summary="A booking", responses={200: Booking},
-           tag="appointments")
+@api.route("/appointments/<appointment_id>", "GET", summary="A booking", responses={200: Booking}, tag="appointments")
 def show_booking(appointment_id: str):
     """The holder's view of a booking."""
     with transaction(current().factory) as s:
@@ -171,8 +200,13 @@ def show_booking(appointment_id: str):
         return appointments.view(appt, _cfg(appt.hall)[0])
 
 
-@api.route("/appointments/<appointment_id>/cancel", "POST", summary="Cancel a booking (until the cut-off)",
-           responses={200: Booking}, tag="appointments")
+@api.route(
+    "/appointments/<appointment_id>/cancel",
+    "POST",
+    summary="Cancel a booking (until the cut-off)",
+    responses={200: Booking},
+    tag="appointments",
+)
 def cancel_booking(appointment_id: str):
     """Give the seat back."""
     with transaction(current().factory) as s:
@@ -181,8 +215,14 @@ def cancel_booking(appointment_id: str):
         return appointments.view(appointments.cancel(s, appt, cfg, clock.now()), cfg)
 
 
-@api.route("/appointments/<appointment_id>/reschedule", "POST", summary="Move a booking to another slot",
-           body=RescheduleRequest, responses={200: Booking}, tag="appointments")
+@api.route(
+    "/appointments/<appointment_id>/reschedule",
+    "POST",
+    summary="Move a booking to another slot",
+    body=RescheduleRequest,
+    responses={200: Booking},
+    tag="appointments",
+)
 def reschedule_booking(appointment_id: str, body: RescheduleRequest):
     """Another slot of the same service, until the cut-off before the booked one."""
     with transaction(current().factory) as s:
@@ -191,8 +231,14 @@ def reschedule_booking(appointment_id: str, body: RescheduleRequest):
         return appointments.view(appointments.reschedule(s, appt, _when(body.starts_at), cfg, clock.now()), cfg)
 
 
-@api.route("/halls/<hall>/appointments/check-in", "POST", summary="Check in a booking at the kiosk",
-           body=CheckInRequest, responses={201: CheckInResponse}, tag="appointments")
+@api.route(
+    "/halls/<hall>/appointments/check-in",
+    "POST",
+    summary="Check in a booking at the kiosk",
+    body=CheckInRequest,
+    responses={201: CheckInResponse},
+    tag="appointments",
+)
 def check_in_booking(hall: str, body: CheckInRequest):
     """By booking code, booking QR or ID number: an appointment ticket when on time, a normal one when late."""
     rt = current()
@@ -204,8 +250,9 @@ def check_in_booking(hall: str, body: CheckInRequest):
             if appt.hall_id != h.id:
                 raise NotFound(f"this booking is for another hall, not {h.code}")
         else:
-            appt = appointments.find_for_check_in(s, h, code=body.code, id_number=body.id_number,
-                                                  secret=rt.settings.server.secret_key, cfg=cfg, now=now)
+            appt = appointments.find_for_check_in(
+                s, h, code=body.code, id_number=body.id_number, secret=rt.settings.server.secret_key, cfg=cfg, now=now
+            )
         arrival, change = appointments.check_in(s, h, appt, cfg, now)
         data = snapshots.ticket_full(s, change.ticket)
         job = None
@@ -213,16 +260,24 @@ def check_in_booking(hall: str, body: CheckInRequest):
             base = rt.settings.server.public_url or request.host_url
             job = rt.spooler.enqueue_ticket(s, h, change.ticket, data, base, body.printer, False)
         events = events_for(s, h, change, data)
-        answer = {"arrival": arrival.value, "appointment": appointments.view(appt, cfg),
-                  "ticket": {**data, "print_job": job}}
+        answer = {
+            "arrival": arrival.value,
+            "appointment": appointments.view(appt, cfg),
+            "ticket": {**data, "print_job": job},
+        }
     publish(events)
     if job is not None:
         rt.spooler.wake()
     return answer, 201
 
 
-@api.route("/halls/<hall>/remote-tickets", "GET", summary="Whether remote tickets can be taken now",
-           responses={200: RemoteStatus}, tag="appointments")
+@api.route(
+    "/halls/<hall>/remote-tickets",
+    "GET",
+    summary="Whether remote tickets can be taken now",
+    responses={200: RemoteStatus},
+    tag="appointments",
+)
 def remote_status(hall: str):
     """Open or not, the hours, and how many remote tickets are left today."""
     with transaction(current().factory) as s:
@@ -230,22 +285,34 @@ def remote_status(hall: str):
         return remote.status(s, h, _cfg(h)[1], clock.now())
 
 
-@api.route("/halls/<hall>/remote-tickets", "POST", summary="Take a ticket from the phone (线上取号)",
-           body=RemoteJoinRequest, responses={201: TicketResponse}, tag="appointments")
+@api.route(
+    "/halls/<hall>/remote-tickets",
+    "POST",
+    summary="Take a ticket from the phone (线上取号)",
+    body=RemoteJoinRequest,
+    responses={201: TicketResponse},
+    tag="appointments",
+)
 def join_remotely(hall: str, body: RemoteJoinRequest):
     """A normal number in the queue; check in at the hall's kiosk before it is called."""
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
-        change = remote.join(s, h, body.service, phone=body.phone, notify_ref=body.notify_ref, cfg=_cfg(h)[1],
-                             now=clock.now())
+        change = remote.join(
+            s, h, body.service, phone=body.phone, notify_ref=body.notify_ref, cfg=_cfg(h)[1], now=clock.now()
+        )
         data = snapshots.ticket_full(s, change.ticket)
         events = events_for(s, h, change, data)
     publish(events)
     return data, 201
 
 
-@api.route("/tickets/<ticket_id>/check-in", "POST", summary="Check in a remote ticket (kiosk QR scan)",
-           responses={200: TicketResponse}, tag="appointments")
+@api.route(
+    "/tickets/<ticket_id>/check-in",
+    "POST",
+    summary="Check in a remote ticket (kiosk QR scan)",
+    responses={200: TicketResponse},
+    tag="appointments",
+)
 def check_in_ticket(ticket_id: str):
     """The holder is at the hall: their remote ticket can be called now."""
     with transaction(current().factory) as s:
@@ -254,8 +321,13 @@ def check_in_ticket(ticket_id: str):
     return data
 
 
-@api.route("/halls/<hall>/tickets/<number>/check-in", "POST", summary="Check in a remote ticket by its number",
-           responses={200: TicketResponse}, tag="appointments")
+@api.route(
+    "/halls/<hall>/tickets/<number>/check-in",
+    "POST",
+    summary="Check in a remote ticket by its number",
+    responses={200: TicketResponse},
+    tag="appointments",
+)
 def check_in_number(hall: str, number: str):
     """The number typed at the kiosk: today's remote ticket of that number can be called now."""
     with transaction(current().factory) as s:

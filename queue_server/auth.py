@@ -29,8 +29,9 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def add_user(session: Session, username: str, password: str, role: str, hall_code: str | None = None,
-             display_name: str = "") -> StaffUser:
+def add_user(
+    session: Session, username: str, password: str, role: str, hall_code: str | None = None, display_name: str = ""
+) -> StaffUser:
     """Create a staff account; the password is stored only as an argon2 hash."""
     if role not in ROLES:
         raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
@@ -43,16 +44,24 @@ def add_user(session: Session, username: str, password: str, role: str, hall_cod
         if len(codes) != 1:
             raise ValidationFailed(
                 f"a {role} works in one hall; pass --hall with one of: {', '.join(codes) or '(no halls yet)'}",
-                zh=f"办事员和主管须属于一个大厅，请用 --hall 指定：{'、'.join(codes) or '（尚无大厅）'}", field="hall")
+                zh=f"办事员和主管须属于一个大厅，请用 --hall 指定：{'、'.join(codes) or '（尚无大厅）'}",
+                field="hall",
+            )
         hall_code = codes[0]
     if hall_code:
         hall = session.scalar(select(Hall).where(Hall.code == hall_code))
         if hall is None:
-            raise ValidationFailed(f"no hall with code {hall_code!r}", zh=f"没有代码为 {hall_code!r} 的大厅",
-                                   field="hall")
+            raise ValidationFailed(
+                f"no hall with code {hall_code!r}", zh=f"没有代码为 {hall_code!r} 的大厅", field="hall"
+            )
         hall_id = hall.id
-    user = StaffUser(username=username, password_hash=hash_password(password), role=role, hall_id=hall_id,
-                     display_name=display_name or username)
+    user = StaffUser(
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        hall_id=hall_id,
+        display_name=display_name or username,
+    )
     session.add(user)
     session.flush()
     return user
@@ -63,8 +72,15 @@ class LockedOut(OneWindowError):
     status = 429
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failures: int = 5,
-                 lockout_minutes: float = 15, client: str = "-") -> StaffUser:
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    max_failures: int = 5,
+    lockout_minutes: float = 15,
+    client: str = "-",
+) -> StaffUser:
     """The active user with these credentials, or Unauthorized (same answer for unknown users).
 
     After `max_failures` wrong passwords in a row the username is locked for `lockout_minutes`,
@@ -75,8 +91,11 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     attempt = session.get(LoginAttempt, username, with_for_update=True)
     if attempt is not None and attempt.locked_until is not None and attempt.locked_until > now:
         minutes = max(1, round((attempt.locked_until - now).total_seconds() / 60))
-        raise LockedOut(f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试 "
-                        f"(too many failed sign-ins; try again in {minutes} min)", retry_after=minutes * 60)
+        raise LockedOut(
+            f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试 "
+            f"(too many failed sign-ins; try again in {minutes} min)",
+            retry_after=minutes * 60,
+        )
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -92,24 +111,31 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
         if attempt.failures >= max_failures:
             attempt.locked_until = now + timedelta(minutes=lockout_minutes)
             attempt.failures = 0
-            log.warning("sign-in locked for user %r for %s min after %d failures (last from %s)",
-                        username, lockout_minutes, max_failures, client)
+            log.warning(
+                "sign-in locked for user %r for %s min after %d failures (last from %s)",
+                username,
+                lockout_minutes,
+                max_failures,
+                client,
+            )
         raise Unauthorized("wrong username or password", zh="用户名或密码错误")
     if attempt is not None:
         session.delete(attempt)
     return user
 
 
-def sign_in(factory, username: str, password: str, *, max_failures: int, lockout_minutes: float,
-            client: str) -> StaffUser:
+def sign_in(
+    factory, username: str, password: str, *, max_failures: int, lockout_minutes: float, client: str
+) -> StaffUser:
     """authenticate() in its own transaction, keeping the failure count when it refuses."""
     from .db import transaction
 
     refused: OneWindowError | None = None
     with transaction(factory) as session:
         try:
-            user = authenticate(session, username, password, max_failures=max_failures,
-                                lockout_minutes=lockout_minutes, client=client)
+            user = authenticate(
+                session, username, password, max_failures=max_failures, lockout_minutes=lockout_minutes, client=client
+            )
         except (Unauthorized, LockedOut) as exc:
             refused = exc
     if refused is not None:

@@ -79,7 +79,9 @@ def import_services(session: Session, hall_code: str, path: str | Path) -> dict[
         if item.queue not in queues:
             raise ImportFailed(
                 f"{path}: line {line}: queue: unknown queue {item.queue!r} in hall {hall_code}; "
-                f"use one of {', '.join(queues)}", line=line)
+                f"use one of {', '.join(queues)}",
+                line=line,
+            )
         if item.code in parsed:
             raise ImportFailed(f"{path}: line {line}: code: duplicate code {item.code!r} in the file", line=line)
         parsed[item.code] = item

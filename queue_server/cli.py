@@ -15,8 +15,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, help="settings file (default: config.yaml or $QUEUE_SERVER_CONFIG)")
     # --config is also accepted after any subcommand (`queue-server init-db --config X`).
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", dest="config_sub", default=argparse.SUPPRESS, metavar="PATH",
-                        help="settings file (default: config.yaml or $QUEUE_SERVER_CONFIG)")
+    common.add_argument(
+        "--config",
+        dest="config_sub",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="settings file (default: config.yaml or $QUEUE_SERVER_CONFIG)",
+    )
     sub = _Subcommands(parser.add_subparsers(dest="command", required=True), common)
 
     run = sub.add_parser("run", help="serve the API, pages and realtime events")
@@ -199,8 +204,15 @@ def cmd_device(args, config) -> int:
     with transaction(factory) as session:
         if args.device_command == "add":
             printers = [p.name for p in settings.printers if p.hall == args.hall]
-            device, token = devices.add_device(session, args.name, args.hall, args.kind, printer=args.printer,
-                                               window=args.window, hall_printers=printers)
+            device, token = devices.add_device(
+                session,
+                args.name,
+                args.hall,
+                args.kind,
+                printer=args.printer,
+                window=args.window,
+                hall_printers=printers,
+            )
             print(f"device {device.name} ({device.kind}) registered in hall {args.hall}")
             print(f"token (shown once, only its hash is stored): {token}")
             print(f"open: /device?device={token}")
@@ -210,8 +222,10 @@ def cmd_device(args, config) -> int:
         else:
             for d in map(devices.device_brief, devices.list_devices(session)):
                 state = "active" if d["active"] else "revoked"
-                print(f"{d['name']}\t{d['hall']}\t{d['kind']}\t{d['printer'] or '-'}\t{d['window'] or '-'}\t"
-                      f"{state}\tlast seen {d['last_seen_at'] or 'never'}")
+                print(
+                    f"{d['name']}\t{d['hall']}\t{d['kind']}\t{d['printer'] or '-'}\t{d['window'] or '-'}\t"
+                    f"{state}\tlast seen {d['last_seen_at'] or 'never'}"
+                )
     return 0
 
 
@@ -228,8 +242,10 @@ def cmd_close_day(args, config) -> int:
         halls = [get_hall(session, args.hall)] if args.hall else list(session.scalars(select(Hall).order_by(Hall.id)))
         for hall in halls:
             closed = close_day(session, hall)
-            print(f"{hall.code}: {len(closed)} ticket(s) from earlier days cancelled" +
-                  (f" ({', '.join(closed[:10])}{' …' if len(closed) > 10 else ''})" if closed else ""))
+            print(
+                f"{hall.code}: {len(closed)} ticket(s) from earlier days cancelled"
+                + (f" ({', '.join(closed[:10])}{' …' if len(closed) > 10 else ''})" if closed else "")
+            )
     return 0
 
 

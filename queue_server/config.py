@@ -53,7 +53,9 @@ class RateLimitConfig(Strict):
         try:
             parse_many(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a rate limit; write e.g. '30 per minute' or '10/minute;100/day'") from None
+            raise ValueError(
+                f"{value!r} is not a rate limit; write e.g. '30 per minute' or '10/minute;100/day'"
+            ) from None
         return value
 
 
@@ -88,8 +90,11 @@ class ServerConfig(Strict):
     @model_validator(mode="after")
     def _secret_strong(self) -> ServerConfig:
         if self.secret_key != DEMO_SECRET and len(self.secret_key) < 12:
-            raise FieldProblem("the secret key must have at least 12 characters; generate one with "
-                               "python -c 'import secrets; print(secrets.token_urlsafe(32))'", "secret_key")
+            raise FieldProblem(
+                "the secret key must have at least 12 characters; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+                "secret_key",
+            )
         return self
 
 
@@ -260,9 +265,12 @@ class HallConfig(Strict):
     def _consistent(self) -> HallConfig:
         prefixes = [q.prefix for q in self.queues]
         _no_duplicates(prefixes, "queue prefix", "give each queue its own prefix", "queues", "prefix")
-        _no_duplicates([w.number for w in self.windows], "window number", "number windows uniquely", "windows", "number")
-        _no_duplicates([s.code for s in self.services], "service code", "give each service its own code", "services",
-                       "code")
+        _no_duplicates(
+            [w.number for w in self.windows], "window number", "number windows uniquely", "windows", "number"
+        )
+        _no_duplicates(
+            [s.code for s in self.services], "service code", "give each service its own code", "services", "code"
+        )
         for i, window in enumerate(self.windows):
             if window.queues != "all":
                 for prefix in window.queues:
@@ -270,20 +278,28 @@ class HallConfig(Strict):
                         raise FieldProblem(
                             f"window {window.number} serves unknown queue {prefix!r}; "
                             f"use one of {', '.join(prefixes)} or 'all'",
-                            "windows", i, "queues",
+                            "windows",
+                            i,
+                            "queues",
                         )
         codes = {s.code for s in self.services}
         for code, cap in self.limits.per_service_per_day.items():
             if codes and code not in codes:
-                raise FieldProblem(f"limit for unknown service {code!r}; use a code from services", "limits",
-                                   "per_service_per_day", code)
+                raise FieldProblem(
+                    f"limit for unknown service {code!r}; use a code from services",
+                    "limits",
+                    "per_service_per_day",
+                    code,
+                )
             if cap < 0:
                 raise FieldProblem("a daily cap must be 0 or more", "limits", "per_service_per_day", code)
         for i, service in enumerate(self.services):
             if service.queue not in prefixes:
                 raise FieldProblem(
                     f"service {service.code} is in unknown queue {service.queue!r}; use one of {', '.join(prefixes)}",
-                    "services", i, "queue",
+                    "services",
+                    i,
+                    "queue",
                 )
         return self
 
@@ -326,7 +342,9 @@ class Settings(Strict):
             if printer.hall not in codes:
                 raise FieldProblem(
                     f"printer {printer.name!r} belongs to unknown hall {printer.hall!r}; use one of {', '.join(codes)}",
-                    "printers", i, "hall",
+                    "printers",
+                    i,
+                    "hall",
                 )
         return self
 
@@ -409,8 +427,9 @@ def load_settings(path: str | os.PathLike | None = None, env: dict | None = None
     return settings_from_mapping(raw, source, env, base=Path(source).resolve().parent)
 
 
-def settings_from_mapping(raw: dict, source: str = "<mapping>", env: dict | None = None,
-                          base: Path | None = None) -> Settings:
+def settings_from_mapping(
+    raw: dict, source: str = "<mapping>", env: dict | None = None, base: Path | None = None
+) -> Settings:
     """Validate a settings mapping (tests build configs this way); relative paths against `base`.
 
     Relative paths (data_dir, a SQLite file), in the file or in QUEUE_SERVER_* variables, are

@@ -29,8 +29,7 @@ def make_engine(url: str, *, pool_size: int = 10, lock_wait_s: float = SQLITE_LO
     """An engine tuned for the backend: WAL and immediate write transactions on SQLite."""
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"timeout": SQLITE_NATIVE_WAIT_MS / 1000,
-                                                  "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": SQLITE_NATIVE_WAIT_MS / 1000, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_on_connect)
         # Take the write lock at BEGIN: a read that later upgrades to a write can
         # fail with SQLITE_BUSY under WAL instead of waiting for the lock.
@@ -86,10 +85,13 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     except (OperationalError, DBAPIError) as exc:
         session.rollback()
         if "database is locked" in str(getattr(exc, "orig", "")):
-            raise Unavailable("the database is busy (locked by another program); try again in a moment",
-                              zh="数据库繁忙，请稍后重试") from exc
+            raise Unavailable(
+                "the database is busy (locked by another program); try again in a moment", zh="数据库繁忙，请稍后重试"
+            ) from exc
         if getattr(exc, "connection_invalidated", False) or isinstance(exc, OperationalError):
-            raise Unavailable("the database is unavailable; try again in a moment", zh="数据库暂时不可用，请稍后重试") from exc
+            raise Unavailable(
+                "the database is unavailable; try again in a moment", zh="数据库暂时不可用，请稍后重试"
+            ) from exc
         raise
     except BaseException:
         session.rollback()

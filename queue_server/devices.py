@@ -24,8 +24,16 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_device(session: Session, name: str, hall_code: str, kind: str, *, printer: str | None = None,
-               window: int | None = None, hall_printers: list[str] | None = None) -> tuple[Device, str]:
+def add_device(
+    session: Session,
+    name: str,
+    hall_code: str,
+    kind: str,
+    *,
+    printer: str | None = None,
+    window: int | None = None,
+    hall_printers: list[str] | None = None,
+) -> tuple[Device, str]:
     """Register a device; returns it with its token, which is shown once and stored only hashed."""
     if kind not in KINDS:
         raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}", field="kind")
@@ -38,8 +46,10 @@ def add_device(session: Session, name: str, hall_code: str, kind: str, *, printe
         if kind != "kiosk":
             raise ValidationFailed("only a kiosk has a printer", field="printer")
         if hall_printers is not None and printer not in hall_printers:
-            raise ValidationFailed(f"hall {hall.code} has no printer {printer!r}; use one of "
-                                   f"{', '.join(hall_printers) or 'none'}", field="printer")
+            raise ValidationFailed(
+                f"hall {hall.code} has no printer {printer!r}; use one of {', '.join(hall_printers) or 'none'}",
+                field="printer",
+            )
     if kind == "window" and window is None:
         raise ValidationFailed("a window screen needs --window N", field="window")
     if window is not None:
@@ -47,8 +57,16 @@ def add_device(session: Session, name: str, hall_code: str, kind: str, *, printe
         if exists is None:
             raise ValidationFailed(f"hall {hall.code} has no window {window}", field="window")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    device = Device(name=name, hall_id=hall.id, kind=kind, printer=printer, window_number=window,
-                    token_hash=token_hash(token), active=True, created_at=clock.now())
+    device = Device(
+        name=name,
+        hall_id=hall.id,
+        kind=kind,
+        printer=printer,
+        window_number=window,
+        token_hash=token_hash(token),
+        active=True,
+        created_at=clock.now(),
+    )
     device.hall = hall
     session.add(device)
     session.flush()
@@ -85,6 +103,13 @@ def list_devices(session: Session, hall_id: int | None = None) -> list[Device]:
 def device_brief(device: Device) -> dict:
     """A device as admins see it (never its token)."""
     seen = device.last_seen_at
-    return {"id": device.id, "name": device.name, "hall": device.hall.code, "kind": device.kind,
-            "printer": device.printer, "window": device.window_number, "active": device.active,
-            "last_seen_at": seen.isoformat(timespec="seconds") if seen else None}
+    return {
+        "id": device.id,
+        "name": device.name,
+        "hall": device.hall.code,
+        "kind": device.kind,
+        "printer": device.printer,
+        "window": device.window_number,
+        "active": device.active,
+        "last_seen_at": seen.isoformat(timespec="seconds") if seen else None,
+    }

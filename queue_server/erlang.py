@@ -71,8 +71,9 @@ class Advice:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
 
 
-def advise(arrivals_per_hour: float, service_s: float, windows_open: int, waiting: int, target_s: float,
-           share: float = 0.8) -> Advice:
+def advise(
+    arrivals_per_hour: float, service_s: float, windows_open: int, waiting: int, target_s: float, share: float = 0.8
+) -> Advice:
     """Windows to open for the target, from the steady state (Erlang C) and the line already waiting."""
     rate = arrivals_per_hour / 3600
     needed = windows_needed(rate, service_s, target_s, share)
@@ -84,14 +85,30 @@ def advise(arrivals_per_hour: float, service_s: float, windows_open: int, waitin
     target_min = round(target_s / 60)
     if windows_open < needed:
         zh = f"按当前到达（每小时 {arrivals_per_hour:.0f} 人）和办理时长，需开 {needed} 个窗口才能让 {share:.0%} 的群众等候不超过 {target_min} 分钟；现开 {windows_open} 个，建议增开 {needed - windows_open} 个。"
-        en = (f"At {arrivals_per_hour:.0f} arrivals an hour, {needed} windows keep {share:.0%} of waits under "
-              f"{target_min} min; {windows_open} are open: open {needed - windows_open} more.")
+        en = (
+            f"At {arrivals_per_hour:.0f} arrivals an hour, {needed} windows keep {share:.0%} of waits under "
+            f"{target_min} min; {windows_open} are open: open {needed - windows_open} more."
+        )
     elif backlog > target_s:
         zh = f"现有 {waiting} 人等候，按 {windows_open} 个窗口约需 {backlog / 60:.0f} 分钟才能叫到最后一位，超过目标 {target_min} 分钟，建议临时增开窗口。"
-        en = (f"{waiting} waiting: about {backlog / 60:.0f} min to reach the last one with {windows_open} windows, "
-              f"over the {target_min} min target; open a window for a while.")
+        en = (
+            f"{waiting} waiting: about {backlog / 60:.0f} min to reach the last one with {windows_open} windows, "
+            f"over the {target_min} min target; open a window for a while."
+        )
     else:
         zh = f"开 {windows_open} 个窗口足够（需要 {needed} 个）。"
         en = f"{windows_open} open windows are enough ({needed} needed)."
-    return Advice(arrivals_per_hour, service_s, target_s, share, windows_open, needed, expected,
-                  None if math.isinf(wait) else wait, None if math.isinf(backlog) else backlog, behind, zh, en)
+    return Advice(
+        arrivals_per_hour,
+        service_s,
+        target_s,
+        share,
+        windows_open,
+        needed,
+        expected,
+        None if math.isinf(wait) else wait,
+        None if math.isinf(backlog) else backlog,
+        behind,
+        zh,
+        en,
+    )

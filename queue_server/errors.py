@@ -33,14 +33,20 @@ def register(app: Flask) -> None:
     @app.errorhandler(IntegrityError)
     def integrity(exc: IntegrityError):
         log.info("integrity conflict on %s %s", request.method, request.path)
-        return error_body("conflict", "the request conflicts with the stored data; reload and try again",
-                          "与已保存的数据冲突，请刷新后重试"), 409
+        return error_body(
+            "conflict",
+            "the request conflicts with the stored data; reload and try again",
+            "与已保存的数据冲突，请刷新后重试",
+        ), 409
 
     @app.errorhandler(HTTPException)
     def http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        messages = {404: "no such page or resource", 405: f"{request.method} is not allowed here",
-                    413: "the request is too large"}
+        messages = {
+            404: "no such page or resource",
+            405: f"{request.method} is not allowed here",
+            413: "the request is too large",
+        }
         return error_body(code, messages.get(exc.code or 0, exc.description or exc.name)), exc.code
 
     @app.errorhandler(Exception)

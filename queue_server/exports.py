@@ -6,16 +6,67 @@ import csv
 import io
 import json
 
-GROUP_COLUMNS = ["key", "name", "issued", "served", "no_show", "cancelled", "transferred", "wait.count", "wait.mean_s",
-                 "wait.median_s", "wait.p90_s", "wait.within_target_share", "service.count", "service.mean_s",
-                 "service.median_s", "service.p90_s", "estimate.count", "estimate.mae_s", "estimate.inside_share",
-                 "estimate.mean_width_s"]
-PLACE_COLUMNS = ["key", "called", "served", "busy_s", "service.count", "service.mean_s", "service.median_s",
-                 "service.p90_s", "satisfaction_rate"]
-HOUR_COLUMNS = ["hour", "arrivals", "wait.count", "wait.mean_s", "wait.median_s", "wait.p90_s",
-                "wait.within_target_share", "service.count", "service.mean_s"]
-RATING_COLUMNS = ["case_id", "hall", "ticket", "day", "service_code", "service_name", "department", "window", "clerk",
-                  "finished_at", "score", "label", "comment", "rated_at", "defaulted"]
+GROUP_COLUMNS = [
+    "key",
+    "name",
+    "issued",
+    "served",
+    "no_show",
+    "cancelled",
+    "transferred",
+    "wait.count",
+    "wait.mean_s",
+    "wait.median_s",
+    "wait.p90_s",
+    "wait.within_target_share",
+    "service.count",
+    "service.mean_s",
+    "service.median_s",
+    "service.p90_s",
+    "estimate.count",
+    "estimate.mae_s",
+    "estimate.inside_share",
+    "estimate.mean_width_s",
+]
+PLACE_COLUMNS = [
+    "key",
+    "called",
+    "served",
+    "busy_s",
+    "service.count",
+    "service.mean_s",
+    "service.median_s",
+    "service.p90_s",
+    "satisfaction_rate",
+]
+HOUR_COLUMNS = [
+    "hour",
+    "arrivals",
+    "wait.count",
+    "wait.mean_s",
+    "wait.median_s",
+    "wait.p90_s",
+    "wait.within_target_share",
+    "service.count",
+    "service.mean_s",
+]
+RATING_COLUMNS = [
+    "case_id",
+    "hall",
+    "ticket",
+    "day",
+    "service_code",
+    "service_name",
+    "department",
+    "window",
+    "clerk",
+    "finished_at",
+    "score",
+    "label",
+    "comment",
+    "rated_at",
+    "defaulted",
+]
 
 
 def _get(row: dict, path: str):
@@ -39,11 +90,18 @@ def summary_rows(figures: dict) -> list[tuple[str, object]]:
 def tables(figures: dict) -> list[tuple[str, list[str], list[list]]]:
     """(name, header, rows) of every table of the statistics."""
     out = [("summary", ["metric", "value"], [list(p) for p in summary_rows(figures)])]
-    for name, columns in (("by_queue", GROUP_COLUMNS), ("by_item", GROUP_COLUMNS), ("by_window", PLACE_COLUMNS),
-                          ("by_clerk", PLACE_COLUMNS), ("by_hour", HOUR_COLUMNS)):
+    for name, columns in (
+        ("by_queue", GROUP_COLUMNS),
+        ("by_item", GROUP_COLUMNS),
+        ("by_window", PLACE_COLUMNS),
+        ("by_clerk", PLACE_COLUMNS),
+        ("by_hour", HOUR_COLUMNS),
+    ):
         out.append((name, columns, [[_get(row, c) for c in columns] for row in figures[name]]))
     levels = figures["satisfaction"]["levels"]
-    out.append(("satisfaction", ["score", "label", "count"], [[lv["score"], lv["label"], lv["count"]] for lv in levels]))
+    out.append(
+        ("satisfaction", ["score", "label", "count"], [[lv["score"], lv["label"], lv["count"]] for lv in levels])
+    )
     return out
 
 

@@ -45,9 +45,16 @@ def open_for(session: Session, rating: Evaluation, ticket: Ticket) -> FollowUp |
         return None
     now = clock.now()
     days = int(ticket.hall.settings.get("followup_days", 5))
-    item = FollowUp(hall_id=ticket.hall_id, evaluation_id=rating.id, ticket_pk=ticket.pk,
-                    state=FollowUpState.OPEN.value, opened_at=now, due_at=deadline(now, ticket.hall.timezone, days),
-                    assignee="", action="")
+    item = FollowUp(
+        hall_id=ticket.hall_id,
+        evaluation_id=rating.id,
+        ticket_pk=ticket.pk,
+        state=FollowUpState.OPEN.value,
+        opened_at=now,
+        due_at=deadline(now, ticket.hall.timezone, days),
+        assignee="",
+        action="",
+    )
     session.add(item)
     session.flush()
     return item
@@ -98,9 +105,20 @@ def as_dict(item: FollowUp, closed_by: str | None = None) -> dict:
     tz, ticket, rating = item.ticket.hall.timezone, item.ticket, item.evaluation
     overdue = item.state == FollowUpState.OPEN.value and item.due_at < clock.now()
     return {
-        "id": item.id, "state": item.state, "overdue": overdue, "ticket": ticket.number,
-        "case_id": ticket.case_id, "service": ticket.service.name, "window": ticket.window.number if ticket.window else None,
-        "score": rating.score, "comment": rating.comment, "rated_at": iso(rating.at, tz),
-        "opened_at": iso(item.opened_at, tz), "due_at": iso(item.due_at, tz), "assignee": item.assignee,
-        "action": item.action, "closed_at": iso(item.closed_at, tz), "closed_by": closed_by,
+        "id": item.id,
+        "state": item.state,
+        "overdue": overdue,
+        "ticket": ticket.number,
+        "case_id": ticket.case_id,
+        "service": ticket.service.name,
+        "window": ticket.window.number if ticket.window else None,
+        "score": rating.score,
+        "comment": rating.comment,
+        "rated_at": iso(rating.at, tz),
+        "opened_at": iso(item.opened_at, tz),
+        "due_at": iso(item.due_at, tz),
+        "assignee": item.assignee,
+        "action": item.action,
+        "closed_at": iso(item.closed_at, tz),
+        "closed_by": closed_by,
     }

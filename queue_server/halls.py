@@ -12,8 +12,16 @@ from .core import appointments as rules
 from .exceptions import Conflict, NotFound
 from .models import Hall, Queue, ServiceItem, Window, window_queues
 
-HALL_SETTING_KEYS = ("no_show_returns", "aging_minutes", "default_service_minutes", "rating_days", "ticket", "voice",
-                     "followup_days", "target_wait_minutes")
+HALL_SETTING_KEYS = (
+    "no_show_returns",
+    "aging_minutes",
+    "default_service_minutes",
+    "rating_days",
+    "ticket",
+    "voice",
+    "followup_days",
+    "target_wait_minutes",
+)
 
 
 def seed(session: Session, settings: Settings) -> list[str]:
@@ -79,7 +87,8 @@ def get_hall(session: Session, code: str) -> Hall:
 
 
 WINDOW_BY_NUMBER = (
-    select(Window).where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number"))
+    select(Window)
+    .where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number"))
     .options(selectinload(Window.queues))
 )
 WINDOW_BY_NUMBER_LOCKED = WINDOW_BY_NUMBER.with_for_update()
@@ -129,5 +138,6 @@ def check_open(hall: Hall, now: datetime) -> None:
     if hours and not rules.is_open(now, hours, EVERY_DAY, hall.timezone):
         raise HallClosed(
             f"{hall.code} gives tickets only during its opening hours ({', '.join(hours)})",
-            zh=f"现在不是取号时间，本厅开放时间为 {'、'.join(hours)}", opening_hours=", ".join(hours),
+            zh=f"现在不是取号时间，本厅开放时间为 {'、'.join(hours)}",
+            opening_hours=", ".join(hours),
         )

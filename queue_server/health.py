@@ -34,7 +34,10 @@ def readyz():
         ok, message = rt.voice.status()
         checks["voice"] = {"ok": ok, "message": message, "required": False}
     else:
-        checks["voice"] = {"ok": False, "required": False,
-                           "message": "voice off: install espeak-ng (apt-get install espeak-ng libespeak-ng1)"}
+        checks["voice"] = {
+            "ok": False,
+            "required": False,
+            "message": "voice off: install espeak-ng (apt-get install espeak-ng libespeak-ng1)",
+        }
     ready = all(c["ok"] for c in checks.values() if c.get("required", True))
     return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503

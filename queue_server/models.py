@@ -212,7 +212,6 @@ class Evaluation(Base):
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
 
 
-
 class PrintJob(Base):
     """One ticket to print; kept until printed so a restart or a dead printer loses nothing."""
 

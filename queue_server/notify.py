@@ -94,14 +94,25 @@ def notifier_from(cfg: NotifyConfig) -> Notifier:
 
 # --- the outbox ----------------------------------------------------------------------------------
 
+
 def enqueue(session: Session, ticket: Ticket, kind: str, payload: dict, now: datetime) -> bool:
     """Put a message in the outbox unless this ticket already has one of this kind."""
     key = f"{ticket.id}:{kind}"
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    result = session.execute(insert(Notification).values(
-        key=key, hall_id=ticket.hall_id, kind=kind, payload={**payload, "key": key}, state="pending", attempts=0,
-        created_at=now, next_attempt_at=now,
-    ).on_conflict_do_nothing(index_elements=["key"]))
+    result = session.execute(
+        insert(Notification)
+        .values(
+            key=key,
+            hall_id=ticket.hall_id,
+            kind=kind,
+            payload={**payload, "key": key},
+            state="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
     return result.rowcount == 1
 
 
@@ -109,25 +120,38 @@ def message(sub: NotifySubscription, ticket: Ticket, kind: str, ahead: int, publ
     """What the receiver gets: the ticket (its id is the link to the tracking page) and a ready text."""
     window = ticket.window.number if ticket.window else None
     texts = {
-        "ahead": (f"您的 {ticket.number} 号前面还有 {ahead} 人，请到大厅候叫"
-                  + ("并在自助机签到" if ticket.unchecked_on_call and not ticket.checked_in_at else "")),
+        "ahead": (
+            f"您的 {ticket.number} 号前面还有 {ahead} 人，请到大厅候叫"
+            + ("并在自助机签到" if ticket.unchecked_on_call and not ticket.checked_in_at else "")
+        ),
         "called": f"请 {ticket.number} 号到 {window} 号窗口办理",
         "rate": f"{ticket.number} 号已办结，请对本次服务进行评价",
     }
     path = f"/t/{ticket.id}"
     return {
-        "kind": kind, "hall": ticket.hall.code, "text": texts[kind], "ahead": ahead if kind == "ahead" else None,
-        "ticket": {"id": ticket.id, "number": ticket.number, "status": ticket.status, "window": window,
-                   "service": ticket.service.name},
-        "ref": sub.ref, "phone": sub.phone_masked, "path": path,
+        "kind": kind,
+        "hall": ticket.hall.code,
+        "text": texts[kind],
+        "ahead": ahead if kind == "ahead" else None,
+        "ticket": {
+            "id": ticket.id,
+            "number": ticket.number,
+            "status": ticket.status,
+            "window": window,
+            "service": ticket.service.name,
+        },
+        "ref": sub.ref,
+        "phone": sub.phone_masked,
+        "path": path,
         "url": public_url.rstrip("/") + path if public_url else None,
     }
 
 
 def scan(session: Session, settings: Settings, now: datetime) -> int:
     """Enqueue what the followed tickets have earned since the last scan; returns how many were new."""
-    subs = session.scalars(select(NotifySubscription).where(NotifySubscription.is_open)
-                           .order_by(NotifySubscription.id).limit(SCAN_BATCH))
+    subs = session.scalars(
+        select(NotifySubscription).where(NotifySubscription.is_open).order_by(NotifySubscription.id).limit(SCAN_BATCH)
+    )
     added = 0
     thresholds: dict[int, int] = {}
     for sub in subs:
@@ -156,7 +180,9 @@ def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tu
         rows = session.execute(
             select(Notification.id, Notification.state, Notification.next_attempt_at)
             .where(Notification.state.in_(("pending", "sending")), Notification.next_attempt_at <= now)
-            .order_by(Notification.id).limit(limit).with_for_update(skip_locked=True)
+            .order_by(Notification.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         ).all()
         claimed = []
         for note_id, state, due_at in rows:
@@ -171,14 +197,21 @@ def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tu
         if not claimed:
             return []
         notes = session.execute(
-            select(Notification.id, Hall.code, Notification.payload).join(Hall, Hall.id == Notification.hall_id)
-            .where(Notification.id.in_(claimed)).order_by(Notification.id)
+            select(Notification.id, Hall.code, Notification.payload)
+            .join(Hall, Hall.id == Notification.hall_id)
+            .where(Notification.id.in_(claimed))
+            .order_by(Notification.id)
         ).all()
         return [tuple(n) for n in notes]
 
 
-def deliver_due(factory: sessionmaker[Session], settings: Settings, notifier_for: Callable[[str], Notifier],
-                now: datetime | None = None, limit: int = 20) -> int:
+def deliver_due(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    notifier_for: Callable[[str], Notifier],
+    now: datetime | None = None,
+    limit: int = 20,
+) -> int:
     """Send the messages that are due; returns how many were delivered."""
     now = now or clock.now()
     delivered = 0
@@ -202,7 +235,9 @@ def deliver_due(factory: sessionmaker[Session], settings: Settings, notifier_for
             note.last_error = error
             if note.attempts >= cfg.max_attempts:
                 note.state = "failed"
-                log.warning("giving up on %s message %s after %d attempts: %s", note.kind, note.id, note.attempts, error)
+                log.warning(
+                    "giving up on %s message %s after %d attempts: %s", note.kind, note.id, note.attempts, error
+                )
             else:
                 backoff = min(3600.0, cfg.retry_s * 2 ** (note.attempts - 1))
                 note.state, note.next_attempt_at = "pending", now + timedelta(seconds=backoff)

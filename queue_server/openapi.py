@@ -43,8 +43,9 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     else:
         data = request.get_json(silent=True)
         if data is None:
-            raise BadJSON("the request body is not valid JSON (send Content-Type: application/json)",
-                          zh="请求内容不是有效的 JSON")
+            raise BadJSON(
+                "the request body is not valid JSON (send Content-Type: application/json)", zh="请求内容不是有效的 JSON"
+            )
     if not isinstance(data, dict):
         raise BadJSON("the request body must be a JSON object")
     try:
@@ -62,12 +63,22 @@ class Api:
     def __init__(self, blueprint: Blueprint, prefix: str) -> None:
         self.blueprint, self.prefix, self.routes = blueprint, prefix, []
 
-    def route(self, rule: str, method: str, *, summary: str, body: type[BaseModel] | None = None,
-              responses: dict[int, type[BaseModel] | None] | None = None, auth: bool = False,
-              tag: str = "public") -> Callable:
+    def route(
+        self,
+        rule: str,
+        method: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        responses: dict[int, type[BaseModel] | None] | None = None,
+        auth: bool = False,
+        tag: str = "public",
+    ) -> Callable:
         def decorate(fn: Callable) -> Callable:
             params = re.findall(r"<(?:\w+:)?(\w+)>", rule)
-            self.routes.append(RouteDoc(rule, method.lower(), summary, body, responses or {200: None}, auth, tag, params))
+            self.routes.append(
+                RouteDoc(rule, method.lower(), summary, body, responses or {200: None}, auth, tag, params)
+            )
 
             @wraps(fn)
             def view(**kwargs):
@@ -95,13 +106,16 @@ class Api:
         error = ref(ErrorResponse)
         for r in self.routes:
             path = self.prefix + re.sub(r"<(?:(\w+):)?(\w+)>", r"{\2}", r.rule)
-            op: dict = {"summary": r.summary, "tags": [r.tag], "operationId": f"{r.method}_{r.rule}",
-                        "responses": {}}
+            op: dict = {"summary": r.summary, "tags": [r.tag], "operationId": f"{r.method}_{r.rule}", "responses": {}}
             int_params = set(re.findall(r"<int:(\w+)>", r.rule))
             if r.params:
                 op["parameters"] = [
-                    {"name": p, "in": "path", "required": True,
-                     "schema": {"type": "integer", "minimum": 1} if p in int_params else {"type": "string"}}
+                    {
+                        "name": p,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "integer", "minimum": 1} if p in int_params else {"type": "string"},
+                    }
                     for p in r.params
                 ]
             if r.body is not None:
@@ -113,7 +127,9 @@ class Api:
                 op["responses"][str(status)] = entry
             codes = ["400", "404", "422", "503"] + (["401", "403", "409"] if r.auth else ["409"])
             for code in codes:
-                op["responses"].setdefault(code, {"description": "error", "content": {"application/json": {"schema": error}}})
+                op["responses"].setdefault(
+                    code, {"description": "error", "content": {"application/json": {"schema": error}}}
+                )
             if r.auth:
                 op["security"] = [{"bearer": []}]
             paths.setdefault(path, {})[r.method] = op

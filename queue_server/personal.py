@@ -91,21 +91,28 @@ def check_limits(session: Session, hall: Hall, service: ServiceItem, person: Per
     cap = limits.per_service_per_day.get(service.code, 0)
     if cap:
         _lock(session, hashlib.sha256(f"service:{service.id}".encode()).hexdigest())
-        given = session.scalar(select(func.count()).select_from(Ticket).where(
-            Ticket.hall_id == hall.id, Ticket.service_id == service.id, Ticket.day == day))
+        given = session.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(Ticket.hall_id == hall.id, Ticket.service_id == service.id, Ticket.day == day)
+        )
         if given >= cap:
             raise LimitReached(f"“{service.name}”今日号源已取完（每天 {cap} 个），请改日再来或预约办理")
     if not (limits.per_person_per_day or limits.active_per_person_per_queue):
         return  # no per-person rule: nothing to lock or count
     for column, value in person.hashes:
         _lock(session, value)
-        mine = select(func.count()).select_from(Ticket).where(
-            Ticket.hall_id == hall.id, getattr(Ticket, column) == value)
+        mine = (
+            select(func.count()).select_from(Ticket).where(Ticket.hall_id == hall.id, getattr(Ticket, column) == value)
+        )
         who = "该身份证号" if column == "id_number_hash" else "该手机号"
         if limits.per_person_per_day and session.scalar(mine.where(Ticket.day == day)) >= limits.per_person_per_day:
             raise LimitReached(f"{who}今日取号已达上限（每天 {limits.per_person_per_day} 个），请明天再来")
-        if limits.active_per_person_per_queue and session.scalar(mine.where(
-                Ticket.queue_id == service.queue_id, Ticket.status.in_(ACTIVE_VALUES))) >= limits.active_per_person_per_queue:
+        if (
+            limits.active_per_person_per_queue
+            and session.scalar(mine.where(Ticket.queue_id == service.queue_id, Ticket.status.in_(ACTIVE_VALUES)))
+            >= limits.active_per_person_per_queue
+        ):
             raise LimitReached(f"{who}在该队列已有未办结的号，请先办理或取消后再取号")
 
 
@@ -114,14 +121,21 @@ def columns(person: Person, privacy: PrivacyConfig) -> dict[str, str | None]:
     stores personal data."""
     keep = privacy.store_personal_data
     return {
-        "phone_hash": person.phone_hash, "id_number_hash": person.id_hash,
+        "phone_hash": person.phone_hash,
+        "id_number_hash": person.id_hash,
         "phone_masked": mask_phone(person.phone) if keep and person.phone else None,
         "id_number_masked": mask_id_number(person.id_number) if keep and person.id_number else None,
     }
 
 
-def purge(session: Session, settings: Settings, *, hall_code: str | None = None, days: int | None = None,
-          dry_run: bool = False) -> dict[str, int]:
+def purge(
+    session: Session,
+    settings: Settings,
+    *,
+    hall_code: str | None = None,
+    days: int | None = None,
+    dry_run: bool = False,
+) -> dict[str, int]:
     """Remove personal data from tickets older than each hall's retention; tickets and counts stay."""
     purged: dict[str, int] = {}
     now = clock.now()
@@ -133,14 +147,19 @@ def purge(session: Session, settings: Settings, *, hall_code: str | None = None,
         if days is None and not privacy.store_personal_data:
             keep = min(keep, 2)  # only hashes are kept, and the limits need them for today only
         cutoff = now - timedelta(days=keep)
-        has_data = (Ticket.phone_masked.is_not(None) | Ticket.id_number_masked.is_not(None)
-                    | Ticket.phone_hash.is_not(None) | Ticket.id_number_hash.is_not(None))
+        has_data = (
+            Ticket.phone_masked.is_not(None)
+            | Ticket.id_number_masked.is_not(None)
+            | Ticket.phone_hash.is_not(None)
+            | Ticket.id_number_hash.is_not(None)
+        )
         where = (Ticket.hall_id == hall.id, Ticket.issued_at < cutoff, has_data)
         if dry_run:
             purged[hall.code] = session.scalar(select(func.count()).select_from(Ticket).where(*where))
             continue
         result = session.execute(
-            update(Ticket).where(*where)
+            update(Ticket)
+            .where(*where)
             .values(phone_masked=None, id_number_masked=None, phone_hash=None, id_number_hash=None)
             .execution_options(synchronize_session=False)
         )

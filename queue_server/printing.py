@@ -26,12 +26,18 @@ def print_payload(hall: Hall, ticket: Ticket, data: dict, base_url: str, with_ma
     """What goes on paper: no personal data, only the ticket, its service and the way to follow it."""
     ticket_settings = hall.settings.get("ticket", {})
     return {
-        "hall_name": hall.name, "hall_name_en": hall.name_en, "number": ticket.number,
-        "service_name": ticket.service.name, "ahead": data["ahead"],
+        "hall_name": hall.name,
+        "hall_name_en": hall.name_en,
+        "number": ticket.number,
+        "service_name": ticket.service.name,
+        "ahead": data["ahead"],
         "estimated_wait": data["estimated_wait"] or {"low_s": 0, "high_s": 0},
-        "issued_at": data["issued_at"], "track_url": f"{base_url.rstrip('/')}/t/{ticket.id}",
-        "notices": ticket_settings.get("notices", []), "materials": ticket.service.materials,
-        "time_limit_days": ticket.service.time_limit_days, "kind": ticket.service.kind,
+        "issued_at": data["issued_at"],
+        "track_url": f"{base_url.rstrip('/')}/t/{ticket.id}",
+        "notices": ticket_settings.get("notices", []),
+        "materials": ticket.service.materials,
+        "time_limit_days": ticket.service.time_limit_days,
+        "kind": ticket.service.kind,
         "with_materials": with_materials,
     }
 
@@ -43,9 +49,15 @@ class TicketPrinting:
         settings = runtime.settings
         self.runtime = runtime
         self.printers = {p.name: p for p in settings.printers}
-        self.spooler = Spooler(runtime.factory, self.printers, on_change=self._job_changed,
-                               hall_paper_mm={h.code: h.ticket.paper_mm for h in settings.halls})
-        self.status: dict[str, dict] = {name: {"state": "unknown", "detail": "not checked yet"} for name in self.printers}
+        self.spooler = Spooler(
+            runtime.factory,
+            self.printers,
+            on_change=self._job_changed,
+            hall_paper_mm={h.code: h.ticket.paper_mm for h in settings.halls},
+        )
+        self.status: dict[str, dict] = {
+            name: {"state": "unknown", "detail": "not checked yet"} for name in self.printers
+        }
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._socketio = None
@@ -53,17 +65,28 @@ class TicketPrinting:
     def hall_printers(self, hall_code: str) -> list[str]:
         return [name for name, cfg in self.printers.items() if cfg.hall == hall_code]
 
-    def enqueue_ticket(self, session: Session, hall: Hall, ticket: Ticket, data: dict, base_url: str,
-                       printer: str | None, with_materials: bool) -> dict | None:
+    def enqueue_ticket(
+        self,
+        session: Session,
+        hall: Hall,
+        ticket: Ticket,
+        data: dict,
+        base_url: str,
+        printer: str | None,
+        with_materials: bool,
+    ) -> dict | None:
         """Queue the ticket for printing in the caller's transaction; None when the hall has no printer."""
         names = self.hall_printers(hall.code)
         if printer is not None and printer not in names:
-            raise ValidationFailed(f"hall {hall.code} has no printer {printer!r}; use one of {', '.join(names) or 'none'}",
-                                   field="printer")
+            raise ValidationFailed(
+                f"hall {hall.code} has no printer {printer!r}; use one of {', '.join(names) or 'none'}", field="printer"
+            )
         name = printer or (names[0] if names else None)
         if name is None:
             return None
-        job = self.spooler.enqueue(session, name, print_payload(hall, ticket, data, base_url, with_materials), ticket.id)
+        job = self.spooler.enqueue(
+            session, name, print_payload(hall, ticket, data, base_url, with_materials), ticket.id
+        )
         return job_dict(job)
 
     def reprint(self, session: Session, ticket: Ticket) -> dict:
@@ -71,7 +94,9 @@ class TicketPrinting:
         return job_dict(self.spooler.reprint(session, ticket.id))
 
     def last_job(self, session: Session, ticket_id: str) -> dict:
-        job = session.scalar(select(PrintJob).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()).limit(1))
+        job = session.scalar(
+            select(PrintJob).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()).limit(1)
+        )
         if job is None:
             raise NotFound("this ticket was not sent to a printer")
         return job_dict(job)
@@ -138,8 +163,10 @@ class TicketPrinting:
             self._socketio.emit(event, payload, to=hall_room(hall_code))
 
     def printers_of(self, hall_code: str) -> list[dict]:
-        return [{"name": n, "paper_mm": self.spooler.paper_mm(self.printers[n]), **self.status[n]}
-                for n in self.hall_printers(hall_code)]
+        return [
+            {"name": n, "paper_mm": self.spooler.paper_mm(self.printers[n]), **self.status[n]}
+            for n in self.hall_printers(hall_code)
+        ]
 
 
 def print_test(settings, printer_name: str | None, preview: str | None) -> int:
@@ -152,25 +179,35 @@ def print_test(settings, printer_name: str | None, preview: str | None) -> int:
     if not settings.printers and not preview:
         print(f"{settings.source}: printers: no printer is configured; add one or use --preview FILE.png")
         return 2
-    cfg = next((p for p in settings.printers if p.name == printer_name), None) if printer_name else \
-        (settings.printers[0] if settings.printers else None)
+    cfg = (
+        next((p for p in settings.printers if p.name == printer_name), None)
+        if printer_name
+        else (settings.printers[0] if settings.printers else None)
+    )
     if printer_name and cfg is None:
         names = ", ".join(p.name for p in settings.printers)
         print(f"{settings.source}: printers: no printer named {printer_name!r}; use one of {names}")
         return 2
     hall = settings.hall(cfg.hall) if cfg else settings.halls[0]
     service = hall.services[0] if hall.services else None
-    sample = TicketPrint.from_payload({
-        "hall_name": hall.name, "hall_name_en": hall.name_en, "number": f"{hall.queues[0].prefix}001",
-        "service_name": service.name if service else "测试事项", "ahead": 3,
-        "estimated_wait": {"low_s": 300, "high_s": 900},
-        "issued_at": datetime.now(ZoneInfo(hall.timezone)).isoformat(timespec="seconds"),
-        "track_url": f"{settings.server.public_url or 'http://127.0.0.1:8000'}/t/sample",
-        "notices": hall.ticket.notices, "materials": service.materials if service else [],
-        "time_limit_days": service.time_limit_days if service else 0,
-        "kind": service.kind if service else "instant", "with_materials": True,
-    })
-    paper = (cfg.paper_mm if cfg and cfg.paper_mm else hall.ticket.paper_mm)
+    sample = TicketPrint.from_payload(
+        {
+            "hall_name": hall.name,
+            "hall_name_en": hall.name_en,
+            "number": f"{hall.queues[0].prefix}001",
+            "service_name": service.name if service else "测试事项",
+            "ahead": 3,
+            "estimated_wait": {"low_s": 300, "high_s": 900},
+            "issued_at": datetime.now(ZoneInfo(hall.timezone)).isoformat(timespec="seconds"),
+            "track_url": f"{settings.server.public_url or 'http://127.0.0.1:8000'}/t/sample",
+            "notices": hall.ticket.notices,
+            "materials": service.materials if service else [],
+            "time_limit_days": service.time_limit_days if service else 0,
+            "kind": service.kind if service else "instant",
+            "with_materials": True,
+        }
+    )
+    paper = cfg.paper_mm if cfg and cfg.paper_mm else hall.ticket.paper_mm
     if preview:
         with open(preview, "wb") as fh:
             fh.write(preview_png(sample, paper))

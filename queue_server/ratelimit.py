@@ -35,9 +35,16 @@ class RateLimits:
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.config = settings.server.rate_limits
         storage = settings.server.redis_url or "memory://"
-        self.limiter = Limiter(key_func=client_ip, app=app, storage_uri=storage, strategy="fixed-window",
-                               key_prefix=KEY_PREFIX, enabled=self.config.enabled, swallow_errors=True,
-                               headers_enabled=False)
+        self.limiter = Limiter(
+            key_func=client_ip,
+            app=app,
+            storage_uri=storage,
+            strategy="fixed-window",
+            key_prefix=KEY_PREFIX,
+            enabled=self.config.enabled,
+            swallow_errors=True,
+            headers_enabled=False,
+        )
         self.app = app
 
     def exempt(self) -> bool:

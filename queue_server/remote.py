@@ -24,25 +24,49 @@ class RemoteClosed(Conflict):
 
 
 def issued_today(session: Session, hall: Hall, now: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(Ticket).where(
-        Ticket.hall_id == hall.id, Ticket.day == local_day(now, hall.timezone), Ticket.unchecked_on_call.is_not(None)))
+    return session.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(
+            Ticket.hall_id == hall.id,
+            Ticket.day == local_day(now, hall.timezone),
+            Ticket.unchecked_on_call.is_not(None),
+        )
+    )
 
 
 def status(session: Session, hall: Hall, cfg: RemoteConfig, now: datetime) -> dict:
     """Whether the phone may join a queue now, and how many remote tickets are left today."""
     open_now = cfg.enabled and rules.is_open(now, cfg.hours, cfg.weekdays, hall.timezone)
     left = None if not cfg.max_per_day else max(0, cfg.max_per_day - issued_today(session, hall, now))
-    return {"hall": hall.code, "enabled": cfg.enabled, "open": bool(open_now and left != 0), "hours": cfg.hours,
-            "weekdays": cfg.weekdays, "left_today": left, "unchecked_on_call": cfg.unchecked_on_call}
+    return {
+        "hall": hall.code,
+        "enabled": cfg.enabled,
+        "open": bool(open_now and left != 0),
+        "hours": cfg.hours,
+        "weekdays": cfg.weekdays,
+        "left_today": left,
+        "unchecked_on_call": cfg.unchecked_on_call,
+    }
 
 
-def join(session: Session, hall: Hall, service_code: str, *, phone: str | None, notify_ref: str | None,
-         cfg: RemoteConfig, now: datetime) -> tickets.Change:
+def join(
+    session: Session,
+    hall: Hall,
+    service_code: str,
+    *,
+    phone: str | None,
+    notify_ref: str | None,
+    cfg: RemoteConfig,
+    now: datetime,
+) -> tickets.Change:
     """A normal ticket taken from home; it must be checked in at the hall before it is called."""
     if not cfg.enabled:
         raise NotFound("this hall does not give remote tickets")
     if not rules.is_open(now, cfg.hours, cfg.weekdays, hall.timezone):
-        raise RemoteClosed(f"现在不能线上取号，线上取号时间 {'、'.join(cfg.hours)} (remote tickets only during these hours)")
+        raise RemoteClosed(
+            f"现在不能线上取号，线上取号时间 {'、'.join(cfg.hours)} (remote tickets only during these hours)"
+        )
     phone_masked = mask_phone(clean_phone(phone)) if phone else None
     if cfg.max_per_day:
         # The hall row lock makes the daily cap exact across processes.

@@ -16,15 +16,20 @@ class HallRedisManager(RedisManager):
     """A RedisManager that says once when Redis goes and comes back, and asks clients to resync."""
 
     def __init__(self, url: str, *, write_only: bool = False, on_recover: Callable[[], None] | None = None):
-        super().__init__(url, channel=CHANNEL, write_only=write_only,
-                         redis_options={"socket_connect_timeout": 2, "socket_keepalive": True})
+        super().__init__(
+            url,
+            channel=CHANNEL,
+            write_only=write_only,
+            redis_options={"socket_connect_timeout": 2, "socket_keepalive": True},
+        )
         self.healthy = True
         self.on_recover = on_recover
 
     def _went_down(self, exc: Exception) -> None:
         if self.healthy:
-            log.error("Redis at %s is unreachable (%s); events reach only this process until it is back",
-                      self.redis_url, exc)
+            log.error(
+                "Redis at %s is unreachable (%s); events reach only this process until it is back", self.redis_url, exc
+            )
         self.healthy = False
         self.connected = False
 

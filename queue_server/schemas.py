@@ -33,7 +33,9 @@ class LoginRequest(Request):
 
 
 class WindowActionRequest(Request):
-    number: str | None = Field(None, max_length=16, description="ticket number (call, resume, or a ticket at this window)")
+    number: str | None = Field(
+        None, max_length=16, description="ticket number (call, resume, or a ticket at this window)"
+    )
     reason: str | None = Field(None, max_length=200, description="why a number is called out of order")
     reason_code: str | None = Field(None, max_length=32, description="call: the hall's reason code (no_show_return …)")
     service: str | None = Field(None, max_length=64, description="transfer: the new service code")

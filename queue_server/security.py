@@ -23,10 +23,13 @@ def register(app: Flask, settings: Settings) -> None:
     """Cookie flags, proxy handling, security headers, CORS and Retry-After on 429 answers."""
     server = settings.server
     app.config.update(
-        SESSION_COOKIE_NAME="onewindow_session", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="onewindow_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=server.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=server.token_ttl_hours),
-        MAX_FORM_MEMORY_SIZE=16 * 1024, MAX_FORM_PARTS=50,
+        MAX_FORM_MEMORY_SIZE=16 * 1024,
+        MAX_FORM_PARTS=50,
     )
     if server.trusted_proxies:
         n = server.trusted_proxies

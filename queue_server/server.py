@@ -28,8 +28,10 @@ def patch(async_mode: str) -> None:
         except ImportError:
             from .exceptions import ConfigError
 
-            raise ConfigError("server.async_mode is gevent but gevent is not installed; "
-                              "run: pip install -c constraints.txt -e '.[gevent]' (or use async_mode: eventlet)") from None
+            raise ConfigError(
+                "server.async_mode is gevent but gevent is not installed; "
+                "run: pip install -c constraints.txt -e '.[gevent]' (or use async_mode: eventlet)"
+            ) from None
         monkey.patch_all()
 
 
@@ -70,8 +72,11 @@ def serve(config: str | None, host: str | None = None, port: int | None = None) 
     host = host or settings.server.host
     port = port or settings.server.port
     if settings.server.secret_key == DEMO_SECRET and host not in LOOPBACK:
-        print(f"queue-server: {settings.source}: server.secret_key is the demo secret; set "
-              "QUEUE_SERVER_SECRET_KEY (or server.secret_key) before listening on a public address", file=sys.stderr)
+        print(
+            f"queue-server: {settings.source}: server.secret_key is the demo secret; set "
+            "QUEUE_SERVER_SECRET_KEY (or server.secret_key) before listening on a public address",
+            file=sys.stderr,
+        )
         return 2
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     from .app import create_app
@@ -79,8 +84,13 @@ def serve(config: str | None, host: str | None = None, port: int | None = None) 
 
     app = create_app(settings)
     tune_gc()
-    log.info("OneWindow serving %s on http://%s:%s (%s)", ", ".join(h.code for h in settings.halls), host, port,
-             settings.server.async_mode)
+    log.info(
+        "OneWindow serving %s on http://%s:%s (%s)",
+        ", ".join(h.code for h in settings.halls),
+        host,
+        port,
+        settings.server.async_mode,
+    )
     kwargs = {"log_output": False}
     if settings.server.async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True

@@ -28,17 +28,34 @@ from .models import ServiceItem, StaffUser, Window
 class DayShape:
     """How a hall's day goes: arrivals per hour (morning peak), windows open per period, service times."""
 
-    arrivals: list[tuple[str, str, float]] = field(default_factory=lambda: [
-        ("09:00", "10:00", 50), ("10:00", "11:00", 62), ("11:00", "12:00", 40), ("12:00", "13:00", 18),
-        ("13:00", "14:00", 28), ("14:00", "15:00", 45), ("15:00", "16:00", 40), ("16:00", "16:30", 24)])
-    staffing: list[tuple[str, str, int]] = field(default_factory=lambda: [
-        ("09:00", "09:30", 5), ("09:30", "11:30", 9), ("11:30", "13:30", 5), ("13:30", "16:00", 8),
-        ("16:00", "17:00", 6)])
+    arrivals: list[tuple[str, str, float]] = field(
+        default_factory=lambda: [
+            ("09:00", "10:00", 50),
+            ("10:00", "11:00", 62),
+            ("11:00", "12:00", 40),
+            ("12:00", "13:00", 18),
+            ("13:00", "14:00", 28),
+            ("14:00", "15:00", 45),
+            ("15:00", "16:00", 40),
+            ("16:00", "16:30", 24),
+        ]
+    )
+    staffing: list[tuple[str, str, int]] = field(
+        default_factory=lambda: [
+            ("09:00", "09:30", 5),
+            ("09:30", "11:30", 9),
+            ("11:30", "13:30", 5),
+            ("13:30", "16:00", 8),
+            ("16:00", "17:00", 6),
+        ]
+    )
     # Mean service minutes per queue; items vary around it; times are log-normal with this spread.
-    service_minutes: dict[str, float] = field(default_factory=lambda: {
-        "A": 12, "B": 6, "C": 14, "D": 6, "E": 7, "F": 5})
-    queue_mix: dict[str, float] = field(default_factory=lambda: {
-        "A": .2, "B": .3, "C": .12, "D": .12, "E": .1, "F": .16})
+    service_minutes: dict[str, float] = field(
+        default_factory=lambda: {"A": 12, "B": 6, "C": 14, "D": 6, "E": 7, "F": 5}
+    )
+    queue_mix: dict[str, float] = field(
+        default_factory=lambda: {"A": 0.2, "B": 0.3, "C": 0.12, "D": 0.12, "E": 0.1, "F": 0.16}
+    )
     service_cv: float = 0.5
     walk_s: tuple[float, float] = (15, 60)  # from the call to the citizen at the window
     no_show_share: float = 0.03
@@ -75,8 +92,10 @@ class _Day:
         with transaction(factory) as s:
             hall = get_hall(s, hall_code)
             self.tz = ZoneInfo(hall.timezone)
-            self.windows = {w.number: sorted(q.prefix for q in w.queues) for w in
-                            s.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))}
+            self.windows = {
+                w.number: sorted(q.prefix for q in w.queues)
+                for w in s.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number))
+            }
             self.all_queues = max(len(v) for v in self.windows.values())
             # Dedicated windows open first, then integrated ones: a hall always keeps its specialists in.
             self.order = sorted(self.windows, key=lambda n: (len(self.windows[n]) == self.all_queues, n))
@@ -168,8 +187,8 @@ class _Day:
     def on_start(self, number: int, service: str) -> None:
         self.act(number, "start")
         mean = self.shape.service_minutes[self.item_queue[service]] * 60 * self.item_factor[service]
-        sigma = math.sqrt(math.log(1 + self.shape.service_cv ** 2))
-        took = self.rng.lognormvariate(math.log(mean) - sigma ** 2 / 2, sigma)
+        sigma = math.sqrt(math.log(1 + self.shape.service_cv**2))
+        took = self.rng.lognormvariate(math.log(mean) - sigma**2 / 2, sigma)
         self.push(clock.now() + timedelta(seconds=took), "finish", number)
 
     def on_finish(self, number: int) -> None:
@@ -221,13 +240,19 @@ class _Day:
     def on_sample(self) -> None:
         with transaction(self.factory) as s:
             live = stats_data.live(s, get_hall(s, self.hall_code))
-        self.advice.append({"at": live["at"], "waiting": live["waiting"], "longest_wait_s": live["longest_wait_s"],
-                            **{k: live["advice"][k] for k in ("arrivals_per_hour", "windows_open", "windows_needed",
-                                                              "behind")}})
+        self.advice.append(
+            {
+                "at": live["at"],
+                "waiting": live["waiting"],
+                "longest_wait_s": live["longest_wait_s"],
+                **{k: live["advice"][k] for k in ("arrivals_per_hour", "windows_open", "windows_needed", "behind")},
+            }
+        )
 
 
-def simulate_day(factory: sessionmaker[Session], hall_code: str, day: date, *, seed: int = 1,
-                 shape: DayShape | None = None) -> Result:
+def simulate_day(
+    factory: sessionmaker[Session], hall_code: str, day: date, *, seed: int = 1, shape: DayShape | None = None
+) -> Result:
     """Run one synthetic day in the hall and return its statistics, estimate error and advice samples."""
     sim = _Day(factory, hall_code, day, shape or DayShape(), seed)
     sim.run()
@@ -252,11 +277,15 @@ def report(result: Result) -> str:
         f"service (min): mean {minutes(sv['mean_s'])}, median {minutes(sv['median_s'])}, p90 {minutes(sv['p90_s'])}",
         f"estimates: {est['inside_share']:.1%} of actual waits inside the quoted range "
         f"(n={est['count']}), mean absolute error {minutes(est['mae_s'])} min, mean width {minutes(est['mean_width_s'])} min",
-        "per queue: " + ", ".join(f"{q['key']} {q['estimate']['inside_share']:.0%}" for q in st["by_queue"]
-                                  if q["estimate"]["count"]),
-        "windows (open/needed at the half hour): " + ", ".join(
+        "per queue: "
+        + ", ".join(
+            f"{q['key']} {q['estimate']['inside_share']:.0%}" for q in st["by_queue"] if q["estimate"]["count"]
+        ),
+        "windows (open/needed at the half hour): "
+        + ", ".join(
             f"{a['at'][11:16]} {a['windows_open']}/{a['windows_needed']}{'!' if a['behind'] else ''}"
-            for a in result.advice),
+            for a in result.advice
+        ),
     ]
     return "\n".join(lines)
 
@@ -289,8 +318,13 @@ def run_cli(args, settings) -> int:
     result = simulate_day(factory, args.hall, day, seed=args.seed)
     engine.dispose()
     if args.json:
-        print(json.dumps({"database": url, "seed": args.seed, "stats": result.stats, "advice": result.advice},
-                         ensure_ascii=False, indent=1))
+        print(
+            json.dumps(
+                {"database": url, "seed": args.seed, "stats": result.stats, "advice": result.advice},
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
     else:
         print(report(result))
         print(f"database: {url}")

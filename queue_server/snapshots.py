@@ -67,8 +67,12 @@ def ticket_full(session: Session, ticket: Ticket, place: tuple[int, Estimate | N
         id_number=ticket.id_number_masked,
         case_id=ticket.case_id,
         actions=allowed_actions(ticket.status),
-        service={**data["service"], "materials": ticket.service.materials, "kind": ticket.service.kind,
-                 "time_limit_days": ticket.service.time_limit_days},
+        service={
+            **data["service"],
+            "materials": ticket.service.materials,
+            "kind": ticket.service.kind,
+            "time_limit_days": ticket.service.time_limit_days,
+        },
     )
     return data
 
@@ -94,8 +98,12 @@ def _ahead_query(normal: bool, existing: bool):
     ahead = or_(earlier, priority) if normal else and_(earlier, priority)
     mine = [Ticket.pk != bindparam("pk")] if existing else []
     return select(func.count()).where(
-        Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value,
-        Ticket.queue_id.in_(bindparam("pool", expanding=True)), Ticket.target_window_id.is_(None), *mine, ahead,
+        Ticket.hall_id == bindparam("hall_id"),
+        Ticket.status == TicketStatus.WAITING.value,
+        Ticket.queue_id.in_(bindparam("pool", expanding=True)),
+        Ticket.target_window_id.is_(None),
+        *mine,
+        ahead,
     )
 
 
@@ -105,8 +113,9 @@ def quote(place: tuple[int, Estimate | None]) -> dict[str, int | None]:
     return {"quoted_low_s": estimate.low_s, "quoted_high_s": estimate.high_s} if estimate else {}
 
 
-def _place(session: Session, hall: Hall, queue_id: int, priority: str,
-           ticket: Ticket | None) -> tuple[int, Estimate | None]:
+def _place(
+    session: Session, hall: Hall, queue_id: int, priority: str, ticket: Ticket | None
+) -> tuple[int, Estimate | None]:
     memberships = window_states(session, hall.id)
     serving = {(wid, state) for wid, state, qid in memberships if qid == queue_id}
     serving_ids = {wid for wid, _ in serving}
@@ -192,7 +201,9 @@ def board(session: Session, hall: Hall) -> dict:
     """Everything a hall display needs at once: recent calls, windows, waiting counts."""
     windows = windows_with_queues(session, hall)
     current_ids = [w.ticket_id for w in windows if w.ticket_id]
-    current = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(current_ids)))} if current_ids else {}
+    current = (
+        {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(current_ids)))} if current_ids else {}
+    )
     return {
         "hall": hall_brief(hall),
         "recent_calls": recent_calls(session, hall),

@@ -21,8 +21,9 @@ from .realtime import events_for, publish
 from .runtime import current
 
 
-@api.route("/auth/me", "GET", summary="The signed-in staff member", responses={200: sc.StaffBrief}, auth=True,
-           tag="staff")
+@api.route(
+    "/auth/me", "GET", summary="The signed-in staff member", responses={200: sc.StaffBrief}, auth=True, tag="staff"
+)
 def me():
     """Who this token or page session belongs to (a page session also gets its CSRF token here)."""
     with transaction(current().factory) as s:
@@ -33,8 +34,14 @@ def me():
     return data
 
 
-@api.route("/auth/session-token", "POST", summary="A bearer token for this page session (CSRF header required)",
-           responses={200: sc.TokenResponse}, auth=True, tag="staff")
+@api.route(
+    "/auth/session-token",
+    "POST",
+    summary="A bearer token for this page session (CSRF header required)",
+    responses={200: sc.TokenResponse},
+    auth=True,
+    tag="staff",
+)
 def session_token():
     """The clerk console signed in on /login: a token for its API calls and socket, same user, same lifetime."""
     if request.headers.get("Authorization"):
@@ -42,11 +49,21 @@ def session_token():
     rt = current()
     with transaction(rt.factory) as s:
         user = staff_user(s)
-        return {"token": rt.tokens.issue(user), "user": user_brief(user, s.get(Hall, user.hall_id) if user.hall_id else None)}
+        return {
+            "token": rt.tokens.issue(user),
+            "user": user_brief(user, s.get(Hall, user.hall_id) if user.hall_id else None),
+        }
 
 
-@api.route("/auth/password", "POST", summary="Change your password (signs out every other session)",
-           body=sc.PasswordChangeRequest, responses={200: sc.TokenResponse}, auth=True, tag="staff")
+@api.route(
+    "/auth/password",
+    "POST",
+    summary="Change your password (signs out every other session)",
+    body=sc.PasswordChangeRequest,
+    responses={200: sc.TokenResponse},
+    auth=True,
+    tag="staff",
+)
 def change_own_password(body: sc.PasswordChangeRequest):
     """New password; all older tokens and page sessions stop working, a fresh token is returned."""
     rt = current()
@@ -60,8 +77,14 @@ def change_own_password(body: sc.PasswordChangeRequest):
         return {"token": rt.tokens.issue(user), "user": user_brief(user, hall)}
 
 
-@api.route("/halls/<hall>/out-of-order-calls", "GET", summary="Numbers called out of order on a day (supervisor)",
-           responses={200: sc.OutOfOrderCalls}, auth=True, tag="staff")
+@api.route(
+    "/halls/<hall>/out-of-order-calls",
+    "GET",
+    summary="Numbers called out of order on a day (supervisor)",
+    responses={200: sc.OutOfOrderCalls},
+    auth=True,
+    tag="staff",
+)
 def out_of_order_calls(hall: str):
     """Every call of a given number (not call-next) on `?date=YYYY-MM-DD` (default today), with who and why."""
     with transaction(current().factory) as s:
@@ -77,15 +100,26 @@ def out_of_order_calls(hall: str):
             .join(Ticket, Ticket.pk == TicketEvent.ticket_pk)
             .outerjoin(win, win.id == TicketEvent.window_id)
             .outerjoin(staff, staff.id == TicketEvent.user_id)
-            .where(TicketEvent.hall_id == h.id, TicketEvent.action == "call", TicketEvent.at >= start,
-                   TicketEvent.at < start + timedelta(days=1))
+            .where(
+                TicketEvent.hall_id == h.id,
+                TicketEvent.action == "call",
+                TicketEvent.at >= start,
+                TicketEvent.at < start + timedelta(days=1),
+            )
             .order_by(TicketEvent.id)
         )
         calls = [
-            {"number": number, "at": snapshots.iso(ev.at, h.timezone), "window": window_number, "user": username,
-             "reason_code": (ev.data or {}).get("reason_code", "other"), "reason": ev.reason,
-             "from_status": ev.from_status}
-            for ev, number, window_number, username in rows if (ev.data or {}).get("out_of_order")
+            {
+                "number": number,
+                "at": snapshots.iso(ev.at, h.timezone),
+                "window": window_number,
+                "user": username,
+                "reason_code": (ev.data or {}).get("reason_code", "other"),
+                "reason": ev.reason,
+                "from_status": ev.from_status,
+            }
+            for ev, number, window_number, username in rows
+            if (ev.data or {}).get("out_of_order")
         ]
         return {"hall": h.code, "date": day.isoformat(), "calls": calls}
 
@@ -102,8 +136,15 @@ def _date_arg(zone: ZoneInfo) -> date:
         raise ValidationFailed("date must be YYYY-MM-DD", field="date") from None
 
 
-@api.route("/halls/<hall>/tickets/<number>/move", "POST", summary="Move a ticket to another service or window "
-           "(supervisor)", body=sc.MoveRequest, responses={200: sc.TicketResponse}, auth=True, tag="staff")
+@api.route(
+    "/halls/<hall>/tickets/<number>/move",
+    "POST",
+    summary="Move a ticket to another service or window (supervisor)",
+    body=sc.MoveRequest,
+    responses={200: sc.TicketResponse},
+    auth=True,
+    tag="staff",
+)
 def move_ticket(hall: str, number: str, body: sc.MoveRequest):
     """The ticket keeps its number and place in line; the move is in its history with the supervisor."""
     with transaction(current().factory) as s:
@@ -121,8 +162,9 @@ def move_ticket(hall: str, number: str, body: sc.MoveRequest):
     return data
 
 
-@api.route("/device", "GET", summary="The calling device (Authorization: Device <token>)",
-           responses={200: sc.DeviceBrief})
+@api.route(
+    "/device", "GET", summary="The calling device (Authorization: Device <token>)", responses={200: sc.DeviceBrief}
+)
 def this_device():
     """A registered kiosk, board or window screen learns its hall, printer and window."""
     with transaction(current().factory) as s:
@@ -132,8 +174,14 @@ def this_device():
         return devices.device_brief(device)
 
 
-@api.route("/halls/<hall>/my-day", "GET", summary="The signed-in clerk's tickets finished today and service time",
-           responses={200: sc.MyDay}, auth=True, tag="staff")
+@api.route(
+    "/halls/<hall>/my-day",
+    "GET",
+    summary="The signed-in clerk's tickets finished today and service time",
+    responses={200: sc.MyDay},
+    auth=True,
+    tag="staff",
+)
 def my_day(hall: str):
     """For the clerk console: how many tickets I finished today and my average service time (holds excluded)."""
     from . import stats_data
@@ -145,6 +193,10 @@ def my_day(hall: str):
         today = stats_data.local_today(h)
         figures = stats_data.compute(s, h, today, today, clerk_id=user.id)  # not the whole hall's day
     mine = next((row for row in figures["by_clerk"] if row["key"] == user.username), None)
-    return {"hall": h.code, "day": today.isoformat(), "username": user.username,
-            "finished": mine["served"] if mine else 0,
-            "service_mean_s": mine["service"]["mean_s"] if mine else None}
+    return {
+        "hall": h.code,
+        "day": today.isoformat(),
+        "username": user.username,
+        "finished": mine["served"] if mine else 0,
+        "service_mean_s": mine["service"]["mean_s"] if mine else None,
+    }

@@ -119,8 +119,12 @@ def summary(values: Sequence[float]) -> dict:
     """Count, mean, median and 90th percentile in seconds (None when there is nothing to measure)."""
     if not values:
         return {"count": 0, "mean_s": None, "median_s": None, "p90_s": None}
-    return {"count": len(values), "mean_s": _r(sum(values) / len(values)), "median_s": _r(percentile(values, 50)),
-            "p90_s": _r(percentile(values, 90))}
+    return {
+        "count": len(values),
+        "mean_s": _r(sum(values) / len(values)),
+        "median_s": _r(percentile(values, 50)),
+        "p90_s": _r(percentile(values, 90)),
+    }
 
 
 def _r(value: float | None) -> float | None:
@@ -153,15 +157,21 @@ def wait_figures(lives: Iterable[Life], target_s: float) -> dict:
 
 def estimate_error(lives: Iterable[Life]) -> dict:
     """Quoted range against the actual wait: mean absolute error (to the range's middle) and share inside."""
-    pairs = [(life.ticket.quoted_low_s, life.ticket.quoted_high_s, life.wait_s) for life in lives
-             if life.wait_s is not None and life.ticket.quoted_low_s is not None
-             and life.ticket.quoted_high_s is not None]
+    pairs = [
+        (life.ticket.quoted_low_s, life.ticket.quoted_high_s, life.wait_s)
+        for life in lives
+        if life.wait_s is not None and life.ticket.quoted_low_s is not None and life.ticket.quoted_high_s is not None
+    ]
     if not pairs:
         return {"count": 0, "mae_s": None, "inside_share": None, "mean_width_s": None}
     errors = [abs(w - (lo + hi) / 2) for lo, hi, w in pairs]
     inside = sum(1 for lo, hi, w in pairs if lo <= w <= hi)
-    return {"count": len(pairs), "mae_s": _r(sum(errors) / len(errors)), "inside_share": _share(inside, len(pairs)),
-            "mean_width_s": _r(sum(hi - lo for lo, hi, _w in pairs) / len(pairs))}
+    return {
+        "count": len(pairs),
+        "mae_s": _r(sum(errors) / len(errors)),
+        "inside_share": _share(inside, len(pairs)),
+        "mean_width_s": _r(sum(hi - lo for lo, hi, _w in pairs) / len(pairs)),
+    }
 
 
 def satisfaction(ratings: Iterable[RatingFacts], pending: int = 0) -> dict:
@@ -215,12 +225,28 @@ def _by_place(lives: Sequence[Life], ratings: dict[int, RatingFacts], index: int
         if place is not None:
             done[str(place)] += 1
     keys = sorted(set(called) | set(served), key=lambda k: (len(k), k))
-    return [{"key": k, "called": called[k], "served": done[k], "busy_s": _r(sum(served[k])),
-             "service": summary(served[k]), "satisfaction_rate": satisfaction(finished[k])["rate"]} for k in keys]
+    return [
+        {
+            "key": k,
+            "called": called[k],
+            "served": done[k],
+            "busy_s": _r(sum(served[k])),
+            "service": summary(served[k]),
+            "satisfaction_rate": satisfaction(finished[k])["rate"],
+        }
+        for k in keys
+    ]
 
 
-def compute(tickets: Sequence[TicketFacts], events: Sequence[EventFacts], ratings: Sequence[RatingFacts], *,
-            timezone: str, target_s: float, pending_ratings: int = 0) -> dict:
+def compute(
+    tickets: Sequence[TicketFacts],
+    events: Sequence[EventFacts],
+    ratings: Sequence[RatingFacts],
+    *,
+    timezone: str,
+    target_s: float,
+    pending_ratings: int = 0,
+) -> dict:
     """Every figure of the statistics page for the given tickets, their events and ratings."""
     tz = ZoneInfo(timezone)
     by_ticket: dict[int, list[EventFacts]] = defaultdict(list)
@@ -232,15 +258,30 @@ def compute(tickets: Sequence[TicketFacts], events: Sequence[EventFacts], rating
     def group_rows(key: Callable[[Life], tuple[str, str] | None]) -> list[dict]:
         rows = []
         for (k, name), members in sorted(_grouped(lives, key).items()):
-            rows.append({"key": k, "name": name, **counts(members), "wait": wait_figures(members, target_s),
-                         "service": summary([m.service_s for m in members if m.first_start is not None]),
-                         "estimate": estimate_error(members)})
+            rows.append(
+                {
+                    "key": k,
+                    "name": name,
+                    **counts(members),
+                    "wait": wait_figures(members, target_s),
+                    "service": summary([m.service_s for m in members if m.first_start is not None]),
+                    "estimate": estimate_error(members),
+                }
+            )
         return rows
 
     hours = []
-    for hour, members in sorted(_grouped(lives, lambda life: (f"{life.ticket.issued_at.astimezone(tz).hour:02d}", "")).items()):
-        hours.append({"hour": int(hour[0]), "arrivals": len(members), "wait": wait_figures(members, target_s),
-                      "service": summary([m.service_s for m in members if m.first_start is not None])})
+    for hour, members in sorted(
+        _grouped(lives, lambda life: (f"{life.ticket.issued_at.astimezone(tz).hour:02d}", "")).items()
+    ):
+        hours.append(
+            {
+                "hour": int(hour[0]),
+                "arrivals": len(members),
+                "wait": wait_figures(members, target_s),
+                "service": summary([m.service_s for m in members if m.first_start is not None]),
+            }
+        )
     held = [life.hold_s for life in lives if life.hold_s > 0]
     return {
         "target_wait_s": target_s,

@@ -32,7 +32,9 @@ CASE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-./]{0,63}$")
 
 class CaseRequest(Request):
     case_id: str = Field(min_length=1, max_length=64, description="办件编号 from the department's system")
-    number: str | None = Field(None, max_length=16, description="ticket number (default: the window's current or last ticket)")
+    number: str | None = Field(
+        None, max_length=16, description="ticket number (default: the window's current or last ticket)"
+    )
 
 
 class FollowUpUpdate(Request):
@@ -63,8 +65,13 @@ def _file(data: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-@api.route("/halls/<hall>/stats", "GET", auth=True, tag="supervisor",
-           summary="Hall statistics for local days ?from=YYYY-MM-DD&to=YYYY-MM-DD (default today)")
+@api.route(
+    "/halls/<hall>/stats",
+    "GET",
+    auth=True,
+    tag="supervisor",
+    summary="Hall statistics for local days ?from=YYYY-MM-DD&to=YYYY-MM-DD (default today)",
+)
 def hall_stats(hall: str):
     """Counts, waits, service times, satisfaction and estimate error, overall and per queue, item, window, clerk, hour."""
     with transaction(current().factory) as s:
@@ -74,8 +81,13 @@ def hall_stats(hall: str):
         return stats_data.compute(s, h, first, last)
 
 
-@api.route("/halls/<hall>/stats/live", "GET", auth=True, tag="supervisor",
-           summary="The hall now: waiting, longest wait, open windows, and how many windows the target needs")
+@api.route(
+    "/halls/<hall>/stats/live",
+    "GET",
+    auth=True,
+    tag="supervisor",
+    summary="The hall now: waiting, longest wait, open windows, and how many windows the target needs",
+)
 def hall_live(hall: str):
     """The live panel and the Erlang C advice."""
     with transaction(current().factory) as s:
@@ -84,8 +96,13 @@ def hall_live(hall: str):
         return stats_data.live(s, h)
 
 
-@api.route("/halls/<hall>/stats/export", "GET", auth=True, tag="supervisor",
-           summary="Statistics as a file: ?format=csv|xlsx&from=&to=")
+@api.route(
+    "/halls/<hall>/stats/export",
+    "GET",
+    auth=True,
+    tag="supervisor",
+    summary="Statistics as a file: ?format=csv|xlsx&from=&to=",
+)
 def export_stats(hall: str):
     """Download the statistics as CSV (one long table) or XLSX (one sheet per table)."""
     fmt = request.args.get("format", "xlsx")
@@ -99,12 +116,20 @@ def export_stats(hall: str):
     name = f"stats-{h.code}-{first.isoformat()}-{last.isoformat()}.{fmt}"
     if fmt == "csv":
         return _file(exports.stats_csv(figures), "text/csv; charset=utf-8", name)
-    return _file(exports.stats_xlsx(figures, f"{h.name} {first}–{last}"),
-                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name)
+    return _file(
+        exports.stats_xlsx(figures, f"{h.name} {first}–{last}"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        name,
+    )
 
 
-@api.route("/halls/<hall>/ratings/export", "GET", auth=True, tag="supervisor",
-           summary="Ratings with case IDs for the provincial rating platform: ?format=csv|json&from=&to=")
+@api.route(
+    "/halls/<hall>/ratings/export",
+    "GET",
+    auth=True,
+    tag="supervisor",
+    summary="Ratings with case IDs for the provincial rating platform: ?format=csv|json&from=&to=",
+)
 def export_ratings(hall: str):
     """One row per rated ticket (and per ticket defaulted to 基本满意), with its case ID."""
     fmt = request.args.get("format", "csv")
@@ -121,8 +146,13 @@ def export_ratings(hall: str):
     return _file(exports.ratings_json(h.code, first.isoformat(), last.isoformat(), rows), "application/json", name)
 
 
-@api.route("/halls/<hall>/followups", "GET", auth=True, tag="supervisor",
-           summary="Follow-ups of poor ratings: ?state=open|overdue|closed|all (default open)")
+@api.route(
+    "/halls/<hall>/followups",
+    "GET",
+    auth=True,
+    tag="supervisor",
+    summary="Follow-ups of poor ratings: ?state=open|overdue|closed|all (default open)",
+)
 def list_followups(hall: str):
     """The hall's follow-ups, earliest deadline first, overdue ones marked."""
     with transaction(current().factory) as s:
@@ -133,8 +163,14 @@ def list_followups(hall: str):
         return {"hall": h.code, "followups": [followups.as_dict(i, names.get(i.closed_by)) for i in items]}
 
 
-@api.route("/halls/<hall>/followups/<int:followup_id>", "POST", body=FollowUpUpdate, auth=True, tag="supervisor",
-           summary="Record who handles a follow-up and what has been done")
+@api.route(
+    "/halls/<hall>/followups/<int:followup_id>",
+    "POST",
+    body=FollowUpUpdate,
+    auth=True,
+    tag="supervisor",
+    summary="Record who handles a follow-up and what has been done",
+)
 def update_followup(hall: str, followup_id: int, body: FollowUpUpdate):
     """Note progress on an open follow-up."""
     with transaction(current().factory) as s:
@@ -144,8 +180,14 @@ def update_followup(hall: str, followup_id: int, body: FollowUpUpdate):
         return followups.as_dict(item)
 
 
-@api.route("/halls/<hall>/followups/<int:followup_id>/close", "POST", body=FollowUpClose, auth=True,
-           tag="supervisor", summary="Close a follow-up with what was done")
+@api.route(
+    "/halls/<hall>/followups/<int:followup_id>/close",
+    "POST",
+    body=FollowUpClose,
+    auth=True,
+    tag="supervisor",
+    summary="Close a follow-up with what was done",
+)
 def close_followup(hall: str, followup_id: int, body: FollowUpClose):
     """A supervisor closes the follow-up; who and when are kept."""
     with transaction(current().factory) as s:
@@ -155,8 +197,14 @@ def close_followup(hall: str, followup_id: int, body: FollowUpClose):
         return followups.as_dict(item, user.username)
 
 
-@api.route("/halls/<hall>/windows/<int:window>/case", "POST", body=CaseRequest, auth=True, tag="staff",
-           summary="Set the case ID (办件编号) of the window's current or last ticket")
+@api.route(
+    "/halls/<hall>/windows/<int:window>/case",
+    "POST",
+    body=CaseRequest,
+    auth=True,
+    tag="staff",
+    summary="Set the case ID (办件编号) of the window's current or last ticket",
+)
 def set_case_id(hall: str, window: int, body: CaseRequest):
     """The clerk links the ticket to the department's case, for the rating platform."""
     case_id = body.case_id.strip()
@@ -169,8 +217,9 @@ def set_case_id(hall: str, window: int, body: CaseRequest):
         windows.check_clerk(s, h, w, user, "case")
         ticket = _case_ticket(s, h, w, body.number)
         ticket.case_id = case_id
-        tickets.record(s, ticket, "case_id", ticket.status, now=clock.now(), window=w, user=user,
-                       data={"case_id": case_id})
+        tickets.record(
+            s, ticket, "case_id", ticket.status, now=clock.now(), window=w, user=user, data={"case_id": case_id}
+        )
         return {"ticket": ticket.number, "case_id": case_id, "status": ticket.status}
 
 
@@ -178,13 +227,18 @@ def _case_ticket(session, hall: Hall, window, number: str | None) -> Ticket:
     if number:
         ticket = tickets.find_by_number(session, hall, number)
         if ticket.window_id != window.id:
-            raise IllegalTransition(f"ticket {ticket.number} was not served at window {window.number}",
-                                    status=ticket.status)
+            raise IllegalTransition(
+                f"ticket {ticket.number} was not served at window {window.number}", status=ticket.status
+            )
         return ticket
     if window.ticket_id:
         return tickets.get_ticket(session, window.ticket_id)
-    last = session.scalar(select(Ticket).where(Ticket.window_id == window.id, Ticket.finished_at.is_not(None))
-                          .order_by(Ticket.finished_at.desc()).limit(1))
+    last = session.scalar(
+        select(Ticket)
+        .where(Ticket.window_id == window.id, Ticket.finished_at.is_not(None))
+        .order_by(Ticket.finished_at.desc())
+        .limit(1)
+    )
     if last is None:
         raise IllegalTransition(f"window {window.number} has no current or finished ticket", status="none")
     return last
@@ -193,16 +247,23 @@ def _case_ticket(session, hall: Hall, window, number: str | None) -> Ticket:
 def _to_rate(session, window) -> Ticket | None:
     """The window's last finished ticket while the citizen may still be at the window, if unrated."""
     since = clock.now() - timedelta(minutes=RATING_SCREEN_MINUTES)
-    ticket = session.scalar(select(Ticket).where(Ticket.window_id == window.id, Ticket.status == "done",
-                                                 Ticket.finished_at >= since)
-                            .order_by(Ticket.finished_at.desc()).limit(1))
+    ticket = session.scalar(
+        select(Ticket)
+        .where(Ticket.window_id == window.id, Ticket.status == "done", Ticket.finished_at >= since)
+        .order_by(Ticket.finished_at.desc())
+        .limit(1)
+    )
     if ticket is None or session.scalar(select(Evaluation.id).where(Evaluation.ticket_pk == ticket.pk)):
         return None
     return ticket
 
 
-@api.route("/halls/<hall>/windows/<int:window>/rating", "GET", responses={200: None, 204: None},
-           summary="The ticket the window's rating screen may rate now (204 when none)")
+@api.route(
+    "/halls/<hall>/windows/<int:window>/rating",
+    "GET",
+    responses={200: None, 204: None},
+    summary="The ticket the window's rating screen may rate now (204 when none)",
+)
 def pending_rating(hall: str, window: int):
     """The window's rating tablet asks whether there is a service to rate."""
     with transaction(current().factory) as s:
@@ -210,12 +271,21 @@ def pending_rating(hall: str, window: int):
         ticket = _to_rate(s, get_window(s, h, window))
         if ticket is None:
             return "", 204
-        return {"number": ticket.number, "service": ticket.service.name, "window": window,
-                "finished_at": iso(ticket.finished_at, h.timezone)}
+        return {
+            "number": ticket.number,
+            "service": ticket.service.name,
+            "window": window,
+            "finished_at": iso(ticket.finished_at, h.timezone),
+        }
 
 
-@api.route("/halls/<hall>/windows/<int:window>/rating", "POST", body=EvaluationRequest,
-           responses={201: EvaluationResponse}, summary="Rate the window's last finished ticket (rating screen)")
+@api.route(
+    "/halls/<hall>/windows/<int:window>/rating",
+    "POST",
+    body=EvaluationRequest,
+    responses={201: EvaluationResponse},
+    summary="Rate the window's last finished ticket (rating screen)",
+)
 def rate_at_window(hall: str, window: int, body: EvaluationRequest):
     """The citizen rates on the tablet facing them, just after the clerk finished."""
     with transaction(current().factory) as s:
@@ -231,4 +301,3 @@ def _usernames(session, ids: list[int | None]) -> dict[int, str]:
     if not wanted:
         return {}
     return dict(session.execute(select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(wanted))).all())
-

@@ -21,10 +21,25 @@ from .models import DayCounter, Hall, ServiceItem, StaffUser, Ticket, TicketEven
 
 # Every column of a fresh ticket that the caller does not choose, so the stored row and the object agree.
 NEW_TICKET = {
-    "status": TicketStatus.WAITING.value, "order_key": 0, "called_at": None, "started_at": None, "finished_at": None,
-    "window_id": None, "target_window_id": None, "clerk_id": None, "recall_count": 0, "returns": 0,
-    "phone_masked": None, "id_number_masked": None, "phone_hash": None, "id_number_hash": None, "case_id": None,
-    "quoted_low_s": None, "quoted_high_s": None, "unchecked_on_call": None, "checked_in_at": None,
+    "status": TicketStatus.WAITING.value,
+    "order_key": 0,
+    "called_at": None,
+    "started_at": None,
+    "finished_at": None,
+    "window_id": None,
+    "target_window_id": None,
+    "clerk_id": None,
+    "recall_count": 0,
+    "returns": 0,
+    "phone_masked": None,
+    "id_number_masked": None,
+    "phone_hash": None,
+    "id_number_hash": None,
+    "case_id": None,
+    "quoted_low_s": None,
+    "quoted_high_s": None,
+    "unchecked_on_call": None,
+    "checked_in_at": None,
 }
 CANDIDATES = 25  # per class; routing only ever needs the head of each
 # A remote ticket under the hall rule "skip" keeps its place but is passed over until checked in at the hall.
@@ -73,19 +88,46 @@ def allocate_seq(session: Session, hall_id: int, queue_id: int, day) -> int:
     return session.execute(stmt, {"hall_id": hall_id, "queue_id": queue_id, "day": day}).scalar_one()
 
 
-def record(session: Session, ticket: Ticket, action: str, before: str | None, *, now: datetime,
-           window: Window | None = None, user: StaffUser | None = None, reason: str | None = None,
-           data: dict | None = None) -> None:
+def record(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    before: str | None,
+    *,
+    now: datetime,
+    window: Window | None = None,
+    user: StaffUser | None = None,
+    reason: str | None = None,
+    data: dict | None = None,
+) -> None:
     """Append one row to the ticket's history (written at once: a plain insert, outside the unit of work)."""
-    session.execute(INSERT_EVENT, {
-        "ticket_pk": ticket.pk, "hall_id": ticket.hall_id, "action": action, "from_status": before,
-        "to_status": ticket.status, "at": now, "window_id": window.id if window else ticket.window_id,
-        "user_id": user.id if user else None, "reason": reason, "data": data,
-    })
+    session.execute(
+        INSERT_EVENT,
+        {
+            "ticket_pk": ticket.pk,
+            "hall_id": ticket.hall_id,
+            "action": action,
+            "from_status": before,
+            "to_status": ticket.status,
+            "at": now,
+            "window_id": window.id if window else ticket.window_id,
+            "user_id": user.id if user else None,
+            "reason": reason,
+            "data": data,
+        },
+    )
 
 
-def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: str = "kiosk",
-          priority: str = "normal", user: StaffUser | None = None, **fields) -> Change:
+def issue(
+    session: Session,
+    hall: Hall,
+    service: str | ServiceItem,
+    *,
+    channel: str = "kiosk",
+    priority: str = "normal",
+    user: StaffUser | None = None,
+    **fields,
+) -> Change:
     """Hand out the next number of the service's queue (`service`: a code, or the item already loaded).
 
     `fields` sets more columns at once (the person's hashes and masked numbers as
@@ -101,15 +143,31 @@ def issue(session: Session, hall: Hall, service: str | ServiceItem, *, channel: 
     day = local_day(now, hall.timezone)
     seq = allocate_seq(session, hall.id, service.queue_id, day)
     values = {
-        **NEW_TICKET, "id": new_ticket_id(), "hall_id": hall.id, "queue_id": service.queue_id,
-        "service_id": service.id, "day": day, "seq": seq, "number": format_number(service.queue.prefix, seq),
-        "channel": channel, "priority": priority, "issued_at": now, "queued_at": now, **fields,
+        **NEW_TICKET,
+        "id": new_ticket_id(),
+        "hall_id": hall.id,
+        "queue_id": service.queue_id,
+        "service_id": service.id,
+        "day": day,
+        "seq": seq,
+        "number": format_number(service.queue.prefix, seq),
+        "channel": channel,
+        "priority": priority,
+        "issued_at": now,
+        "queued_at": now,
+        **fields,
     }
     pk = session.execute(INSERT_TICKET, values).scalar_one()
     # Arrival order comes from the database's own sequence, never from the clock.
     session.execute(SET_ORDER_KEY, {"ticket_pk": pk})
     ticket = Ticket(pk=pk, **{**values, "order_key": pk})
-    ticket.hall, ticket.service, ticket.queue, ticket.window, ticket.target_window = hall, service, service.queue, None, None
+    ticket.hall, ticket.service, ticket.queue, ticket.window, ticket.target_window = (
+        hall,
+        service,
+        service.queue,
+        None,
+        None,
+    )
     record(session, ticket, "issue", None, now=now, user=user, data={"channel": channel, "priority": priority})
     make_transient_to_detached(ticket)  # stored already: later changes are updates, and nothing is reloaded
     session.add(ticket)
@@ -126,7 +184,8 @@ def _candidate_queries():
     """Sent to the window, priority, and normal: each line's head in arrival order (built once)."""
     columns = (Ticket.id, Ticket.queue_id, Ticket.priority, Ticket.queued_at, Ticket.order_key, Ticket.target_window_id)
     base = select(*columns).where(
-        Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value, READY)
+        Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value, READY
+    )
     mine = Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(bindparam("queue_ids", expanding=True))
     groups = [
         base.where(Ticket.target_window_id == bindparam("window_id")),
@@ -149,8 +208,12 @@ def waiting_candidates(session: Session, window: Window) -> list[routing.Candida
     prefix = {q.id: q.prefix for q in window.queues}
     return [
         routing.Candidate(
-            ticket_id=ticket_id, queue=prefix.get(queue_id, ""), priority=priority, queued_at=queued_at,
-            order_key=order_key, target_window=window.number if target == window.id else None,
+            ticket_id=ticket_id,
+            queue=prefix.get(queue_id, ""),
+            priority=priority,
+            queued_at=queued_at,
+            order_key=order_key,
+            target_window=window.number if target == window.id else None,
         )
         for ticket_id, queue_id, priority, queued_at, order_key, target in rows
     ]
@@ -179,9 +242,13 @@ def claim(session: Session, ranked_ids: list[str]) -> Ticket | None:
     """
     rank = case({ticket_id: n for n, ticket_id in enumerate(ranked_ids)}, value=Ticket.id)
     query = (
-        select(Ticket).where(Ticket.id.in_(ranked_ids), Ticket.status == TicketStatus.WAITING.value)
+        select(Ticket)
+        .where(Ticket.id.in_(ranked_ids), Ticket.status == TicketStatus.WAITING.value)
         # Only the ticket row is locked, never the shared service and queue rows.
-        .options(*WITH_ITEM).order_by(rank).limit(1).with_for_update(of=Ticket, skip_locked=True)
+        .options(*WITH_ITEM)
+        .order_by(rank)
+        .limit(1)
+        .with_for_update(of=Ticket, skip_locked=True)
     )
     ticket = session.scalar(query)
     if ticket is None:
@@ -199,14 +266,17 @@ def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | No
     now = clock.now()
     for _attempt in range(3):
         ranked = routing.rank(
-            waiting_candidates(session, window), window.number, [q.prefix for q in window.queues], now,
+            waiting_candidates(session, window),
+            window.number,
+            [q.prefix for q in window.queues],
+            now,
             rules_for(hall),
         )
         if not ranked:
             return Change(window=window)
         ids = [candidate.ticket_id for candidate in ranked]
         while ids and (ticket := claim(session, ids)) is not None:
-            ids = ids[ids.index(ticket.id) + 1:]
+            ids = ids[ids.index(ticket.id) + 1 :]
             if not _missed_check_in(session, ticket, window, user, now):
                 _mark_called(session, ticket, window, user, now, "call", TicketStatus.WAITING.value)
                 return Change(ticket=ticket, called=True, queues_changed=True, window=window)
@@ -214,19 +284,27 @@ def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | No
     return Change(window=window)
 
 
-def _missed_check_in(session: Session, ticket: Ticket, window: Window, user: StaffUser | None,
-                     now: datetime) -> bool:
+def _missed_check_in(session: Session, ticket: Ticket, window: Window, user: StaffUser | None, now: datetime) -> bool:
     """A remote ticket (hall rule "no_show") not checked in at the hall when its turn comes is a no-show."""
     if ticket.unchecked_on_call != "no_show" or ticket.checked_in_at is not None:
         return False
     ticket.status = TicketStatus.NO_SHOW.value
-    record(session, ticket, "no_show", TicketStatus.WAITING.value, now=now, window=window, user=user,
-           reason="remote ticket not checked in")
+    record(
+        session,
+        ticket,
+        "no_show",
+        TicketStatus.WAITING.value,
+        now=now,
+        window=window,
+        user=user,
+        reason="remote ticket not checked in",
+    )
     return True
 
 
-def call_number(session: Session, hall: Hall, window: Window, user: StaffUser | None, number: str,
-                reason: str) -> Change:
+def call_number(
+    session: Session, hall: Hall, window: Window, user: StaffUser | None, number: str, reason: str
+) -> Change:
     """Call a given number out of order (a returning no-show, an urgent case); the reason is recorded."""
     ticket = find_by_number(session, hall, number)
     # Lock and re-read the row: another window may be calling this very ticket right now.
@@ -238,7 +316,8 @@ def call_number(session: Session, hall: Hall, window: Window, user: StaffUser | 
         if ticket.returns >= allowed:
             raise IllegalTransition(
                 f"ticket {ticket.number} already came back {ticket.returns} time(s) after a no-show; "
-                f"the hall allows {allowed}. Please take a new ticket.", status=ticket.status,
+                f"the hall allows {allowed}. Please take a new ticket.",
+                status=ticket.status,
                 zh=f"{ticket.number} 号过号后已返回 {ticket.returns} 次（本厅允许 {allowed} 次），请重新取号",
             )
         ticket.status = next_status(ticket.status, Action.RETURN).value
@@ -251,8 +330,17 @@ def call_number(session: Session, hall: Hall, window: Window, user: StaffUser | 
     return Change(ticket=ticket, called=True, queues_changed=True, window=window)
 
 
-def _mark_called(session: Session, ticket: Ticket, window: Window, user: StaffUser | None, now: datetime,
-                 action: str, before: str, reason: str | None = None, out_of_order: bool = False) -> None:
+def _mark_called(
+    session: Session,
+    ticket: Ticket,
+    window: Window,
+    user: StaffUser | None,
+    now: datetime,
+    action: str,
+    before: str,
+    reason: str | None = None,
+    out_of_order: bool = False,
+) -> None:
     ticket.called_at = now
     ticket.window_id = window.id
     ticket.window = window
@@ -286,8 +374,16 @@ def get_ticket(session: Session, ticket_id: str) -> Ticket:
     return ticket
 
 
-def transition(session: Session, ticket: Ticket, action: Action, *, window: Window | None = None,
-               user: StaffUser | None = None, reason: str | None = None, data: dict | None = None) -> str:
+def transition(
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    *,
+    window: Window | None = None,
+    user: StaffUser | None = None,
+    reason: str | None = None,
+    data: dict | None = None,
+) -> str:
     """Apply one state-machine action to a ticket and record it; returns the previous status."""
     before = ticket.status
     ticket.status = next_status(before, action).value
@@ -324,8 +420,10 @@ def close_day(session: Session, hall: Hall) -> list[str]:
     """Cancel tickets still waiting from earlier local days, so the morning never calls yesterday's numbers."""
     today = local_day(clock.now(), hall.timezone)
     stale = session.scalars(
-        select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day < today, Ticket.status == TicketStatus.WAITING.value)
-        .order_by(Ticket.pk).with_for_update()
+        select(Ticket)
+        .where(Ticket.hall_id == hall.id, Ticket.day < today, Ticket.status == TicketStatus.WAITING.value)
+        .order_by(Ticket.pk)
+        .with_for_update()
     ).all()
     for ticket in stale:
         transition(session, ticket, Action.CANCEL, reason="closed at the end of the day")

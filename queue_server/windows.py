@@ -32,8 +32,10 @@ WINDOW_TRANSITIONS = {
 def check_hall(hall: Hall, user: StaffUser) -> None:
     """Staff act only in their own hall (admins everywhere); a clerk with no hall acts nowhere."""
     if user.role != "admin" and user.hall_id != hall.id:
-        raise Forbidden(f"{user.username} works in another hall and cannot act in {hall.code}",
-                        zh=f"{user.username} 不属于本大厅（{hall.code}），不能在此操作")
+        raise Forbidden(
+            f"{user.username} works in another hall and cannot act in {hall.code}",
+            zh=f"{user.username} 不属于本大厅（{hall.code}），不能在此操作",
+        )
 
 
 def check_supervisor(hall: Hall, user: StaffUser) -> None:
@@ -49,18 +51,24 @@ def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, a
     if user.role in ("admin", "supervisor"):
         return
     if window.clerk_id not in (None, user.id):
-        raise Forbidden(f"window {window.number} is signed in to another clerk",
-                        zh=f"{window.number} 号窗口已由其他工作人员登录")
+        raise Forbidden(
+            f"window {window.number} is signed in to another clerk", zh=f"{window.number} 号窗口已由其他工作人员登录"
+        )
     if window.clerk_id is None and action != "open":
-        raise Forbidden(f"open window {window.number} first: you are not signed in to it",
-                        zh=f"请先开窗：您尚未登录 {window.number} 号窗口")
+        raise Forbidden(
+            f"open window {window.number} first: you are not signed in to it",
+            zh=f"请先开窗：您尚未登录 {window.number} 号窗口",
+        )
 
 
 def current_ticket(session: Session, window: Window) -> Ticket:
     """The ticket at the window now (called or being served)."""
     if window.ticket_id is None:
-        raise IllegalTransition(f"window {window.number} has no current ticket; call one first",
-                                zh=f"{window.number} 号窗口当前没有号，请先叫号", status="none")
+        raise IllegalTransition(
+            f"window {window.number} has no current ticket; call one first",
+            zh=f"{window.number} 号窗口当前没有号，请先叫号",
+            status="none",
+        )
     return tickets.get_ticket(session, window.ticket_id)
 
 
@@ -87,8 +95,11 @@ def _require_free(session: Session, window: Window) -> None:
 
 def _require_open(window: Window) -> None:
     if window.state != WindowState.OPEN.value:
-        raise IllegalTransition(f"window {window.number} is {window.state}; open it first",
-                                zh=f"{window.number} 号窗口未开放，请先开窗", status=window.state)
+        raise IllegalTransition(
+            f"window {window.number} is {window.state}; open it first",
+            zh=f"{window.number} 号窗口未开放，请先开窗",
+            status=window.state,
+        )
 
 
 def do_call_next(session, hall, window, user, body) -> Change:
@@ -105,8 +116,11 @@ def do_call(session, hall, window, user, body) -> Change:
     if not number:
         raise ValidationFailed("number is required, e.g. A001", field="number")
     if not reason and not code:
-        raise ValidationFailed("reason is required to call a number out of order: give a reason_code "
-                               "(e.g. no_show_return) and/or a reason", field="reason")
+        raise ValidationFailed(
+            "reason is required to call a number out of order: give a reason_code "
+            "(e.g. no_show_return) and/or a reason",
+            field="reason",
+        )
     change = tickets.call_number(session, hall, window, user, str(number), (reason or code)[:200])
     if code:  # without one, the supervisors' list shows "other" with the free-text reason
         _tag_reason(session, change.ticket, code)
@@ -116,8 +130,12 @@ def do_call(session, hall, window, user, body) -> Change:
 def _tag_reason(session: Session, ticket: Ticket, code: str) -> None:
     """Put the reason code on the call's event, for the supervisors' list of out-of-order calls."""
     session.flush()
-    event = session.scalar(select(TicketEvent).where(TicketEvent.ticket_pk == ticket.pk, TicketEvent.action == "call")
-                           .order_by(TicketEvent.id.desc()).limit(1))
+    event = session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_pk == ticket.pk, TicketEvent.action == "call")
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
     if event is not None:
         event.data = {**(event.data or {}), "reason_code": code}
 
@@ -139,12 +157,15 @@ def do_resume(session, hall, window, user, body) -> Change:
     if body.get("number"):
         ticket = tickets.find_by_number(session, hall, str(body["number"]))
         if ticket.window_id != window.id or ticket.status != TicketStatus.HELD.value:
-            raise IllegalTransition(f"ticket {ticket.number} is not held at window {window.number}", status=ticket.status)
+            raise IllegalTransition(
+                f"ticket {ticket.number} is not held at window {window.number}", status=ticket.status
+            )
     else:
         ticket = session.scalar(held.order_by(Ticket.called_at.desc()).limit(1))
         if ticket is None:
-            raise IllegalTransition(f"window {window.number} has no held ticket", zh=f"{window.number} 号窗口没有挂起的号",
-                                    status="none")
+            raise IllegalTransition(
+                f"window {window.number} has no held ticket", zh=f"{window.number} 号窗口没有挂起的号", status="none"
+            )
     if body.get("requeue"):
         tickets.transition(session, ticket, Action.REQUEUE, window=window, user=user)
         ticket.target_window_id = window.id  # comes back to the clerk who has the file
@@ -162,8 +183,9 @@ def do_transfer(session, hall, window, user, body) -> Change:
     return Change(ticket=ticket, window=window, queues_changed=True)
 
 
-def transfer(session: Session, hall: Hall, ticket: Ticket, user: StaffUser, body: dict,
-             window: Window | None = None) -> None:
+def transfer(
+    session: Session, hall: Hall, ticket: Ticket, user: StaffUser, body: dict, window: Window | None = None
+) -> None:
     """Move a ticket to another service ({"service"}) or window ({"window"}), keeping its number and place."""
     service_code, target = body.get("service"), body.get("window")
     if bool(service_code) == (target is not None):
@@ -197,8 +219,14 @@ def do_force_close(session, hall, window, user, body) -> Change:
     ticket = None
     if window.ticket_id is not None:
         ticket = tickets.get_ticket(session, window.ticket_id)
-        tickets.transition(session, ticket, Action.TRANSFER, window=window, user=user,
-                           data={"from_window": window.number, "force_close": True})
+        tickets.transition(
+            session,
+            ticket,
+            Action.TRANSFER,
+            window=window,
+            user=user,
+            data={"from_window": window.number, "force_close": True},
+        )
         ticket.target_window_id = None
         window.ticket_id = None
     window.state, window.clerk_id = WindowState.CLOSED.value, None
@@ -208,14 +236,19 @@ def do_force_close(session, hall, window, user, body) -> Change:
 def _window_state(action: str, new_state: WindowState) -> Callable:
     def run(session, hall, window, user, body) -> Change:
         if WindowState(window.state) not in WINDOW_TRANSITIONS[action]:
-            raise IllegalTransition(f"cannot {action} window {window.number}: it is {window.state}", status=window.state)
+            raise IllegalTransition(
+                f"cannot {action} window {window.number}: it is {window.state}", status=window.state
+            )
         if action == "open" and user.role == "clerk":
             elsewhere = session.scalar(
                 select(Window).where(Window.clerk_id == user.id, Window.id != window.id, Window.state != "closed")
             )
             if elsewhere is not None:
-                raise Conflict(f"you are signed in at window {elsewhere.number}; close it first",
-                               zh=f"您已在 {elsewhere.number} 号窗口登录，请先关闭该窗口", status="open")
+                raise Conflict(
+                    f"you are signed in at window {elsewhere.number}; close it first",
+                    zh=f"您已在 {elsewhere.number} 号窗口登录，请先关闭该窗口",
+                    status="open",
+                )
         if action == "close":
             _require_free(session, window)
         window.state = new_state.value

@@ -97,8 +97,16 @@ def fake_clock():
 
 # --- Chromium for the page tests: one Playwright and one browser for the whole run ------------------
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic", "--autoplay-policy=no-user-gesture-required"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 @pytest.fixture(scope="session")
@@ -125,8 +133,14 @@ def open_page(browser):
         page = context.new_page()
         page.problems = []
         page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
-        page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text
-                and page.problems.append(f"console: {m.text}"))
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and "Failed to load resource" not in m.text
+                and page.problems.append(f"console: {m.text}")
+            ),
+        )
         page.goto(url)
         return page
 

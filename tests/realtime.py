@@ -8,15 +8,27 @@ from collections import defaultdict
 
 import socketio
 
-EVENTS = ("board", "ticket", "ticket_issued", "ticket_called", "ticket_updated", "queue_changed", "print_job",
-          "printer_status", "window_updated", "resync", "error")
+EVENTS = (
+    "board",
+    "ticket",
+    "ticket_issued",
+    "ticket_called",
+    "ticket_updated",
+    "queue_changed",
+    "print_job",
+    "printer_status",
+    "window_updated",
+    "resync",
+    "error",
+)
 
 
 class Listener:
     """A Socket.IO client subscribed to a hall or a ticket, keeping every event it receives."""
 
-    def __init__(self, url: str, subscribe: dict | None = None, token: str | None = None,
-                 reconnection: bool = True) -> None:
+    def __init__(
+        self, url: str, subscribe: dict | None = None, token: str | None = None, reconnection: bool = True
+    ) -> None:
         self.url, self.subscription = url, subscribe
         self.events: dict[str, list] = defaultdict(list)
         self.seen: dict[str, list] = defaultdict(list)  # everything ever received, in order

@@ -41,8 +41,9 @@ def write_config(path: Path, raw: dict) -> Path:
 class ServerProcess:
     """`python -m queue_server run` on a free loopback port, as a deployment would start it."""
 
-    def __init__(self, config_path: Path, port: int | None = None, env: dict | None = None,
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self, config_path: Path, port: int | None = None, env: dict | None = None, log_path: Path | None = None
+    ) -> None:
         self.config_path, self.port = config_path, port or free_port()
         self.env = {**os.environ, **(env or {})}
         self.log_path = log_path or config_path.with_suffix(f".{self.port}.log")
@@ -56,7 +57,10 @@ class ServerProcess:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "queue_server", "--config", str(self.config_path), "run", "--port", str(self.port)],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -104,7 +108,8 @@ class PrivateRedis:
     def start(self) -> PrivateRedis:
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         import redis
 

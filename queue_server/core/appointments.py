@@ -39,7 +39,9 @@ def open_ranges(day: date, hours: Iterable[str], timezone: str) -> list[tuple[da
     for spec in hours:
         start, end = parse_hours(spec)
         begin = datetime.combine(day, start, tz)
-        finish = datetime.combine(day + timedelta(days=1), time(0), tz) if end is None else datetime.combine(day, end, tz)
+        finish = (
+            datetime.combine(day + timedelta(days=1), time(0), tz) if end is None else datetime.combine(day, end, tz)
+        )
         out.append((begin.astimezone(ZoneInfo("UTC")), finish.astimezone(ZoneInfo("UTC"))))
     return out
 
@@ -69,8 +71,9 @@ def day_slots(day: date, hours: Iterable[str], slot_minutes: int, timezone: str)
     return slots
 
 
-def slot_capacity(windows: int, slot_minutes: float, service_minutes: float, share: float = 1.0,
-                  max_per_slot: int | None = None) -> int:
+def slot_capacity(
+    windows: int, slot_minutes: float, service_minutes: float, share: float = 1.0, max_per_slot: int | None = None
+) -> int:
     """Seats in one slot: what the windows serving the queue get through in it, times the booking share."""
     if windows <= 0 or service_minutes <= 0:
         return 0
@@ -78,8 +81,9 @@ def slot_capacity(windows: int, slot_minutes: float, service_minutes: float, sha
     return seats if max_per_slot is None else min(seats, max_per_slot)
 
 
-def classify(now: datetime, starts_at: datetime, day_ends_at: datetime, early_minutes: float,
-             late_minutes: float) -> Arrival:
+def classify(
+    now: datetime, starts_at: datetime, day_ends_at: datetime, early_minutes: float, late_minutes: float
+) -> Arrival:
     """Where a check-in at `now` falls for a slot starting at `starts_at` (the day ends at `day_ends_at`)."""
     if now < starts_at - timedelta(minutes=early_minutes):
         return Arrival.TOO_EARLY

@@ -39,8 +39,9 @@ def eligible(candidate: Candidate, window: int, queues: Iterable[str]) -> bool:
     return candidate.queue in set(queues)
 
 
-def rank_key(candidate: Candidate, window: int, now: datetime, rules: Rules,
-             waiting_since: datetime | None = None) -> tuple:
+def rank_key(
+    candidate: Candidate, window: int, now: datetime, rules: Rules, waiting_since: datetime | None = None
+) -> tuple:
     """Sort key: class (targeted, priority or aged, normal), then arrival order."""
     since = waiting_since or candidate.queued_at
     if candidate.target_window == window:

@@ -69,11 +69,28 @@ TRANSITIONS: dict[tuple[TicketStatus, Action], TicketStatus] = {
 }
 
 
-STATUS_ZH = {"waiting": "等候中", "called": "已叫号", "serving": "办理中", "held": "挂起（补正材料）", "done": "已办结",
-             "no_show": "过号未到", "cancelled": "已取消"}
-ACTION_ZH = {"call": "叫号", "recall": "重呼", "start": "开始办理", "finish": "办结", "no_show": "标记未到",
-             "return": "过号返回", "hold": "挂起", "resume": "恢复办理", "requeue": "重新排队", "transfer": "转办",
-             "cancel": "取消"}
+STATUS_ZH = {
+    "waiting": "等候中",
+    "called": "已叫号",
+    "serving": "办理中",
+    "held": "挂起（补正材料）",
+    "done": "已办结",
+    "no_show": "过号未到",
+    "cancelled": "已取消",
+}
+ACTION_ZH = {
+    "call": "叫号",
+    "recall": "重呼",
+    "start": "开始办理",
+    "finish": "办结",
+    "no_show": "标记未到",
+    "return": "过号返回",
+    "hold": "挂起",
+    "resume": "恢复办理",
+    "requeue": "重新排队",
+    "transfer": "转办",
+    "cancel": "取消",
+}
 
 
 def next_status(current: TicketStatus | str, action: Action | str) -> TicketStatus:

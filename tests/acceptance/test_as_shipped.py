@@ -58,8 +58,9 @@ def shipped(tmp_path_factory):
     bin_ = venv / "bin"
     # The README's install; the locked dependencies are already there (system site-packages).
     _run([str(bin_ / "pip"), "install", "-q", "-c", "constraints.txt", "-e", "."], cwd=clone)
-    where = _run([str(bin_ / "python"), "-c", "import queue_server, display; print(queue_server.__file__)"],
-                 cwd=base).stdout.strip()
+    where = _run(
+        [str(bin_ / "python"), "-c", "import queue_server, display; print(queue_server.__file__)"], cwd=base
+    ).stdout.strip()
     assert where.startswith(str(clone)), f"the venv must run the clone's code, not {where}"
     return clone, bin_
 
@@ -72,8 +73,9 @@ def running(shipped):
     env["PATH"] = f"{bin_}{os.pathsep}{env['PATH']}"
     port = free_port()
     log = open(clone / "server.log", "wb")
-    proc = subprocess.Popen(["queue-server", "run", "--port", str(port)], cwd=clone, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        ["queue-server", "run", "--port", str(port)], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -98,8 +100,15 @@ def test_shipped_hall_calls_a_ticket_that_the_board_shows_and_speaks(running, op
     clone, bin_, env, url = running
     # the data lives under the clone's data/ folder, where the README says
     assert (clone / "data" / "onewindow.sqlite3").exists()
-    added = subprocess.run(["queue-server", "user", "add", "clerk1", "--role", "clerk", "--hall", "erdao"],
-                           cwd=clone, env=env, input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    added = subprocess.run(
+        ["queue-server", "user", "add", "clerk1", "--role", "clerk", "--hall", "erdao"],
+        cwd=clone,
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert added.returncode == 0, added.stderr
     assert "clerk1" in added.stdout
 
@@ -111,7 +120,12 @@ def test_shipped_hall_calls_a_ticket_that_the_board_shows_and_speaks(running, op
     player.chmod(0o755)
     announcer = subprocess.Popen(
         ["queue-server", "announcer", "--hall", "erdao", "--server", url, "--player", str(player)],
-        cwd=clone, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=clone,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         for line in announcer.stdout:  # its own log line says when it is subscribed
             if "announcer subscribed to hall erdao" in line:
@@ -134,8 +148,9 @@ def test_shipped_hall_calls_a_ticket_that_the_board_shows_and_speaks(running, op
 
         board.wait_for_function(f"() => document.querySelector('#latest-number').textContent === '{number}'")
         # the board plays the call to its end: a real WAV, not an error
-        board.wait_for_function("(n) => OWBoard.announcer.log.some(e => e.number === n && e.kind !== 'start')",
-                                arg=number, timeout=120_000)
+        board.wait_for_function(
+            "(n) => OWBoard.announcer.log.some(e => e.number === n && e.kind !== 'start')", arg=number, timeout=120_000
+        )
         log = board.evaluate("OWBoard.announcer.log")
         finished = [e for e in log if e["number"] == number and e["kind"] != "start"]
         assert finished[0]["kind"] == "end", log
@@ -167,16 +182,35 @@ def test_shipped_hall_calls_a_ticket_that_the_board_shows_and_speaks(running, op
 
 def test_shipped_cli_takes_config_after_the_subcommand_and_refuses_a_hall_less_clerk(running):
     clone, _bin, env, _url = running
-    init = subprocess.run(["queue-server", "init-db", "--config", "config.yaml"], cwd=clone, env=env,
-                          capture_output=True, text=True, timeout=60)
+    init = subprocess.run(
+        ["queue-server", "init-db", "--config", "config.yaml"],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert init.returncode == 0, init.stderr
     assert str(clone / "data" / "onewindow.sqlite3") in init.stdout, "paths resolved against the config's folder"
-    refused = subprocess.run(["queue-server", "user", "add", "nohall", "--role", "clerk"], cwd=clone, env=env,
-                             input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        ["queue-server", "user", "add", "nohall", "--role", "clerk"],
+        cwd=clone,
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 2
     assert "--hall" in refused.stderr and "erdao" in refused.stderr and "jinxiu" in refused.stderr
     # from another folder, --config finds the same database (paths are relative to the config file)
-    elsewhere = subprocess.run(["queue-server", "init-db", "--config", str(clone / "config.yaml")], cwd="/",
-                               env=env, capture_output=True, text=True, timeout=60)
+    elsewhere = subprocess.run(
+        ["queue-server", "init-db", "--config", str(clone / "config.yaml")],
+        cwd="/",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert elsewhere.returncode == 0, elsewhere.stderr
     assert str(clone / "data" / "onewindow.sqlite3") in elsewhere.stdout

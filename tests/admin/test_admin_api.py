@@ -24,9 +24,17 @@ def test_queue_item_window_in_a_street_hall_then_a_ticket_is_called(as_user):
     root = as_user("root")
     r = root.post("/admin/halls/jinxiu/queues", {"prefix": "Z", "name": "新测试队列"})
     assert r.status_code == 201, r.get_json()
-    r = root.post("/admin/halls/jinxiu/services", {"code": "ZT001", "name": "新测试事项", "queue": "Z",
-                                                    "materials": "身份证；申请表", "kind": "promised",
-                                                    "time_limit_days": 5})
+    r = root.post(
+        "/admin/halls/jinxiu/services",
+        {
+            "code": "ZT001",
+            "name": "新测试事项",
+            "queue": "Z",
+            "materials": "身份证；申请表",
+            "kind": "promised",
+            "time_limit_days": 5,
+        },
+    )
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["materials"] == ["身份证", "申请表"]
     r = root.post("/admin/halls/jinxiu/windows", {"number": 9, "name": "9 号窗口", "queues": ["Z"]})
@@ -52,15 +60,26 @@ def test_bad_input_names_the_field_in_chinese_first_and_changes_nothing(app, as_
         ("post", "/admin/halls/jinxiu/queues", {"prefix": "A", "name": "重复"}, 409, "prefix"),
         ("post", "/admin/halls/jinxiu/services", {"code": "X1", "name": "", "queue": "A"}, 422, "name"),
         ("post", "/admin/halls/jinxiu/services", {"code": "X1", "name": "x", "queue": "Q"}, 422, "queue"),
-        ("post", "/admin/halls/jinxiu/services", {"code": "X1", "name": "x", "queue": "A", "kind": "slow"}, 422, "kind"),
+        (
+            "post",
+            "/admin/halls/jinxiu/services",
+            {"code": "X1", "name": "x", "queue": "A", "kind": "slow"},
+            422,
+            "kind",
+        ),
         ("post", "/admin/halls/jinxiu/windows", {"number": 0, "name": "x", "queues": ["A"]}, 422, "number"),
         ("post", "/admin/halls/jinxiu/windows", {"number": 50, "name": "x", "queues": ["Q"]}, 422, "queues"),
         ("patch", "/admin/halls/jinxiu", {"timezone": "Mars/Olympus"}, 422, "timezone"),
         ("patch", "/admin/halls/jinxiu", {"opening_hours": ["12:00-09:00"]}, 422, "opening_hours"),
         ("patch", "/admin/halls/jinxiu", {"voice_zh": "请 {name} 号"}, 422, "voice_zh"),
         ("patch", "/admin/halls/jinxiu", {"rating_days": 0}, 422, "rating_days"),
-        ("post", "/admin/users", {"username": "new1", "password": "short", "role": "clerk", "hall": "jinxiu"}, 422,
-         "password"),
+        (
+            "post",
+            "/admin/users",
+            {"username": "new1", "password": "short", "role": "clerk", "hall": "jinxiu"},
+            422,
+            "password",
+        ),
     ]
     for method, path, body, status, field in cases:
         r = getattr(root, method)(path, body)
@@ -73,9 +92,16 @@ def test_bad_input_names_the_field_in_chinese_first_and_changes_nothing(app, as_
 
 def test_hall_settings_are_saved_logged_and_used(as_user):
     boss = as_user("boss")
-    r = boss.patch("/admin/halls/erdao", {"name": "二道区政务服务中心（新）", "opening_hours": ["09:00-12:00", "13:30-17:00"],
-                                          "notices": ["请保管好小票"], "voice_zh": "请{number}号到{window}号窗口",
-                                          "rating_days": 3})
+    r = boss.patch(
+        "/admin/halls/erdao",
+        {
+            "name": "二道区政务服务中心（新）",
+            "opening_hours": ["09:00-12:00", "13:30-17:00"],
+            "notices": ["请保管好小票"],
+            "voice_zh": "请{number}号到{window}号窗口",
+            "rating_days": 3,
+        },
+    )
     assert r.status_code == 200, r.get_json()
     data = r.get_json()
     assert data["opening_hours"] == ["09:00-12:00", "13:30-17:00"] and data["rating_days"] == 3
@@ -111,14 +137,19 @@ def test_supervisor_of_one_hall_cannot_see_or_change_another(app, as_user):
     assert [h["code"] for h in boss.get("/admin/halls").get_json()["halls"]] == ["erdao"]
     before = changes_in(app)
     for method, path, body in [
-        ("get", "/admin/halls/jinxiu", None), ("patch", "/admin/halls/jinxiu", {"name": "x"}),
-        ("get", "/admin/halls/jinxiu/services", None), ("post", "/admin/halls/jinxiu/queues", {"prefix": "Q", "name": "x"}),
+        ("get", "/admin/halls/jinxiu", None),
+        ("patch", "/admin/halls/jinxiu", {"name": "x"}),
+        ("get", "/admin/halls/jinxiu/services", None),
+        ("post", "/admin/halls/jinxiu/queues", {"prefix": "Q", "name": "x"}),
         ("post", "/admin/halls/jinxiu/windows", {"number": 5, "name": "x", "queues": ["A"]}),
-        ("patch", "/admin/halls/jinxiu/windows/1", {"name": "x"}), ("delete", "/admin/halls/jinxiu/services/JX001", None),
-        ("get", "/admin/users?hall=jinxiu", None), ("patch", "/admin/users/street1", {"active": False}),
+        ("patch", "/admin/halls/jinxiu/windows/1", {"name": "x"}),
+        ("delete", "/admin/halls/jinxiu/services/JX001", None),
+        ("get", "/admin/users?hall=jinxiu", None),
+        ("patch", "/admin/users/street1", {"active": False}),
         ("post", "/admin/users", {"username": "spy", "password": "long-enough-1", "role": "clerk", "hall": "jinxiu"}),
         ("post", "/admin/users", {"username": "spy", "password": "long-enough-1", "role": "admin"}),
-        ("get", "/admin/changes?hall=jinxiu", None), ("post", "/admin/halls", {"code": "new", "name": "x"}),
+        ("get", "/admin/changes?hall=jinxiu", None),
+        ("post", "/admin/halls", {"code": "new", "name": "x"}),
     ]:
         r = boss.get(path) if method == "get" else getattr(boss, method)(path, body)
         assert r.status_code == 403, (method, path, r.get_json())
@@ -185,7 +216,10 @@ def test_csv_preview_then_all_or_nothing_import(app, as_user):
 
 def test_large_catalog_import_and_search(as_user):
     root = as_user("root")
-    rows = [f"G{n:04d},测试事项{n}号,B,第{n % 7}科,个人,《中华人民共和国行政许可法》第二十九条,身份证;申请表;委托书,{n % 20},承诺件" for n in range(600)]
+    rows = [
+        f"G{n:04d},测试事项{n}号,B,第{n % 7}科,个人,《中华人民共和国行政许可法》第二十九条,身份证;申请表;委托书,{n % 20},承诺件"
+        for n in range(600)
+    ]
     text = "code,name,queue,department,category,basis,materials,time_limit_days,kind\n" + "\n".join(rows) + "\n"
     assert len(text.encode()) > 64 * 1024
     r = root.post("/admin/halls/erdao/services/import", {"csv": text, "apply": True})
@@ -197,8 +231,10 @@ def test_large_catalog_import_and_search(as_user):
 
 def test_users_create_reset_disable_and_rights(as_user):
     root = as_user("root")
-    r = root.post("/admin/users", {"username": "jx2", "password": "first-pass-1", "role": "clerk", "hall": "jinxiu",
-                                   "display_name": "李四"})
+    r = root.post(
+        "/admin/users",
+        {"username": "jx2", "password": "first-pass-1", "role": "clerk", "hall": "jinxiu", "display_name": "李四"},
+    )
     assert r.status_code == 201, r.get_json()
     login = as_user().post("/auth/login", {"username": "jx2", "password": "first-pass-1"})
     assert login.status_code == 200

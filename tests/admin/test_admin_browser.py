@@ -123,9 +123,11 @@ def test_csv_with_a_bad_row_is_shown_by_line_and_nothing_applied_then_a_good_one
     admin = open_page(f"{url}/admin/jinxiu/services", OFFICE)
     sign_in(admin, "root")
     expect(admin.locator("#service-total")).to_contain_text("共")
-    bad = HEADER + ("JX800,新事项一,A,民政科,个人,,身份证,0,即办件\n"
-                    "JX801,新事项二,A,民政科,单位,,身份证,0,即办件\n"
-                    "JX802,新事项三,A,民政科,个人,,身份证,0,即办件\n")
+    bad = HEADER + (
+        "JX800,新事项一,A,民政科,个人,,身份证,0,即办件\n"
+        "JX801,新事项二,A,民政科,单位,,身份证,0,即办件\n"
+        "JX802,新事项三,A,民政科,个人,,身份证,0,即办件\n"
+    )
     admin.locator("#csv-file").set_input_files(csv_file(bad))
     errors = admin.locator("#csv-errors tbody tr")
     expect(errors).to_have_count(1)

@@ -26,8 +26,9 @@ def phone(serial: int) -> str:
     return f"139{serial:08d}"
 
 
-def raw_config(url: str, data_dir, *, appointments: dict | None = None, remote: dict | None = None,
-               notify: dict | None = None) -> dict:
+def raw_config(
+    url: str, data_dir, *, appointments: dict | None = None, remote: dict | None = None, notify: dict | None = None
+) -> dict:
     raw = demo_config(url, data_dir, secret_key=SECRET)
     hall = raw["halls"][0]
     hall["appointments"] = {"max_per_slot": 3, **(appointments or {})}

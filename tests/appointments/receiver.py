@@ -19,8 +19,13 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - the http.server API
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver.changed:
-                    receiver.requests.append({"headers": self.headers, "body": body,  # case-insensitive
-                                              "json": json.loads(body.decode("utf-8"))})
+                    receiver.requests.append(
+                        {
+                            "headers": self.headers,
+                            "body": body,  # case-insensitive
+                            "json": json.loads(body.decode("utf-8")),
+                        }
+                    )
                     status = 500 if len(receiver.requests) <= receiver.fail else 200
                     receiver.changed.notify_all()
                 self.send_response(status)
@@ -53,6 +58,7 @@ class Receiver:
 
     def wait_for_kind(self, kind: str, timeout: float = 30) -> dict:
         """The first message of this kind, waiting for it."""
+
         def found():
             return next((r["json"] for r in self.requests if r["json"]["kind"] == kind), None)
 

@@ -12,8 +12,14 @@ from tests.server.conftest import login
 from .conftest import id_number, phone, raw_config
 from .receiver import Receiver
 
-ALL_DAY = {"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7], "early_minutes": 60,
-           "late_minutes": 30, "change_cutoff_minutes": 0, "max_per_slot": 3}
+ALL_DAY = {
+    "hours": ["00:00-24:00"],
+    "weekdays": [1, 2, 3, 4, 5, 6, 7],
+    "early_minutes": 60,
+    "late_minutes": 30,
+    "change_cutoff_minutes": 0,
+    "max_per_slot": 3,
+}
 API = "/api/v1"
 
 
@@ -25,9 +31,13 @@ def hook():
 
 @pytest.fixture
 def server(make_server, tmp_path, hook):
-    raw = raw_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", appointments=ALL_DAY,
-                     remote={"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7]},
-                     notify={"kind": "webhook", "url": hook.url, "secret": "hook-secret-0123456789", "ahead": 1})
+    raw = raw_config(
+        f"sqlite:///{tmp_path}/onewindow.sqlite3",
+        tmp_path / "data",
+        appointments=ALL_DAY,
+        remote={"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7]},
+        notify={"kind": "webhook", "url": hook.url, "secret": "hook-secret-0123456789", "ahead": 1},
+    )
     return make_server(raw)
 
 
@@ -38,9 +48,18 @@ def slots(url: str, service: str = "BD001") -> list[dict]:
 
 
 def book(url: str, person: int, starts_at: str, service: str = "BD001") -> requests.Response:
-    return requests.post(f"{url}{API}/halls/erdao/appointments", json={
-        "service": service, "starts_at": starts_at, "name": "张小三", "phone": phone(person),
-        "id_number": id_number(person), "notify_ref": f"wx-{person}"}, timeout=10)
+    return requests.post(
+        f"{url}{API}/halls/erdao/appointments",
+        json={
+            "service": service,
+            "starts_at": starts_at,
+            "name": "张小三",
+            "phone": phone(person),
+            "id_number": id_number(person),
+            "notify_ref": f"wx-{person}",
+        },
+        timeout=10,
+    )
 
 
 def test_book_check_in_and_be_called_first(server, hook):
@@ -52,11 +71,13 @@ def test_book_check_in_and_be_called_first(server, hook):
     assert booking["status"] == "booked" and booking["name"] == "张*三" and booking["phone"] == "139****0001"
     assert booking["id_number"].startswith("1101") and "*" in booking["id_number"]
     assert requests.get(f"{url}{API}/appointments/{booking['id']}", timeout=10).json()["code"] == booking["code"]
-    found = requests.post(f"{url}{API}/halls/erdao/appointments/lookup",
-                          json={"code": booking["code"], "phone": phone(1)}, timeout=10)
+    found = requests.post(
+        f"{url}{API}/halls/erdao/appointments/lookup", json={"code": booking["code"], "phone": phone(1)}, timeout=10
+    )
     assert found.status_code == 200 and found.json()["id"] == booking["id"]
-    wrong = requests.post(f"{url}{API}/halls/erdao/appointments/lookup",
-                          json={"code": booking["code"], "phone": phone(2)}, timeout=10)
+    wrong = requests.post(
+        f"{url}{API}/halls/erdao/appointments/lookup", json={"code": booking["code"], "phone": phone(2)}, timeout=10
+    )
     assert wrong.status_code == 404 and wrong.json()["error"]["code"] == "not_found"
 
     walk_in = requests.post(f"{url}{API}/halls/erdao/tickets", json={"service": "BD002", "print": False}, timeout=10)
@@ -73,7 +94,10 @@ def test_book_check_in_and_be_called_first(server, hook):
     assert called["number"] == checked["ticket"]["number"] != walk_in.json()["number"]
     message = hook.wait_for_kind("called")  # sent by the server's notifier worker
     assert (message["ticket"]["number"], message["ref"], message["text"]) == (
-        called["number"], "wx-1", f"请 {called['number']} 号到 11 号窗口办理")
+        called["number"],
+        "wx-1",
+        f"请 {called['number']} 号到 11 号窗口办理",
+    )
     again = requests.post(f"{url}{API}/halls/erdao/appointments/check-in", json={"code": booking["code"]}, timeout=10)
     assert again.status_code == 409
 
@@ -82,22 +106,35 @@ def test_reschedule_cancel_and_errors(server):
     url = server.url
     offered = slots(url, "SB001")
     booking = book(url, 2, offered[1]["starts_at"], "SB001").json()
-    moved = requests.post(f"{url}{API}/appointments/{booking['id']}/reschedule",
-                          json={"starts_at": offered[2]["starts_at"]}, timeout=10)
+    moved = requests.post(
+        f"{url}{API}/appointments/{booking['id']}/reschedule", json={"starts_at": offered[2]["starts_at"]}, timeout=10
+    )
     assert moved.status_code == 200 and moved.json()["starts_at"] == offered[2]["starts_at"]
     cancelled = requests.post(f"{url}{API}/appointments/{booking['id']}/cancel", timeout=10)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     assert requests.post(f"{url}{API}/appointments/{booking['id']}/cancel", timeout=10).status_code == 409
-    bad = requests.post(f"{url}{API}/halls/erdao/appointments", json={
-        "service": "SB001", "starts_at": offered[0]["starts_at"], "name": "王五", "phone": phone(3),
-        "id_number": "110105199001000011"}, timeout=10)
+    bad = requests.post(
+        f"{url}{API}/halls/erdao/appointments",
+        json={
+            "service": "SB001",
+            "starts_at": offered[0]["starts_at"],
+            "name": "王五",
+            "phone": phone(3),
+            "id_number": "110105199001000011",
+        },
+        timeout=10,
+    )
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "id_number"
     assert "110105199001000011" not in bad.text
     r = requests.get(f"{url}{API}/halls/erdao/appointments/slots", timeout=10)
     assert r.status_code == 422 and r.json()["error"]["code"] == "validation_error"
     paths = requests.get(f"{url}{API}/openapi.json", timeout=10).json()["paths"]
-    assert {"/api/v1/halls/{hall}/appointments", "/api/v1/appointments/{appointment_id}/reschedule",
-            "/api/v1/halls/{hall}/remote-tickets", "/api/v1/tickets/{ticket_id}/check-in"} <= set(paths)
+    assert {
+        "/api/v1/halls/{hall}/appointments",
+        "/api/v1/appointments/{appointment_id}/reschedule",
+        "/api/v1/halls/{hall}/remote-tickets",
+        "/api/v1/tickets/{ticket_id}/check-in",
+    } <= set(paths)
 
 
 def test_remote_ticket_checked_in_by_number(server):

@@ -21,9 +21,19 @@ def book(db, person: int, hour: int, minute: int = 0, service: str = "BD001") ->
     with db.session() as s:
         hall = db.hall(s)
         cfg = appointments.configs(db.settings, hall)[0]
-        appt = appointments.book(s, hall, service_code=service, starts_at=bj(hour, minute), name="张小三",
-                                 phone=phone(person), id_number=id_number(person), notify_ref=None, cfg=cfg,
-                                 secret=SECRET, now=clock.now())
+        appt = appointments.book(
+            s,
+            hall,
+            service_code=service,
+            starts_at=bj(hour, minute),
+            name="张小三",
+            phone=phone(person),
+            id_number=id_number(person),
+            notify_ref=None,
+            cfg=cfg,
+            secret=SECRET,
+            now=clock.now(),
+        )
         return appt
 
 
@@ -52,8 +62,9 @@ def walk_in(db, service: str = "BD001") -> str:
 def test_slots_offer_seats_and_booking_takes_one(make_hall, fake_clock):
     db = make_hall()
     with db.session() as s:
-        view = appointments.slots_view(s, db.hall(s), "BD001", appointments.configs(db.settings, db.hall(s))[0],
-                                       fake_clock())
+        view = appointments.slots_view(
+            s, db.hall(s), "BD001", appointments.configs(db.settings, db.hall(s))[0], fake_clock()
+        )
     assert [d["date"] for d in view["days"]] == ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
     first = view["days"][0]["slots"][0]
     assert first["starts_at"] == "2026-03-02T09:30:00+08:00" and first["capacity"] == 3 and first["left"] == 3
@@ -131,22 +142,52 @@ def test_two_no_shows_block_booking(make_hall, fake_clock):
     with db.session() as s:
         hall = db.hall(s)
         cfg = appointments.configs(db.settings, hall)[0]
-        appointments.book(s, hall, service_code="BD001", starts_at=bj(10, day=fake_clock().date()), name="李四",
-                          phone=phone(5), id_number=id_number(5), notify_ref=None, cfg=cfg, secret=SECRET,
-                          now=fake_clock())
+        appointments.book(
+            s,
+            hall,
+            service_code="BD001",
+            starts_at=bj(10, day=fake_clock().date()),
+            name="李四",
+            phone=phone(5),
+            id_number=id_number(5),
+            notify_ref=None,
+            cfg=cfg,
+            secret=SECRET,
+            now=fake_clock(),
+        )
         assert appointments.mark_no_shows(s, fake_clock()) == 1
     fake_clock.advance(days=1)  # Wednesday: two no-shows
     with db.session() as s, pytest.raises(Blocked) as err:
         hall = db.hall(s)
-        appointments.book(s, hall, service_code="BD001", starts_at=bj(10, day=fake_clock().date()), name="李四",
-                          phone=phone(5), id_number=id_number(5), notify_ref=None,
-                          cfg=appointments.configs(db.settings, hall)[0], secret=SECRET, now=fake_clock())
+        appointments.book(
+            s,
+            hall,
+            service_code="BD001",
+            starts_at=bj(10, day=fake_clock().date()),
+            name="李四",
+            phone=phone(5),
+            id_number=id_number(5),
+            notify_ref=None,
+            cfg=appointments.configs(db.settings, hall)[0],
+            secret=SECRET,
+            now=fake_clock(),
+        )
     assert "2026-03-10" in err.value.message  # blocked for 7 days after the second no-show (Tuesday)
     with db.session() as s:  # someone else still books
         hall = db.hall(s)
-        appointments.book(s, hall, service_code="BD001", starts_at=bj(10, day=fake_clock().date()), name="王五",
-                          phone=phone(6), id_number=id_number(6), notify_ref=None,
-                          cfg=appointments.configs(db.settings, hall)[0], secret=SECRET, now=fake_clock())
+        appointments.book(
+            s,
+            hall,
+            service_code="BD001",
+            starts_at=bj(10, day=fake_clock().date()),
+            name="王五",
+            phone=phone(6),
+            id_number=id_number(6),
+            notify_ref=None,
+            cfg=appointments.configs(db.settings, hall)[0],
+            secret=SECRET,
+            now=fake_clock(),
+        )
 
 
 def test_check_in_too_early_on_time_and_late(make_hall, fake_clock):

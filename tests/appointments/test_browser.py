@@ -18,8 +18,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(make_server, tmp_path):
-    return make_server(raw_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data",
-                                  appointments=ALL_DAY))
+    return make_server(raw_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", appointments=ALL_DAY))
 
 
 def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):  # noqa: F811 - the shared fixture, by name
@@ -35,7 +34,9 @@ def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):  # noq
     booking = answer.value.json()
     expect(phone_page.locator("#d-code")).to_have_text(booking["code"])
     expect(phone_page.locator("#d-qr")).to_have_attribute("src", re.compile(r"^/qr\.svg\?data="))
-    phone_page.wait_for_function("() => { const q = document.querySelector('#d-qr'); return q.complete && q.naturalWidth > 0; }")
+    phone_page.wait_for_function(
+        "() => { const q = document.querySelector('#d-qr'); return q.complete && q.naturalWidth > 0; }"
+    )
     shot(phone_page, "book-done-390x844")
 
     phone_page.locator("#d-mine").click()

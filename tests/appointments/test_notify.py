@@ -83,11 +83,13 @@ def test_ahead_called_and_rate_are_sent_once_each_signed(make_hall, fake_clock):
     assert requests[1]["json"]["text"] == f"请 {number} 号到 11 号窗口办理"
     for r in requests:
         headers = r["headers"]
-        expected = hmac.new(HOOK_SECRET.encode(), headers["X-OneWindow-Timestamp"].encode() + b"." + r["body"],
-                            hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            HOOK_SECRET.encode(), headers["X-OneWindow-Timestamp"].encode() + b"." + r["body"], hashlib.sha256
+        ).hexdigest()
         assert headers["X-OneWindow-Signature"] == "sha256=" + expected
-        assert headers["X-OneWindow-Signature"] == "sha256=" + sign(HOOK_SECRET, headers["X-OneWindow-Timestamp"],
-                                                                    r["body"])
+        assert headers["X-OneWindow-Signature"] == "sha256=" + sign(
+            HOOK_SECRET, headers["X-OneWindow-Timestamp"], r["body"]
+        )
         assert headers["X-OneWindow-Delivery"] == f"{ticket_id}:{r['json']['kind']}"
         assert "13900000001" not in r["body"].decode()
 

@@ -18,9 +18,19 @@ from .test_rules import bj
 def _book(db, person: int, session=None):
     def run(s):
         hall = db.hall(s)
-        return appointments.book(s, hall, service_code="BD001", starts_at=bj(10), name="赵六", phone=phone(person),
-                                  id_number=id_number(person), notify_ref=None,
-                                  cfg=appointments.configs(db.settings, hall)[0], secret=SECRET, now=clock.now())
+        return appointments.book(
+            s,
+            hall,
+            service_code="BD001",
+            starts_at=bj(10),
+            name="赵六",
+            phone=phone(person),
+            id_number=id_number(person),
+            notify_ref=None,
+            cfg=appointments.configs(db.settings, hall)[0],
+            secret=SECRET,
+            now=clock.now(),
+        )
 
     if session is not None:
         return run(session)
@@ -53,6 +63,7 @@ def test_the_second_booking_waits_for_the_first_and_loses(make_pg_hall, fake_clo
     thread.start()
     # The second transaction is blocked on the slot row: PostgreSQL says so in pg_stat_activity.
     waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+
     def blocked() -> bool:
         # A new transaction each time: pg_stat_activity is a snapshot taken once per transaction.
         with db.engine.connect() as conn:

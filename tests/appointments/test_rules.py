@@ -42,27 +42,33 @@ def test_bookable_days_skip_closed_weekdays():
     assert bookable_days(MONDAY, 1, [1]) == [MONDAY]
 
 
-@pytest.mark.parametrize(("windows", "slot", "service", "share", "cap", "seats"), [
-    (10, 30, 8, 1.0, None, 37),  # 10 × 30 / 8 = 37.5
-    (10, 30, 8, 0.5, None, 18),
-    (1, 30, 10, 1.0, None, 3),
-    (1, 30, 10, 1.0, 2, 2),
-    (0, 30, 8, 1.0, None, 0),
-    (3, 30, 10, 1.0, None, 9),  # exact products are not lost to float rounding
-])
+@pytest.mark.parametrize(
+    ("windows", "slot", "service", "share", "cap", "seats"),
+    [
+        (10, 30, 8, 1.0, None, 37),  # 10 × 30 / 8 = 37.5
+        (10, 30, 8, 0.5, None, 18),
+        (1, 30, 10, 1.0, None, 3),
+        (1, 30, 10, 1.0, 2, 2),
+        (0, 30, 8, 1.0, None, 0),
+        (3, 30, 10, 1.0, None, 9),  # exact products are not lost to float rounding
+    ],
+)
 def test_capacity_from_windows_slot_length_and_service_time(windows, slot, service, share, cap, seats):
     assert slot_capacity(windows, slot, service, share, cap) == seats
 
 
-@pytest.mark.parametrize(("at", "arrival"), [
-    (bj(9, 29), Arrival.TOO_EARLY),
-    (bj(9, 30), Arrival.ON_TIME),  # early window opens 30 min before 10:00
-    (bj(10, 0), Arrival.ON_TIME),
-    (bj(10, 15), Arrival.ON_TIME),  # the last on-time minute
-    (bj(10, 16), Arrival.LATE),
-    (bj(23, 59), Arrival.LATE),
-    (bj(0, 0, MONDAY + timedelta(days=1)), Arrival.EXPIRED),
-])
+@pytest.mark.parametrize(
+    ("at", "arrival"),
+    [
+        (bj(9, 29), Arrival.TOO_EARLY),
+        (bj(9, 30), Arrival.ON_TIME),  # early window opens 30 min before 10:00
+        (bj(10, 0), Arrival.ON_TIME),
+        (bj(10, 15), Arrival.ON_TIME),  # the last on-time minute
+        (bj(10, 16), Arrival.LATE),
+        (bj(23, 59), Arrival.LATE),
+        (bj(0, 0, MONDAY + timedelta(days=1)), Arrival.EXPIRED),
+    ],
+)
 def test_check_in_classes(at, arrival):
     day_end = bj(0, day=MONDAY + timedelta(days=1))
     assert classify(at, bj(10), day_end, early_minutes=30, late_minutes=15) == arrival

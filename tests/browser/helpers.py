@@ -34,5 +34,3 @@ def open_window(url: str, clerk: str, window: int) -> dict:
     headers = login(url, clerk)
     assert act(url, headers, window, "open").status_code == 200
     return headers
-
-

@@ -91,7 +91,9 @@ def test_ticket_from_kiosk_to_rating_live_on_every_screen(server, open_page):
     qr = kiosk.locator("#k-qr")
     expect(qr).to_have_attribute("data-link", f"{url}/t/{first['id']}")
     expect(qr).to_have_attribute("src", re.compile(r"^/qr\.svg\?data="))
-    kiosk.wait_for_function("() => document.getElementById('k-qr').complete && document.getElementById('k-qr').naturalWidth > 0")
+    kiosk.wait_for_function(
+        "() => document.getElementById('k-qr').complete && document.getElementById('k-qr').naturalWidth > 0"
+    )
     expect(kiosk.locator("#k-print")).not_to_be_empty()
     shot(kiosk, "kiosk-ticket-1080x1920")
 
@@ -278,8 +280,7 @@ def test_board_announces_calls_one_after_another(server, open_page):
         assert act(url, headers, n, "call-next").status_code == 200
     expect(board.locator("#latest-number")).to_have_text(numbers[-1])
     # three real clips, Chinese and English, twice each: about ten seconds apiece
-    board.wait_for_function("() => OWBoard.announcer.log.filter(e => e.kind !== 'start').length === 3",
-                            timeout=180_000)
+    board.wait_for_function("() => OWBoard.announcer.log.filter(e => e.kind !== 'start').length === 3", timeout=180_000)
     log = board.evaluate("OWBoard.announcer.log")
     finished = [e for e in log if e["kind"] != "start"]
     assert [e["number"] for e in finished] == numbers, "announced in call order"

@@ -25,7 +25,11 @@ class Cli:
         env = {k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")}
         return subprocess.run(
             [sys.executable, "-m", "queue_server", "--config", str(config or self.config), *args],
-            cwd=ROOT, env=env, input=stdin if stdin is not None else "", capture_output=True, text=True,
+            cwd=ROOT,
+            env=env,
+            input=stdin if stdin is not None else "",
+            capture_output=True,
+            text=True,
             timeout=120,
         )
 

@@ -30,8 +30,12 @@ CONFIG_ITEMS = 46  # service items config.yaml seeds for erdao, with codes the c
 def services(cli, hall: str = "erdao") -> dict[str, ServiceItem]:
     engine = cli.engine()
     with Session(engine) as session:
-        items = session.scalars(select(ServiceItem).join(Hall, Hall.id == ServiceItem.hall_id)
-                                .where(Hall.code == hall).options(selectinload(ServiceItem.queue)))
+        items = session.scalars(
+            select(ServiceItem)
+            .join(Hall, Hall.id == ServiceItem.hall_id)
+            .where(Hall.code == hall)
+            .options(selectinload(ServiceItem.queue))
+        )
         out = {s.code: s for s in items}
     engine.dispose()
     return out
@@ -304,18 +308,28 @@ def test_a_clerk_without_a_hall_takes_the_only_hall(tmp_path, cli):
 @pytest.mark.parametrize("args", [["init-db"], ["device", "list"], ["close-day"], ["purge", "--dry-run"]])
 def test_config_is_accepted_after_any_subcommand(cli, args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")}
-    done = subprocess.run([sys.executable, "-m", "queue_server", *args, "--config", str(cli.config)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "queue_server", *args, "--config", str(cli.config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp := cli.database_url.removeprefix("sqlite:///")) and os.path.exists(tmp), "it used that config"
 
 
 def test_gevent_mode_without_gevent_stops_with_one_clear_line(cli):
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")},
-           "QUEUE_SERVER_ASYNC_MODE": "gevent"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")},
+        "QUEUE_SERVER_ASYNC_MODE": "gevent",
+    }
     # gevent is installed for the tests: hide it the way a plain install lacks it
-    code = ("import sys; sys.modules['gevent'] = None; from queue_server.cli import main; "
-            f"sys.exit(main(['--config', {str(cli.config)!r}, 'run']))")
+    code = (
+        "import sys; sys.modules['gevent'] = None; from queue_server.cli import main; "
+        f"sys.exit(main(['--config', {str(cli.config)!r}, 'run']))"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()

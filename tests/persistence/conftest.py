@@ -56,8 +56,9 @@ class Hall:
 
     def events(self, ticket: Ticket) -> list[TicketEvent]:
         with self.factory() as session:
-            return list(session.scalars(
-                select(TicketEvent).where(TicketEvent.ticket_pk == ticket.pk).order_by(TicketEvent.id)))
+            return list(
+                session.scalars(select(TicketEvent).where(TicketEvent.ticket_pk == ticket.pk).order_by(TicketEvent.id))
+            )
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ def run_threads(targets) -> list[BaseException]:
                 fn()
             except BaseException as exc:  # noqa: BLE001 - reported to the test below
                 errors.append(exc)
+
         return run
 
     threads = [threading.Thread(target=guard(t)) for t in targets]
@@ -125,7 +126,9 @@ def _issue_in_process(url: str, count: int, barrier) -> list[str]:
     out = []
     for i in range(count):
         with transaction(factory) as session:
-            out.append(tickets.issue(session, get_hall(session, "erdao"), ("QY001", "SB001", "BD001")[i % 3]).ticket.number)
+            out.append(
+                tickets.issue(session, get_hall(session, "erdao"), ("QY001", "SB001", "BD001")[i % 3]).ticket.number
+            )
     engine.dispose()
     return out
 

@@ -88,18 +88,30 @@ def test_upgrade_from_0001_keeps_the_data(empty_url, settings_for):
     assert "print_jobs" not in inspect(engine).get_table_names()
     now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC).replace(tzinfo=None)
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO halls (id, code, name, name_en, timezone, settings) "
-            "VALUES (1, 'erdao', '二道区政务服务中心', '', 'Asia/Shanghai', '{}')"))
-        conn.execute(text("INSERT INTO queues (id, hall_id, prefix, name, name_en, sort) VALUES (1, 1, 'A', 'a', '', 0)"))
-        conn.execute(text(
-            "INSERT INTO service_items (id, hall_id, queue_id, code, name, department, category, basis, materials, "
-            "time_limit_days, kind, active) VALUES (1, 1, 1, 'QY001', '企业开办', '', '法人', '', '[]', 1, 'instant', "
-            "true)"))
-        conn.execute(text(
-            "INSERT INTO tickets (pk, id, hall_id, queue_id, service_id, day, seq, number, channel, priority, status, "
-            "issued_at, queued_at, order_key, recall_count, returns) VALUES (1, 'tkt-1', 1, 1, 1, '2026-03-02', 1, "
-            "'A001', 'kiosk', 'normal', 'waiting', :now, :now, 1, 0, 0)"), {"now": now})
+        conn.execute(
+            text(
+                "INSERT INTO halls (id, code, name, name_en, timezone, settings) "
+                "VALUES (1, 'erdao', '二道区政务服务中心', '', 'Asia/Shanghai', '{}')"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO queues (id, hall_id, prefix, name, name_en, sort) VALUES (1, 1, 'A', 'a', '', 0)")
+        )
+        conn.execute(
+            text(
+                "INSERT INTO service_items (id, hall_id, queue_id, code, name, department, category, basis, materials, "
+                "time_limit_days, kind, active) VALUES (1, 1, 1, 'QY001', '企业开办', '', '法人', '', '[]', 1, 'instant', "
+                "true)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tickets (pk, id, hall_id, queue_id, service_id, day, seq, number, channel, priority, status, "
+                "issued_at, queued_at, order_key, recall_count, returns) VALUES (1, 'tkt-1', 1, 1, 1, '2026-03-02', 1, "
+                "'A001', 'kiosk', 'normal', 'waiting', :now, :now, 1, 0, 0)"
+            ),
+            {"now": now},
+        )
     upgrade(engine)
     assert current_revision(engine) == head()
     assert "print_jobs" in inspect(engine).get_table_names()

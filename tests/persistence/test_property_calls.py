@@ -75,8 +75,15 @@ BUILDERS = {
     "advance": st.tuples(st.just("advance"), st.integers(1, 30)),
 }
 # Weighted so that lines build up and windows are busy: issue and call-next most of the time.
-KINDS = ["issue"] * 6 + ["call-next"] * 5 + ["finish"] * 2 + ["no-show"] * 2 + ["start"] * 2 + ["hold"] * 2 + [
-    "recall", "requeue", "transfer-window", "transfer-service", "return", "return", "cancel", "advance"]
+KINDS = (
+    ["issue"] * 6
+    + ["call-next"] * 5
+    + ["finish"] * 2
+    + ["no-show"] * 2
+    + ["start"] * 2
+    + ["hold"] * 2
+    + ["recall", "requeue", "transfer-window", "transfer-service", "return", "return", "cancel", "advance"]
+)
 operation = st.sampled_from(KINDS).flatmap(BUILDERS.__getitem__)
 
 
@@ -121,13 +128,16 @@ class Run:
             prefixes = {q.id: q.prefix for q in session.scalars(select(Queue))}
             pool = [
                 routing.Candidate(
-                    ticket_id=t.id, queue=prefixes[t.queue_id], priority=t.priority, queued_at=t.queued_at,
-                    order_key=t.order_key, target_window=window_numbers.get(t.target_window_id),
+                    ticket_id=t.id,
+                    queue=prefixes[t.queue_id],
+                    priority=t.priority,
+                    queued_at=t.queued_at,
+                    order_key=t.order_key,
+                    target_window=window_numbers.get(t.target_window_id),
                 )
                 for t in session.scalars(select(Ticket).where(Ticket.status == "waiting"))
             ]
-            best = routing.choose(pool, number, [q.prefix for q in window.queues], clock.now(),
-                                  tickets.rules_for(hall))
+            best = routing.choose(pool, number, [q.prefix for q in window.queues], clock.now(), tickets.rules_for(hall))
         return best.ticket_id if best else None
 
     def step(self, op: tuple) -> None:
@@ -236,7 +246,11 @@ def replay(events: list[TicketEvent]) -> str | None:
     return status
 
 
-@settings(max_examples=int(os.environ.get("ONEWINDOW_PROPERTY_EXAMPLES", 30)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("ONEWINDOW_PROPERTY_EXAMPLES", 30)),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(ops=st.lists(operation, min_size=20, max_size=60))
 def test_every_waiting_ticket_is_called_exactly_once(template, tmp_path_factory, ops):
     FAKE.current = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -254,8 +268,9 @@ def test_every_waiting_ticket_is_called_exactly_once(template, tmp_path_factory,
         with run.factory() as session:
             all_tickets = list(session.scalars(select(Ticket)))
             for t in all_tickets:
-                events = list(session.scalars(
-                    select(TicketEvent).where(TicketEvent.ticket_pk == t.pk).order_by(TicketEvent.id)))
+                events = list(
+                    session.scalars(select(TicketEvent).where(TicketEvent.ticket_pk == t.pk).order_by(TicketEvent.id))
+                )
                 assert replay(events) == t.status
                 assert t.status in ("done", "cancelled", "no_show"), f"{t.number} left {t.status}"
             calls = session.query(TicketEvent).filter(TicketEvent.action == "call").count()

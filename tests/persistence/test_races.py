@@ -30,8 +30,11 @@ def wait_until_blocked(engine, application_name: str) -> None:
     with engine.connect() as conn:
         while time.monotonic() < deadline:
             blocked = conn.execute(
-                text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :n "
-                     "AND cardinality(pg_blocking_pids(pid)) > 0"), {"n": application_name}
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = :n "
+                    "AND cardinality(pg_blocking_pids(pid)) > 0"
+                ),
+                {"n": application_name},
             ).scalar()
             if blocked:
                 return

@@ -17,16 +17,19 @@ from queue_server.models import Ticket, TicketEvent, Window
 
 def window_row(hall, number, code="erdao"):
     with hall.factory() as session:
-        return session.scalar(select(Window).join(Window.hall).where(Window.number == number,
-                                                                     Window.hall.has(code=code)))
+        return session.scalar(
+            select(Window).join(Window.hall).where(Window.number == number, Window.hall.has(code=code))
+        )
 
 
 def snapshot(hall):
     """Everything an operation could change: tickets, history and windows."""
     with hall.factory() as session:
         return (
-            sorted((t.number, t.status, t.window_id, t.target_window_id, t.queue_id, t.recall_count, t.returns)
-                   for t in session.scalars(select(Ticket))),
+            sorted(
+                (t.number, t.status, t.window_id, t.target_window_id, t.queue_id, t.recall_count, t.returns)
+                for t in session.scalars(select(Ticket))
+            ),
             session.query(TicketEvent).count(),
             sorted((w.id, w.state, w.clerk_id, w.ticket_id) for w in session.scalars(select(Window))),
         )

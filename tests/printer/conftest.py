@@ -46,9 +46,7 @@ class FakePrinter:
         """Refuse connections from now on, as a switched-off printer does."""
         if self._server is not None:
             try:
-                self._server.shutdown(
-                    socket.SHUT_RDWR
-                )  # wakes the blocked accept(); close() alone does not
+                self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
             except OSError:
                 pass
             self._server.close()

@@ -85,9 +85,7 @@ def decode(data: bytes) -> Decoded:
                 i += 3
             elif cmd == ord("!"):
                 n = data[i + 2]
-                style.update(
-                    width=2 if n & 0x20 else 1, height=2 if n & 0x10 else 1, bold=bool(n & 0x08)
-                )
+                style.update(width=2 if n & 0x20 else 1, height=2 if n & 0x10 else 1, bold=bool(n & 0x08))
                 i += 3
             elif cmd == ord("d"):
                 for _ in range(data[i + 2]):

@@ -114,9 +114,7 @@ def test_constructed_profile_without_qr_or_cut(payload):
 
 def test_explicit_caps_override_the_profile(payload):
     dummy = Dummy()
-    print_ticket(
-        dummy, TicketPrint.from_payload(payload), 80, PrinterCaps(native_qr=False, cut="PART")
-    )
+    print_ticket(dummy, TicketPrint.from_payload(payload), 80, PrinterCaps(native_qr=False, cut="PART"))
     assert b"\x1d(k" not in dummy.output and b"\x1dV\x01" in dummy.output
 
 
@@ -177,9 +175,7 @@ def test_bad_payload_names_the_field(payload):
 
 
 @given(
-    text=st.text(
-        alphabet=st.sampled_from(list("政务服务中心，。（）：、— abcXYZ0123-/")), max_size=120
-    ),
+    text=st.text(alphabet=st.sampled_from(list("政务服务中心，。（）：、— abcXYZ0123-/")), max_size=120),
     width=st.integers(min_value=2, max_value=48),
 )
 def test_wrap_never_overflows_and_loses_nothing(text, width):

@@ -29,9 +29,7 @@ def job(factory, job_id: int) -> PrintJob:
         return session.get(PrintJob, job_id)
 
 
-def enqueue(
-    spooler: Spooler, factory, payload: dict, ticket_id: str = "t1", name: str = "kiosk-1"
-) -> int:
+def enqueue(spooler: Spooler, factory, payload: dict, ticket_id: str = "t1", name: str = "kiosk-1") -> int:
     with transaction(factory) as session:
         return spooler.enqueue(session, name, payload, ticket_id).id
 
@@ -57,9 +55,7 @@ def test_enqueue_refuses_what_can_never_print(db_factory, fake_printer, payload)
         enqueue(spooler, db_factory, {**payload, "number": ""})
 
 
-def test_printer_down_then_back_prints_exactly_once(
-    db_factory, stopped_printer, payload, fake_clock
-):
+def test_printer_down_then_back_prints_exactly_once(db_factory, stopped_printer, payload, fake_clock):
     changes: list[dict] = []
     spooler = Spooler(db_factory, {"kiosk-1": stopped_printer.config()}, changes.append)
     job_id = enqueue(spooler, db_factory, payload)
@@ -105,9 +101,7 @@ def test_printer_down_then_back_prints_exactly_once(
 
 def test_a_down_printer_is_tried_once_per_round(db_factory, stopped_printer, payload, fake_clock):
     spooler = Spooler(db_factory, {"kiosk-1": stopped_printer.config()})
-    ids = [
-        enqueue(spooler, db_factory, {**payload, "number": f"A00{i}"}, f"t{i}") for i in range(1, 4)
-    ]
+    ids = [enqueue(spooler, db_factory, {**payload, "number": f"A00{i}"}, f"t{i}") for i in range(1, 4)]
     assert spooler.run_once() == 1
     assert [job(db_factory, i).attempts for i in ids] == [1, 0, 0]
     stopped_printer.start()
@@ -128,29 +122,21 @@ def test_gives_up_after_max_attempts(db_factory, stopped_printer, payload, fake_
     assert spooler.run_once() == 0
 
 
-def test_bad_payload_in_the_table_fails_without_retrying(
-    db_factory, fake_printer, payload, fake_clock
-):
+def test_bad_payload_in_the_table_fails_without_retrying(db_factory, fake_printer, payload, fake_clock):
     spooler = Spooler(db_factory, {"kiosk-1": fake_printer.config()})
     job_id = enqueue(spooler, db_factory, payload)
     with transaction(db_factory) as session:
-        session.execute(
-            update(PrintJob).where(PrintJob.id == job_id).values(payload={"number": "A1"})
-        )
+        session.execute(update(PrintJob).where(PrintJob.id == job_id).values(payload={"number": "A1"}))
     assert spooler.run_once() == 1
     assert job(db_factory, job_id).state == "failed"
     assert fake_printer.settle() == []
 
 
-def test_job_left_printing_by_a_crash_goes_back_to_the_queue(
-    db_factory, fake_printer, payload, fake_clock
-):
+def test_job_left_printing_by_a_crash_goes_back_to_the_queue(db_factory, fake_printer, payload, fake_clock):
     crashed = Spooler(db_factory, {"kiosk-1": fake_printer.config()})
     job_id = enqueue(crashed, db_factory, payload)
     with transaction(db_factory) as session:
-        session.execute(
-            update(PrintJob).where(PrintJob.id == job_id).values(state="printing", attempts=1)
-        )
+        session.execute(update(PrintJob).where(PrintJob.id == job_id).values(state="printing", attempts=1))
 
     changes: list[dict] = []
     restarted = Spooler(db_factory, {"kiosk-1": fake_printer.config()}, changes.append)
@@ -173,9 +159,7 @@ def test_only_one_spooler_can_claim_a_job(db_factory, db_url, fake_printer, payl
     other_engine.dispose()
 
 
-def test_two_spoolers_at_once_print_each_ticket_once(
-    db_factory, db_url, fake_printer, payload, fake_clock
-):
+def test_two_spoolers_at_once_print_each_ticket_once(db_factory, db_url, fake_printer, payload, fake_clock):
     printers = {"kiosk-1": fake_printer.config()}
     expected = [f"B{i:03d}" for i in range(1, 41)]
     seed = Spooler(db_factory, printers)

@@ -51,7 +51,8 @@ def test_every_endpoint_answers_by_its_schema_and_never_with_5xx(case, api_serve
     # A real staff token, so generated window actions reach the handlers and not only the 401 check.
     headers = clerk if case.operation.path.startswith("/api/v1/halls/{hall}/windows") else None
     case.call_and_validate(
-        base_url=api_server.url, headers=headers,
+        base_url=api_server.url,
+        headers=headers,
         checks=[checks.not_a_server_error, checks.response_schema_conformance, checks.content_type_conformance],
     )
 
@@ -70,8 +71,9 @@ def test_odd_connect_credentials_are_refused_without_harming_others(api_server):
         finally:
             client.disconnect()
     assert accepted == [{"nothing": True}], "only a client without a token gets in, as an anonymous one"
-    r = requests.post(f"{api_server.url}/api/v1/halls/erdao/tickets", json={"service": "QY001", "print": False},
-                      timeout=10)
+    r = requests.post(
+        f"{api_server.url}/api/v1/halls/erdao/tickets", json={"service": "QY001", "print": False}, timeout=10
+    )
     assert bystander.wait_for("ticket_issued", lambda t: t["number"] == r.json()["number"])
     assert bystander.connects == 1
     bystander.close()
@@ -84,8 +86,12 @@ def test_oversized_request_bodies_are_refused(api_server, form):
     if form == "declared":
         r = requests.post(url, data=big, headers={"Content-Type": "application/json"}, timeout=10)
     elif form == "chunked":  # no Content-Length: the limit still applies while reading
-        r = requests.post(url, data=iter([big[i:i + 8192] for i in range(0, len(big), 8192)]),
-                          headers={"Content-Type": "application/json"}, timeout=10)
+        r = requests.post(
+            url,
+            data=iter([big[i : i + 8192] for i in range(0, len(big), 8192)]),
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
     else:
         r = requests.post(url, files={"file": ("a.bin", big)}, timeout=10)
     # A chunked body is read with the same limit (app.chunked_input marks it terminated for Werkzeug).

@@ -70,15 +70,22 @@ def test_midnight_turnover_under_load_gives_no_duplicate_numbers(hall, fake_cloc
         finally:
             stop.set()
 
-    errors = run_threads([lambda k=k: kiosk(k) for k in range(KIOSKS)]
-                         + [lambda n=n: window(n) for n in clerks] + [turnover])
+    errors = run_threads(
+        [lambda k=k: kiosk(k) for k in range(KIOSKS)] + [lambda n=n: window(n) for n in clerks] + [turnover]
+    )
     assert not errors, errors
 
     with hall.factory() as session:
-        rows = session.execute(select(Ticket.day, Ticket.number, Ticket.seq, Ticket.queue_id, Ticket.issued_at)
-                               .where(Ticket.hall_id == get_hall(session, "erdao").id)).all()
-        calls = session.execute(select(TicketEvent.ticket_pk, func.count()).where(TicketEvent.action == "call")
-                                .group_by(TicketEvent.ticket_pk)).all()
+        rows = session.execute(
+            select(Ticket.day, Ticket.number, Ticket.seq, Ticket.queue_id, Ticket.issued_at).where(
+                Ticket.hall_id == get_hall(session, "erdao").id
+            )
+        ).all()
+        calls = session.execute(
+            select(TicketEvent.ticket_pk, func.count())
+            .where(TicketEvent.action == "call")
+            .group_by(TicketEvent.ticket_pk)
+        ).all()
     assert len(rows) == len(issued)
     days = {row.day for row in rows}
     assert days == {date(2026, 3, 2), date(2026, 3, 3)}, "tickets on both sides of midnight"

@@ -27,8 +27,9 @@ def kiosk(load: Load, url: str, k: int, issued: list) -> None:
     while not load.stop.is_set():
         sent = time.monotonic()
         try:
-            r = session.post(f"{url}/api/v1/halls/erdao/tickets", json={"service": SERVICES[i % 6], "print": False},
-                             timeout=30)
+            r = session.post(
+                f"{url}/api/v1/halls/erdao/tickets", json={"service": SERVICES[i % 6], "print": False}, timeout=30
+            )
         except requests.ConnectionError:
             return  # the server is gone
         i += 1
@@ -66,8 +67,10 @@ def test_sigkill_under_load_loses_no_ticket_and_calls_none_twice(backend, reques
         load.run(kiosk, load, server.url, k, issued)
     for n, headers in clerks.items():
         load.run(window, load, server.url, n, headers, called)
-    load.wait(lambda s: s[("issue", 201)] >= KILL_AFTER_ISSUED and s[("call-next", 200)] >= KILL_AFTER_CALLED,
-              "tickets issued and called before the crash")
+    load.wait(
+        lambda s: s[("issue", 201)] >= KILL_AFTER_ISSUED and s[("call-next", 200)] >= KILL_AFTER_CALLED,
+        "tickets issued and called before the crash",
+    )
     server.kill()  # mid-flight: requests are in progress on every client
     load.join()
     assert not load.bad, load.bad
@@ -96,8 +99,9 @@ def test_sigkill_under_load_loses_no_ticket_and_calls_none_twice(backend, reques
         assert r.status_code == 200, r.text
         drained.append(r.json()["number"])
         for action in ("start", "finish"):
-            assert requests.post(f"{server.url}/api/v1/halls/erdao/windows/1/{action}", headers=clerks[1],
-                                 timeout=10).ok
+            assert requests.post(
+                f"{server.url}/api/v1/halls/erdao/windows/1/{action}", headers=clerks[1], timeout=10
+            ).ok
     assert not set(drained) & set(called), "a ticket called before the crash is not called again"
     board.wait_for("ticket_called", lambda c: c["ticket"]["number"] == drained[-1])  # the board follows again
 
@@ -111,8 +115,15 @@ def test_sigkill_under_load_loses_no_ticket_and_calls_none_twice(backend, reques
 
     engine = make_engine(url_db)
     with engine.connect() as conn:
-        calls = Counter(dict(conn.execute(select(TicketEvent.ticket_pk, func.count())
-                                          .where(TicketEvent.action == "call").group_by(TicketEvent.ticket_pk)).all()))
+        calls = Counter(
+            dict(
+                conn.execute(
+                    select(TicketEvent.ticket_pk, func.count())
+                    .where(TicketEvent.action == "call")
+                    .group_by(TicketEvent.ticket_pk)
+                ).all()
+            )
+        )
         tickets = conn.execute(select(func.count()).select_from(TicketEvent).where(TicketEvent.action == "issue"))
         total = tickets.scalar_one()
     engine.dispose()

@@ -20,8 +20,9 @@ SERVICES = ["QY001", "SB001", "BD001"]
 def kiosk(load: Load, url: str, k: int, issued: list) -> None:
     session, i = requests.Session(), k
     while not load.stop.is_set():
-        r = session.post(f"{url}/api/v1/halls/erdao/tickets", json={"service": SERVICES[i % 3], "print": False},
-                         timeout=60)
+        r = session.post(
+            f"{url}/api/v1/halls/erdao/tickets", json={"service": SERVICES[i % 3], "print": False}, timeout=60
+        )
         i += 1
         if r.status_code == 201:
             issued.append(r.json())

@@ -30,14 +30,17 @@ class Nginx:
         self.dir = Path(tempfile.mkdtemp(prefix="ow-nginx-"))
         site = SITE.read_text()
         assert "server 127.0.0.1:8001" in site and "server 127.0.0.1:8002" in site and "listen 80;" in site
-        site = site.replace("127.0.0.1:8001", f"127.0.0.1:{backends[0]}").replace("127.0.0.1:8002",
-                                                                                 f"127.0.0.1:{backends[1]}")
+        site = site.replace("127.0.0.1:8001", f"127.0.0.1:{backends[0]}").replace(
+            "127.0.0.1:8002", f"127.0.0.1:{backends[1]}"
+        )
         # Which process answered: for the test only, not part of the shipped site.
-        site = site.replace("listen 80;", f"listen 127.0.0.1:{self.port};\n"
-                            "    add_header X-Upstream $upstream_addr always;")
+        site = site.replace(
+            "listen 80;", f"listen 127.0.0.1:{self.port};\n    add_header X-Upstream $upstream_addr always;"
+        )
         (self.dir / "site.conf").write_text(site)
-        temp = "\n".join(f"  {kind}_temp_path {self.dir}/{kind};" for kind in ("client_body", "proxy", "fastcgi",
-                                                                              "uwsgi", "scgi"))
+        temp = "\n".join(
+            f"  {kind}_temp_path {self.dir}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         user = "user root;" if os.geteuid() == 0 else ""
         (self.dir / "nginx.conf").write_text(f"""
 {user}
@@ -59,11 +62,25 @@ http {{
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Nginx:
-        check = subprocess.run([self.binary, "-t", "-p", str(self.dir), "-e", str(self.dir / "error.log"),
-                                "-c", str(self.dir / "nginx.conf")], capture_output=True, text=True)
+        check = subprocess.run(
+            [
+                self.binary,
+                "-t",
+                "-p",
+                str(self.dir),
+                "-e",
+                str(self.dir / "error.log"),
+                "-c",
+                str(self.dir / "nginx.conf"),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert check.returncode == 0, check.stderr
-        self.proc = subprocess.Popen([self.binary, "-p", str(self.dir), "-e", str(self.dir / "error.log"),
-                                      "-c", str(self.dir / "nginx.conf")], stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [self.binary, "-p", str(self.dir), "-e", str(self.dir / "error.log"), "-c", str(self.dir / "nginx.conf")],
+            stderr=subprocess.DEVNULL,
+        )
         wait_until(self._up, what="nginx to listen")
         return self
 

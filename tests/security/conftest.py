@@ -50,12 +50,14 @@ def db_state(database_url: str) -> dict:
     engine = create_engine(database_url)
     with engine.connect() as conn:
         state = {
-            "tickets": conn.execute(text("SELECT number, status, window_id, service_id, target_window_id "
-                                         "FROM tickets ORDER BY pk")).all(),
+            "tickets": conn.execute(
+                text("SELECT number, status, window_id, service_id, target_window_id FROM tickets ORDER BY pk")
+            ).all(),
             "events": conn.execute(text("SELECT count(*) FROM ticket_events")).scalar(),
             "windows": conn.execute(text("SELECT number, state, clerk_id, ticket_id FROM windows ORDER BY id")).all(),
-            "users": conn.execute(text("SELECT username, password_hash, token_version, active FROM staff_users "
-                                       "ORDER BY id")).all(),
+            "users": conn.execute(
+                text("SELECT username, password_hash, token_version, active FROM staff_users ORDER BY id")
+            ).all(),
             "print_jobs": conn.execute(text("SELECT count(*) FROM print_jobs")).scalar(),
         }
     engine.dispose()

@@ -11,11 +11,26 @@ from tests.security.conftest import db_state, expired_token, user_id
 from tests.server.conftest import login
 from tests.support import demo_config
 
-ACTIONS = ["call-next", "call", "recall", "start", "finish", "no-show", "hold", "resume", "transfer", "pause",
-           "open", "close", "force-close"]
+ACTIONS = [
+    "call-next",
+    "call",
+    "recall",
+    "start",
+    "finish",
+    "no-show",
+    "hold",
+    "resume",
+    "transfer",
+    "pause",
+    "open",
+    "close",
+    "force-close",
+]
 # (method, path, body, who may call it besides the people refused below)
-WINDOW = [("POST", f"/api/v1/halls/erdao/windows/3/{a}", {"number": "A002", "reason": "x", "service": "SB001"})
-          for a in ACTIONS]
+WINDOW = [
+    ("POST", f"/api/v1/halls/erdao/windows/3/{a}", {"number": "A002", "reason": "x", "service": "SB001"})
+    for a in ACTIONS
+]
 SUPERVISOR = [
     ("POST", "/api/v1/halls/erdao/tickets/A002/reprint", None),
     ("GET", "/api/v1/halls/erdao/out-of-order-calls", None),
@@ -98,7 +113,8 @@ def test_a_clerk_without_a_hall_acts_nowhere(make_server, tmp_path):
     url = f"sqlite:///{tmp_path}/onewindow.sqlite3"
     server = make_server(demo_config(url, tmp_path / "data"), users=[("drifter", "clerk", None)])
     before = db_state(url)
-    r = requests.post(f"{server.url}/api/v1/halls/erdao/windows/1/open", headers=login(server.url, "drifter"),
-                      timeout=10)
+    r = requests.post(
+        f"{server.url}/api/v1/halls/erdao/windows/1/open", headers=login(server.url, "drifter"), timeout=10
+    )
     assert r.status_code == 403
     assert db_state(url) == before

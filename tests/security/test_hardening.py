@@ -32,12 +32,20 @@ def test_cors_is_off_by_default_and_on_for_listed_origins(make_app, tmp_path):
     client = make_app().test_client()
     r = client.get("/api/v1/halls", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in r.headers
-    raw = demo_config(f"sqlite:///{tmp_path}/b.sqlite3", tmp_path / "data", async_mode="threading",
-                      cors_origins=["https://portal.example"])
+    raw = demo_config(
+        f"sqlite:///{tmp_path}/b.sqlite3",
+        tmp_path / "data",
+        async_mode="threading",
+        cors_origins=["https://portal.example"],
+    )
     other = make_app(raw).test_client()
-    assert other.get("/api/v1/halls", headers={"Origin": "https://portal.example"}).headers[
-        "Access-Control-Allow-Origin"] == "https://portal.example"
-    assert "Access-Control-Allow-Origin" not in other.get("/api/v1/halls", headers={"Origin": "https://x.example"}).headers
+    assert (
+        other.get("/api/v1/halls", headers={"Origin": "https://portal.example"}).headers["Access-Control-Allow-Origin"]
+        == "https://portal.example"
+    )
+    assert (
+        "Access-Control-Allow-Origin" not in other.get("/api/v1/halls", headers={"Origin": "https://x.example"}).headers
+    )
     assert other.options("/api/v1/halls/erdao/tickets", headers={"Origin": "https://portal.example"}).status_code == 204
 
 
@@ -52,8 +60,25 @@ def test_large_and_bad_requests_get_json_errors(make_app):
 def test_demo_secret_refused_on_a_public_address(tmp_path):
     config = write_config(tmp_path / "c.yaml", demo_config(f"sqlite:///{tmp_path}/x.sqlite3", tmp_path / "data"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")}
-    r = subprocess.run([sys.executable, "-m", "queue_server", "--config", str(config), "run", "--host", "0.0.0.0",
-                        "--port", str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "queue_server",
+            "--config",
+            str(config),
+            "run",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and "demo secret" in r.stderr
 
 

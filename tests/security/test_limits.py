@@ -15,8 +15,9 @@ from tests.support import PrivateRedis, demo_config
 def issue(client, ip: str = "10.0.0.1", headers=None, **body):
     body.setdefault("service", "QY001")
     body.setdefault("print", False)
-    return client.post("/api/v1/halls/erdao/tickets", json=body, headers=headers or {},
-                       environ_base={"REMOTE_ADDR": ip})
+    return client.post(
+        "/api/v1/halls/erdao/tickets", json=body, headers=headers or {}, environ_base={"REMOTE_ADDR": ip}
+    )
 
 
 def tickets_in(app) -> int:
@@ -38,7 +39,9 @@ def test_per_ip_limit_answers_429_in_chinese_and_counts_each_ip(make_app, raw):
     r = issue(client)
     assert r.status_code == 429
     error = r.get_json()["error"]
-    assert error["code"] == "rate_limited" and "取号过于频繁" in error["message"] and "每分钟最多 3 次" in error["message"]
+    assert (
+        error["code"] == "rate_limited" and "取号过于频繁" in error["message"] and "每分钟最多 3 次" in error["message"]
+    )
     assert int(r.headers["Retry-After"]) >= 1
     assert tickets_in(app) == 3, "the refused request issued nothing"
     assert issue(client, ip="10.0.0.2").status_code == 201, "another caller has its own count"

@@ -48,8 +48,9 @@ def test_masking_on_every_public_surface(make_server, tmp_path):
     board = Listener(server.url, {"hall": "erdao"}).connect()
     board.wait_for("board")
 
-    r = requests.post(f"{api}/halls/erdao/tickets", timeout=10,
-                      json={"service": "QY001", "id_number": ID_NUMBER, "phone": PHONE})
+    r = requests.post(
+        f"{api}/halls/erdao/tickets", timeout=10, json={"service": "QY001", "id_number": ID_NUMBER, "phone": PHONE}
+    )
     assert r.status_code == 201, r.text
     ticket = r.json()
     assert (ticket["id_number"], ticket["phone"]) == (ID_MASKED, PHONE_MASKED)
@@ -57,8 +58,9 @@ def test_masking_on_every_public_surface(make_server, tmp_path):
     holder = Listener(server.url, {"ticket": ticket["id"]}).connect()
     assert holder.wait_for("ticket")["id_number"] == ID_MASKED
     board.wait_for("print_job", lambda j: j["state"] == "printed")
-    requests.post(f"{api}/halls/erdao/tickets", json={"service": "QY001", "id_number": "2201021990030712"},
-                  timeout=10)  # invalid: refused, and must not reach the log either
+    requests.post(
+        f"{api}/halls/erdao/tickets", json={"service": "QY001", "id_number": "2201021990030712"}, timeout=10
+    )  # invalid: refused, and must not reach the log either
 
     clerk = login(server.url, "clerk3")
     requests.post(f"{api}/halls/erdao/windows/3/open", headers=clerk, timeout=10)
@@ -87,8 +89,9 @@ def test_masking_on_every_public_surface(make_server, tmp_path):
 def test_personal_data_not_stored_unless_the_hall_enables_it(make_app):
     app = make_app()
     client = app.test_client()
-    r = client.post("/api/v1/halls/erdao/tickets", json={"service": "QY001", "id_number": ID_NUMBER, "phone": PHONE,
-                                                        "print": False})
+    r = client.post(
+        "/api/v1/halls/erdao/tickets", json={"service": "QY001", "id_number": ID_NUMBER, "phone": PHONE, "print": False}
+    )
     assert r.status_code == 201
     assert r.get_json()["id_number"] is None and r.get_json()["phone"] is None
     with app.extensions["onewindow"].engine.connect() as conn:
@@ -104,8 +107,12 @@ def test_purge_removes_personal_data_and_keeps_counts(make_app, tmp_path):
     app = make_app(raw)
     client = app.test_client()
     for service in ("QY001", "SB001"):
-        assert client.post("/api/v1/halls/erdao/tickets", json={"service": service, "id_number": ID_NUMBER,
-                                                                "print": False}).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/halls/erdao/tickets", json={"service": service, "id_number": ID_NUMBER, "print": False}
+            ).status_code
+            == 201
+        )
     runtime = app.extensions["onewindow"]
     with transaction(runtime.factory) as s:
         old = s.scalar(select(Ticket).where(Ticket.number == "A001"))
@@ -121,8 +128,10 @@ def test_purge_removes_personal_data_and_keeps_counts(make_app, tmp_path):
     done = subprocess.run(run, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "erdao: purged personal data of 1 ticket" in done.stdout, done.stderr
     with engine.connect() as conn:
-        rows = dict((n, tuple(r)) for n, *r in conn.execute(text(
-            "SELECT number, id_number_masked, id_number_hash FROM tickets")))
+        rows = dict(
+            (n, tuple(r))
+            for n, *r in conn.execute(text("SELECT number, id_number_masked, id_number_hash FROM tickets"))
+        )
         after = conn.execute(text("SELECT count(*), (SELECT count(*) FROM ticket_events) FROM tickets")).one()
     assert rows["A001"] == (None, None), "old personal data gone"
     assert rows["B001"][0] == ID_MASKED and rows["B001"][1], "recent data kept"

@@ -69,11 +69,23 @@ def test_logout_and_password_forms_need_csrf(make_app):
     page_login(client)
     csrf = csrf_of(client.get("/account").get_data(as_text=True))
     assert client.post("/logout").status_code == 403
-    assert client.post("/account/password", data={"current_password": PASSWORD, "new_password": "n3w-password!",
-                                                   "repeat_password": "n3w-password!"}).status_code == 403
+    assert (
+        client.post(
+            "/account/password",
+            data={"current_password": PASSWORD, "new_password": "n3w-password!", "repeat_password": "n3w-password!"},
+        ).status_code
+        == 403
+    )
     assert client.get("/account").status_code == 200, "still signed in"
-    r = client.post("/account/password", data={"csrf_token": csrf, "current_password": PASSWORD,
-                                               "new_password": "n3w-password!", "repeat_password": "n3w-password!"})
+    r = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf,
+            "current_password": PASSWORD,
+            "new_password": "n3w-password!",
+            "repeat_password": "n3w-password!",
+        },
+    )
     assert r.status_code == 200
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
     assert client.get("/account").status_code == 303
@@ -84,18 +96,24 @@ def test_password_change_revokes_older_tokens(make_app):
     client = app.test_client()
     old = bearer(client, "clerk5")
     other_device = bearer(client, "clerk5")
-    r = client.post("/api/v1/auth/password", headers=old,
-                    json={"current_password": "wrong-password", "new_password": "brand-new-pass"})
+    r = client.post(
+        "/api/v1/auth/password",
+        headers=old,
+        json={"current_password": "wrong-password", "new_password": "brand-new-pass"},
+    )
     assert r.status_code == 401
-    r = client.post("/api/v1/auth/password", headers=old,
-                    json={"current_password": PASSWORD, "new_password": "brand-new-pass"})
+    r = client.post(
+        "/api/v1/auth/password", headers=old, json={"current_password": PASSWORD, "new_password": "brand-new-pass"}
+    )
     assert r.status_code == 200
     fresh = {"Authorization": f"Bearer {r.get_json()['token']}"}
     assert client.get("/api/v1/auth/me", headers=old).status_code == 401
     assert client.get("/api/v1/auth/me", headers=other_device).status_code == 401
     assert client.get("/api/v1/auth/me", headers=fresh).status_code == 200
     assert client.post("/api/v1/auth/login", json={"username": "clerk5", "password": PASSWORD}).status_code == 401
-    assert client.post("/api/v1/auth/login", json={"username": "clerk5", "password": "brand-new-pass"}).status_code == 200
+    assert (
+        client.post("/api/v1/auth/login", json={"username": "clerk5", "password": "brand-new-pass"}).status_code == 200
+    )
 
 
 def test_lockout_after_repeated_failures_is_logged_and_lifts(make_app, fake_clock, caplog):
@@ -138,7 +156,9 @@ def test_page_sign_in_goes_where_each_role_works(make_app):
         assert r.status_code == 303 and r.headers["Location"] == home, (username, r.headers.get("Location"))
     client = app.test_client()
     token = csrf_of(client.get("/login?next=/account").get_data(as_text=True))
-    r = client.post("/login", data={"csrf_token": token, "username": "clerk3", "password": PASSWORD, "next": "/account"})
+    r = client.post(
+        "/login", data={"csrf_token": token, "username": "clerk3", "password": PASSWORD, "next": "/account"}
+    )
     assert r.headers["Location"] == "/account"
 
 

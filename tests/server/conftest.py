@@ -27,7 +27,10 @@ def prepare(raw: dict, users: list[tuple[str, str, str | None]]) -> None:
 
 
 STAFF = [(f"clerk{n}", "clerk", "erdao") for n in range(1, 13)] + [
-    ("street1", "clerk", "jinxiu"), ("boss", "supervisor", "erdao"), ("root", "admin", None)]
+    ("street1", "clerk", "jinxiu"),
+    ("boss", "supervisor", "erdao"),
+    ("root", "admin", None),
+]
 
 
 @pytest.fixture

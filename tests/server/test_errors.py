@@ -29,15 +29,17 @@ def test_error_cases(server):
     check_error(requests.post(f"{api}/halls/erdao/tickets", json={"service": "NOPE"}, timeout=5), 404)
     check_error(requests.delete(f"{api}/halls", timeout=5), 405)
 
-    bad_json = requests.post(f"{api}/halls/erdao/tickets", data="{not json", timeout=5,
-                             headers={"Content-Type": "application/json"})
+    bad_json = requests.post(
+        f"{api}/halls/erdao/tickets", data="{not json", timeout=5, headers={"Content-Type": "application/json"}
+    )
     check_error(bad_json, 400, "bad_json")
     error = check_error(requests.post(f"{api}/halls/erdao/tickets", json={"service": 7}, timeout=5), 422)
     assert error["field"] == "service"
     error = check_error(requests.post(f"{api}/halls/erdao/tickets", json={"service": "QY001", "x": 1}, timeout=5), 422)
     assert error["field"] == "x"
-    error = check_error(requests.post(f"{api}/halls/erdao/tickets", json={"service": "QY001", "channel": "fax"},
-                                      timeout=5), 422)
+    error = check_error(
+        requests.post(f"{api}/halls/erdao/tickets", json={"service": "QY001", "channel": "fax"}, timeout=5), 422
+    )
     assert error["field"] == "channel"
     check_error(requests.post(f"{api}/halls/erdao/tickets", data="x" * 100_000, timeout=5), 413)
 
@@ -97,17 +99,37 @@ def test_socket_errors_do_not_break_the_connection(server):
 def test_openapi_document_describes_the_contract(server):
     doc = requests.get(server.url + "/api/v1/openapi.json", timeout=5).json()
     paths = doc["paths"]
-    for path in ("/api/v1/halls", "/api/v1/halls/{hall}/services", "/api/v1/halls/{hall}/tickets",
-                 "/api/v1/tickets/{ticket_id}", "/api/v1/tickets/{ticket_id}/cancel",
-                 "/api/v1/tickets/{ticket_id}/evaluation", "/api/v1/halls/{hall}/board",
-                 "/api/v1/halls/{hall}/windows/{window}/{action}", "/api/v1/auth/login"):
+    for path in (
+        "/api/v1/halls",
+        "/api/v1/halls/{hall}/services",
+        "/api/v1/halls/{hall}/tickets",
+        "/api/v1/tickets/{ticket_id}",
+        "/api/v1/tickets/{ticket_id}/cancel",
+        "/api/v1/tickets/{ticket_id}/evaluation",
+        "/api/v1/halls/{hall}/board",
+        "/api/v1/halls/{hall}/windows/{window}/{action}",
+        "/api/v1/auth/login",
+    ):
         assert path in paths
     issue = paths["/api/v1/halls/{hall}/tickets"]["post"]
     body = doc["components"]["schemas"]["IssueRequest"]
     assert issue["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("IssueRequest")
     assert body["required"] == ["service"] and body["additionalProperties"] is False
     ticket = doc["components"]["schemas"]["TicketResponse"]
-    for field in ("id", "number", "hall", "service", "queue", "status", "channel", "priority", "issued_at",
-                  "called_at", "window", "ahead", "estimated_wait"):
+    for field in (
+        "id",
+        "number",
+        "hall",
+        "service",
+        "queue",
+        "status",
+        "channel",
+        "priority",
+        "issued_at",
+        "called_at",
+        "window",
+        "ahead",
+        "estimated_wait",
+    ):
         assert field in ticket["properties"]
     assert "security" in paths["/api/v1/halls/{hall}/windows/{window}/{action}"]["post"]

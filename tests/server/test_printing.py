@@ -27,8 +27,17 @@ def printer_listener():
 
 def config_with_printer(tmp_path, port: int) -> dict:
     raw = demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data")
-    raw["printers"] = [{"name": "kiosk-tcp", "hall": "erdao", "type": "network", "host": "127.0.0.1",
-                        "port": port, "timeout": 2, "paper_mm": 80}]
+    raw["printers"] = [
+        {
+            "name": "kiosk-tcp",
+            "hall": "erdao",
+            "type": "network",
+            "host": "127.0.0.1",
+            "port": port,
+            "timeout": 2,
+            "paper_mm": 80,
+        }
+    ]
     return raw
 
 
@@ -74,16 +83,20 @@ def test_printer_down_at_issue_prints_once_when_back(make_server, printer_listen
 def test_spool_survives_a_server_crash(make_server, printer_listener, tmp_path):
     raw = config_with_printer(tmp_path, printer_listener.port)
     server = make_server(raw)
-    issued = [requests.post(f"{server.url}/api/v1/halls/erdao/tickets", json={"service": "SB001"},
-                            timeout=10).json() for _ in range(3)]
+    issued = [
+        requests.post(f"{server.url}/api/v1/halls/erdao/tickets", json={"service": "SB001"}, timeout=10).json()
+        for _ in range(3)
+    ]
     numbers = [t["number"] for t in issued]
     server.kill()
     printer_listener.start()
     again = ServerProcess(server.config_path, port=server.port).start()
     try:
+
         def all_printed():
-            states = [requests.get(f"{again.url}/api/v1/tickets/{t['id']}/print", timeout=10).json()["state"]
-                      for t in issued]
+            states = [
+                requests.get(f"{again.url}/api/v1/tickets/{t['id']}/print", timeout=10).json()["state"] for t in issued
+            ]
             return states == ["printed"] * 3
 
         wait_until(all_printed, timeout=60, what="the spooled tickets to print after the restart")

@@ -32,10 +32,16 @@ def test_only_the_halls_supervisors_and_admins_see_statistics(hall, client, fake
     bad = client.get("/api/v1/halls/erdao/stats?from=March", headers=login(client, "boss"))
     assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "validation_error"
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
-    for path in ("/api/v1/halls/{hall}/stats", "/api/v1/halls/{hall}/stats/live", "/api/v1/halls/{hall}/stats/export",
-                 "/api/v1/halls/{hall}/ratings/export", "/api/v1/halls/{hall}/followups",
-                 "/api/v1/halls/{hall}/followups/{followup_id}/close", "/api/v1/halls/{hall}/windows/{window}/case",
-                 "/api/v1/halls/{hall}/windows/{window}/rating"):
+    for path in (
+        "/api/v1/halls/{hall}/stats",
+        "/api/v1/halls/{hall}/stats/live",
+        "/api/v1/halls/{hall}/stats/export",
+        "/api/v1/halls/{hall}/ratings/export",
+        "/api/v1/halls/{hall}/followups",
+        "/api/v1/halls/{hall}/followups/{followup_id}/close",
+        "/api/v1/halls/{hall}/windows/{window}/case",
+        "/api/v1/halls/{hall}/windows/{window}/rating",
+    ):
         assert path in paths, path
     assert "/api/v1/halls/{hall}/tickets" in paths, "the public routes are still documented"
 
@@ -49,7 +55,12 @@ def test_follow_up_of_a_poor_rating_from_open_to_closed(hall, client, fake_clock
     assert len(items) == 1
     item = items[0]
     assert (item["ticket"], item["score"], item["comment"], item["state"], item["overdue"]) == (
-        "B001", 2, "等太久", "open", False)
+        "B001",
+        2,
+        "等太久",
+        "open",
+        False,
+    )
     assert item["due_at"] == "2026-03-10T00:00:00+08:00", "5 working days: to the end of Monday 9 March"
     url = f"/api/v1/halls/erdao/followups/{item['id']}"
     r = client.post(url, json={"assignee": "王主任", "action": "已电话联系群众"}, headers=boss)
@@ -63,11 +74,17 @@ def test_follow_up_of_a_poor_rating_from_open_to_closed(hall, client, fake_clock
     assert r.status_code == 200
     closed = r.get_json()
     assert (closed["state"], closed["overdue"], closed["closed_by"], closed["action"]) == (
-        "closed", False, "boss", "已致歉并优化叫号")
+        "closed",
+        False,
+        "boss",
+        "已致歉并优化叫号",
+    )
     assert client.post(url + "/close", json={"action": "again"}, headers=boss).status_code == 409
     assert client.get("/api/v1/halls/erdao/followups?state=overdue", headers=boss).get_json()["followups"] == []
-    assert client.get("/api/v1/halls/erdao/followups?state=closed", headers=boss).get_json()["followups"][0][
-        "closed_by"] == "boss"
+    assert (
+        client.get("/api/v1/halls/erdao/followups?state=closed", headers=boss).get_json()["followups"][0]["closed_by"]
+        == "boss"
+    )
     assert client.get("/api/v1/halls/erdao/followups?state=late", headers=boss).status_code == 422
     assert client.post("/api/v1/halls/erdao/followups/999/close", json={"action": "x"}, headers=boss).status_code == 404
 
@@ -80,8 +97,10 @@ def test_a_good_rating_opens_no_follow_up(hall, client, fake_clock):
         hall.act(clerk, 3, action)
     assert client.post(f"/api/v1/tickets/{ticket.id}/evaluation", json={"score": 3}).status_code == 201
     staff(hall)
-    assert client.get("/api/v1/halls/erdao/followups?state=all", headers=login(client, "boss")).get_json()[
-        "followups"] == []
+    assert (
+        client.get("/api/v1/halls/erdao/followups?state=all", headers=login(client, "boss")).get_json()["followups"]
+        == []
+    )
 
 
 def test_case_id_set_by_the_clerk_at_the_window(hall, client, fake_clock):
@@ -93,8 +112,11 @@ def test_case_id_set_by_the_clerk_at_the_window(hall, client, fake_clock):
     ticket = hall.issue("QY001")
     hall.act(clerk1, 1, "call-next")
     r = client.post(url, json={"case_id": "220104-QY-20260302-0001"}, headers=headers)
-    assert r.status_code == 200 and r.get_json() == {"ticket": "A001", "case_id": "220104-QY-20260302-0001",
-                                                    "status": "called"}
+    assert r.status_code == 200 and r.get_json() == {
+        "ticket": "A001",
+        "case_id": "220104-QY-20260302-0001",
+        "status": "called",
+    }
     assert client.post(url, json={"case_id": "bad id!"}, headers=headers).status_code == 422
     assert client.post(url, json={"case_id": "X1"}, headers=login(client, "clerk2")).status_code == 403
     hall.act(clerk1, 1, "start")
@@ -139,7 +161,10 @@ def test_exports_open_and_hold_the_right_rows(hall, client, fake_clock):
     boss = login(client, "boss")
     clerk2 = login(client, "clerk2")
     # the clerk at window 2 records the case of its last finished ticket (C001)
-    assert client.post("/api/v1/halls/erdao/windows/2/case", json={"case_id": "BD-0001"}, headers=clerk2).status_code == 200
+    assert (
+        client.post("/api/v1/halls/erdao/windows/2/case", json={"case_id": "BD-0001"}, headers=clerk2).status_code
+        == 200
+    )
     fake_clock.advance(days=8)  # C001 is now a defaulted 基本满意
 
     r = client.get("/api/v1/halls/erdao/stats/export?format=xlsx&from=2026-03-02", headers=boss)
@@ -162,8 +187,10 @@ def test_exports_open_and_hold_the_right_rows(hall, client, fake_clock):
     r = client.get("/api/v1/halls/erdao/ratings/export?format=csv&from=2026-03-02", headers=boss)
     ratings = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert [(x["ticket"], x["score"], x["label"], x["defaulted"], x["case_id"]) for x in ratings] == [
-        ("A001", "5", "非常满意", "false", ""), ("B001", "2", "不满意", "false", ""),
-        ("C001", "3", "基本满意", "true", "BD-0001")]
+        ("A001", "5", "非常满意", "false", ""),
+        ("B001", "2", "不满意", "false", ""),
+        ("C001", "3", "基本满意", "true", "BD-0001"),
+    ]
     assert ratings[1]["comment"] == "等太久" and ratings[2]["window"] == "2" and ratings[2]["clerk"] == "clerk2"
     r = client.get("/api/v1/halls/erdao/ratings/export?format=json&from=2026-03-02", headers=boss)
     data = json.loads(r.data)

@@ -17,28 +17,28 @@ DAY = date(2026, 3, 2)
 
 # (seconds after 09:00, window or None, action, argument): the morning, with what each step means for the figures
 MORNING = [
-    (0, None, "issue", "QY001"),        # A001
-    (60, None, "issue", "SB001"),       # B001
-    (120, None, "issue", "QY002"),      # A002
-    (180, None, "issue", "BD001"),      # C001
-    (240, None, "issue", "SB003"),      # B002
-    (300, 1, "call-next", "A001"),      # A001 waited 300
+    (0, None, "issue", "QY001"),  # A001
+    (60, None, "issue", "SB001"),  # B001
+    (120, None, "issue", "QY002"),  # A002
+    (180, None, "issue", "BD001"),  # C001
+    (240, None, "issue", "SB003"),  # B002
+    (300, 1, "call-next", "A001"),  # A001 waited 300
     (330, 1, "start", None),
-    (400, 2, "call-next", "B001"),      # B001 waited 340
+    (400, 2, "call-next", "B001"),  # B001 waited 340
     (420, 2, "start", None),
-    (520, 2, "hold", None),             # B001 served 100 so far
-    (580, 2, "resume", None),           # held 60, kept out of the service time
+    (520, 2, "hold", None),  # B001 served 100 so far
+    (580, 2, "resume", None),  # held 60, kept out of the service time
     (600, None, "cancel", "B002"),
-    (630, 1, "finish", None),           # A001 served 300
-    (640, 1, "call-next", "A002"),      # A002 waited 520
+    (630, 1, "finish", None),  # A001 served 300
+    (640, 1, "call-next", "A002"),  # A002 waited 520
     (700, 1, "no-show", None),
-    (710, 1, "call-next", "C001"),      # C001 waited 530
+    (710, 1, "call-next", "C001"),  # C001 waited 530
     (720, 1, "start", None),
-    (880, 2, "finish", None),           # B001 served 100 + 300
-    (900, 1, "transfer", "SB002"),      # C001 served 180 at window 1, now waits for a B service
-    (960, 2, "call-next", "C001"),      # called again: its wait stays the first one
+    (880, 2, "finish", None),  # B001 served 100 + 300
+    (900, 1, "transfer", "SB002"),  # C001 served 180 at window 1, now waits for a B service
+    (960, 2, "call-next", "C001"),  # called again: its wait stays the first one
     (980, 2, "start", None),
-    (1280, 2, "finish", None),          # C001 served 300 more at window 2
+    (1280, 2, "finish", None),  # C001 served 300 more at window 2
 ]
 QUOTES = {"A001": (0, 240), "B001": (300, 600), "A002": (400, 700), "C001": (600, 900)}
 
@@ -82,8 +82,7 @@ def test_every_figure_of_the_scripted_morning(hall, fake_clock):
     st = figures(hall)
     assert st["counts"] == {"issued": 5, "served": 3, "no_show": 1, "cancelled": 1, "transferred": 1, "open": 0}
     # waits 300, 340, 520, 530: median between 340 and 520, p90 at rank 2.7
-    assert st["wait"] == {"count": 4, "mean_s": 422.5, "median_s": 430.0, "p90_s": 527.0,
-                          "within_target_share": 0.25}
+    assert st["wait"] == {"count": 4, "mean_s": 422.5, "median_s": 430.0, "p90_s": 527.0, "within_target_share": 0.25}
     # service 300, 400 (hold kept out), 480 (180 + 300 across the transfer)
     assert st["service"] == {"count": 3, "mean_s": 393.3, "median_s": 400.0, "p90_s": 464.0}
     assert st["hold"] == {"tickets": 1, "total_s": 60.0, "mean_s": 60.0}
@@ -93,8 +92,13 @@ def test_every_figure_of_the_scripted_morning(hall, fake_clock):
     queues = {q["key"]: q for q in st["by_queue"]}
     assert set(queues) == {"A", "B", "C"}, "a transferred ticket stays in the queue it waited in first"
     assert (queues["A"]["issued"], queues["A"]["served"], queues["A"]["no_show"]) == (2, 1, 1)
-    assert queues["A"]["wait"] == {"count": 2, "mean_s": 410.0, "median_s": 410.0, "p90_s": 498.0,
-                                   "within_target_share": 0.5}
+    assert queues["A"]["wait"] == {
+        "count": 2,
+        "mean_s": 410.0,
+        "median_s": 410.0,
+        "p90_s": 498.0,
+        "within_target_share": 0.5,
+    }
     assert (queues["B"]["issued"], queues["B"]["served"], queues["B"]["cancelled"]) == (2, 1, 1)
     assert queues["C"]["transferred"] == 1 and queues["C"]["service"]["mean_s"] == 480.0
     assert queues["B"]["estimate"] == {"count": 1, "mae_s": 110.0, "inside_share": 1.0, "mean_width_s": 300.0}

@@ -59,10 +59,24 @@ def test_the_same_seed_gives_the_same_day(tmp_path, settings_for):
 
 
 def test_simulate_command_prints_statistics(tmp_path, capsys):
-    config = write_config(tmp_path / "config.yaml", demo_config(f"sqlite:///{tmp_path}/live.sqlite3", tmp_path / "data"))
+    config = write_config(
+        tmp_path / "config.yaml", demo_config(f"sqlite:///{tmp_path}/live.sqlite3", tmp_path / "data")
+    )
     url = f"sqlite:///{tmp_path}/sim.sqlite3"
-    args = ["--config", str(config), "simulate", "--hall", "erdao", "--day", "2026-03-02", "--seed", "2",
-            "--database", url, "--json"]
+    args = [
+        "--config",
+        str(config),
+        "simulate",
+        "--hall",
+        "erdao",
+        "--day",
+        "2026-03-02",
+        "--seed",
+        "2",
+        "--database",
+        url,
+        "--json",
+    ]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["database"] == url and out["stats"]["hall"] == "erdao" and out["stats"]["counts"]["issued"] > 200

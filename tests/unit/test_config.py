@@ -60,20 +60,27 @@ def test_missing_halls(raw):
 
 def test_duplicate_queue_prefix(raw):
     raw["halls"][0]["queues"][1]["prefix"] = "A"
-    assert_names(problem(raw), "halls.yaml", "halls[0].queues[1].prefix", "duplicate queue prefix 'A'",
-                 "give each queue its own prefix")
+    assert_names(
+        problem(raw),
+        "halls.yaml",
+        "halls[0].queues[1].prefix",
+        "duplicate queue prefix 'A'",
+        "give each queue its own prefix",
+    )
 
 
 def test_duplicate_window_number(raw):
     raw["halls"][1]["windows"][2]["number"] = 1
-    assert_names(problem(raw), "halls.yaml", "halls[1].windows[2].number", "duplicate window number 1",
-                 "number windows uniquely")
+    assert_names(
+        problem(raw), "halls.yaml", "halls[1].windows[2].number", "duplicate window number 1", "number windows uniquely"
+    )
 
 
 def test_window_serving_an_unknown_queue(raw):
     raw["halls"][0]["windows"][11]["queues"] = ["E", "Z"]
-    assert_names(problem(raw), "halls.yaml", "halls[0].windows[11].queues", "unknown queue 'Z'",
-                 "A, B, C, D, E, F or 'all'")
+    assert_names(
+        problem(raw), "halls.yaml", "halls[0].windows[11].queues", "unknown queue 'Z'", "A, B, C, D, E, F or 'all'"
+    )
 
 
 def test_service_in_an_unknown_queue(raw):

@@ -38,8 +38,14 @@ def test_local_day_follows_the_hall_time_zone():
 
 @pytest.mark.parametrize(
     ("prefix", "seq", "expected"),
-    [("A", 1, "A001"), ("A", 42, "A042"), ("A", 999, "A999"), ("A", 1000, "A1000"), ("AB", 7, "AB007"),
-     ("F", 12345, "F12345")],
+    [
+        ("A", 1, "A001"),
+        ("A", 42, "A042"),
+        ("A", 999, "A999"),
+        ("A", 1000, "A1000"),
+        ("AB", 7, "AB007"),
+        ("F", 12345, "F12345"),
+    ],
 )
 def test_format_number(prefix, seq, expected):
     assert format_number(prefix, seq) == expected
@@ -59,7 +65,9 @@ def test_parse_number(number, expected):
     assert parse_number(number) == expected
 
 
-@pytest.mark.parametrize("number", ["", "001", "A", "A1", "A01", "1A001", "A-001", "A 001", "号001", "ＡB001", "ABC001"])
+@pytest.mark.parametrize(
+    "number", ["", "001", "A", "A1", "A01", "1A001", "A-001", "A 001", "号001", "ＡB001", "ABC001"]
+)
 def test_parse_number_rejects_what_is_not_a_ticket_number(number):
     with pytest.raises(ValueError, match="not a ticket number"):
         parse_number(number)

@@ -53,7 +53,9 @@ def test_valid_id_number_check_digit():
     assert valid_id_number("110105194912310029") is False  # wrong check digit
 
 
-@pytest.mark.parametrize("value", ["", "11010519491231002", "1101051949123100211", "11010519491231002Y", "X10105194912310020"])
+@pytest.mark.parametrize(
+    "value", ["", "11010519491231002", "1101051949123100211", "11010519491231002Y", "X10105194912310020"]
+)
 def test_valid_id_number_rejects_malformed(value):
     assert not valid_id_number(value)
 

@@ -16,8 +16,12 @@ ALL = ["A", "B", "C", "D", "E", "F"]
 
 def cand(tid, *, queue="A", priority="normal", minutes_ago=0.0, order=None, target=None, now=T0):
     return Candidate(
-        ticket_id=tid, queue=queue, priority=priority, queued_at=now - timedelta(minutes=minutes_ago),
-        order_key=order if order is not None else int(tid.strip("t")), target_window=target,
+        ticket_id=tid,
+        queue=queue,
+        priority=priority,
+        queued_at=now - timedelta(minutes=minutes_ago),
+        order_key=order if order is not None else int(tid.strip("t")),
+        target_window=target,
     )
 
 

@@ -44,10 +44,16 @@ def main() -> None:
         sio.enter_room(sid, data["hall"])
         for number, window in calls:
             announcement = voice.request(HallVoice(), number, window)
-            sio.emit("ticket_called", {
-                "ticket": {"number": number}, "window": {"number": window, "name": f"{window}号窗口"},
-                "recall_count": 0, "announcement": {"text": announcement["text"], "audio_url": announcement["audio_url"]},
-            }, room=data["hall"])
+            sio.emit(
+                "ticket_called",
+                {
+                    "ticket": {"number": number},
+                    "window": {"number": window, "name": f"{window}号窗口"},
+                    "recall_count": 0,
+                    "announcement": {"text": announcement["text"], "audio_url": announcement["audio_url"]},
+                },
+                room=data["hall"],
+            )
 
     listener = eventlet.listen(("127.0.0.1", port))
     print(listener.getsockname()[1], flush=True)

@@ -66,7 +66,9 @@ class HallServer:
     def __init__(self, cache: Path, calls: list[tuple[str, int]], port: int = 0) -> None:
         self.process = subprocess.Popen(
             [sys.executable, str(HERE / "hall_server.py"), str(cache), str(port), json.dumps(calls)],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         line = self.process.stdout.readline()
         if not line.strip():
@@ -81,7 +83,9 @@ class HallServer:
 
 def expected_wavs(cache: Path, calls: list[tuple[str, int]]) -> list[bytes]:
     keys = VoiceCache(cache)
-    return [keys.path(keys.key(announcement_texts(HallVoice(), n, w), VOICES, 160, 1.0, 1)).read_bytes() for n, w in calls]
+    return [
+        keys.path(keys.key(announcement_texts(HallVoice(), n, w), VOICES, 160, 1.0, 1)).read_bytes() for n, w in calls
+    ]
 
 
 def test_announcer_plays_each_call_in_order_and_resubscribes_after_a_restart(tmp_path, engine_ok) -> None:

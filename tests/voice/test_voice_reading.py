@@ -27,9 +27,23 @@ def test_read_number(number: str, zh: str, en: str) -> None:
 @pytest.mark.parametrize(
     ("window", "zh"),
     [
-        (1, "一"), (3, "三"), (10, "十"), (12, "十二"), (19, "十九"), (20, "二十"), (21, "二十一"),
-        (99, "九十九"), (100, "一百"), (101, "一百零一"), (110, "一百一十"), (115, "一百一十五"),
-        (999, "九百九十九"), (1001, "一千零一"), (1010, "一千零一十"), ("7", "七"), ("VIP", "VIP"),
+        (1, "一"),
+        (3, "三"),
+        (10, "十"),
+        (12, "十二"),
+        (19, "十九"),
+        (20, "二十"),
+        (21, "二十一"),
+        (99, "九十九"),
+        (100, "一百"),
+        (101, "一百零一"),
+        (110, "一百一十"),
+        (115, "一百一十五"),
+        (999, "九百九十九"),
+        (1001, "一千零一"),
+        (1010, "一千零一十"),
+        ("7", "七"),
+        ("VIP", "VIP"),
     ],
 )
 def test_read_window(window: int | str, zh: str) -> None:
@@ -68,8 +82,10 @@ def test_cache_key_is_deterministic_and_sensitive(tmp_path) -> None:
     key = cache.key(texts, VOICES, 160, 1.0, 1)
     assert key == VoiceCache(tmp_path / "other").key(texts, VOICES, 160, 1.0, 1)
     others = {
-        cache.key(texts, VOICES, 170, 1.0, 1), cache.key(texts, VOICES, 160, 0.5, 1),
-        cache.key(texts, VOICES, 160, 1.0, 2), cache.key(texts, {"zh-CN": "cmn"}, 160, 1.0, 1),
+        cache.key(texts, VOICES, 170, 1.0, 1),
+        cache.key(texts, VOICES, 160, 0.5, 1),
+        cache.key(texts, VOICES, 160, 1.0, 2),
+        cache.key(texts, {"zh-CN": "cmn"}, 160, 1.0, 1),
         cache.key([("zh-CN", "请 A 零零二 号 到 三 号窗口 办理")], VOICES, 160, 1.0, 1),
     }
     assert key not in others and len(others) == 5

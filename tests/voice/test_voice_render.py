@@ -193,7 +193,10 @@ def test_rendering_under_eventlet_monkey_patching(tmp_path) -> None:
     pytest.importorskip("eventlet")
     done = subprocess.run(
         [sys.executable, "-c", GREEN_SCRIPT, str(tmp_path), str(Path(__file__).parent)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
