@@ -139,3 +139,25 @@ def wait_until(check, timeout: float = 30, what: str = "condition"):
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class _SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    def __init__(self, source: str) -> None:
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source, 0)
+        return super().init_poolmanager(*args, **kwargs)
+
+
+def client_from(address: str) -> requests.Session:
+    """HTTP from another loopback address (127.0.0.2, 127.0.0.3 …), so per-address limits apply as in a hall.
+
+    The default config exempts 127.0.0.1 (the kiosk on the server PC) from rate limits; every 127.x
+    address reaches a server listening on 127.0.0.1.
+    """
+    session = requests.Session()
+    adapter = _SourceAddressAdapter(address)
+    session.mount("http://", adapter)
+    return session
