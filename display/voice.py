@@ -1,39 +1,39 @@
 """Voice calling: hall-style number reading, announcement texts and cached WAV rendering.
 
-libespeak-ng is process-global and unsafe across threads and greenlets, so every engine
-call runs on ONE native OS thread (real even under eventlet); callers get a key at once.
+Renders run one at a time on ONE native OS thread (real even under eventlet), so callers get a
+key at once; the engine itself runs in a child process (display.voice_engine) that may crash.
 """
 
 from __future__ import annotations
 
-import ctypes.util
 import hashlib
-import importlib.util
 import json
 import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 import threading
 import time
 import wave
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Protocol
+
+from queue_server.core.announcements import TemplateError, check_template
+
+from .voice_engine import VOICES, ChildRenderer, VoiceUnavailable, is_green, native
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "apt-get install espeak-ng libespeak-ng1"
-# cmn reads Chinese through pinyin spelled as English words; cmn-latn-pinyin reads Mandarin.
-VOICES: dict[str, str] = {"zh-CN": "cmn-latn-pinyin", "en": "en"}
 DEFAULT_TEMPLATES: dict[str, str] = {
     "zh-CN": "请 {number} 号 到 {window} 号窗口 办理",
     "en": "Number {number}, please go to window {window}",
 }
 PAUSE_S = 0.6
+# Longest text one utterance hands to the engine: a whole call is a few dozen characters, and
+# espeak-ng has crashed on texts of tens of thousands.
+LONGEST_TEXT = 500
 RENDER_VERSION = 1
 POLL_S = 0.02
 ZH_DIGITS = "零一二三四五六七八九"
@@ -42,10 +42,6 @@ _KEY = re.compile(r"^[0-9a-f]{32}$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 Texts = Sequence[tuple[str, str]]
-
-
-class VoiceUnavailable(RuntimeError):
-    """Speech cannot be rendered here; the message says what to install."""
 
 
 # --- reading numbers the way a hall reads them -------------------------------------------
@@ -92,11 +88,22 @@ def read_window(window: int | str, lang: str = "zh-CN") -> str:
 
 def announcement_texts(voice_cfg: Any, number: str, window_number: int | str) -> list[tuple[str, str]]:
     """(language, text) for each configured language, from the hall's templates."""
-    templates = {**DEFAULT_TEMPLATES, **dict(voice_cfg.templates)}
-    return [
-        (lang, templates[lang].format(number=read_number(number, lang), window=read_window(window_number, lang)))
-        for lang in voice_cfg.languages
-    ]
+    templates = dict(voice_cfg.templates)
+    texts = []
+    for lang in voice_cfg.languages:
+        spoken = {"number": read_number(number, lang), "window": read_window(window_number, lang)}
+        texts.append((lang, _template(templates, lang).format(**spoken)))
+    return texts
+
+
+def _template(templates: dict[str, str], lang: str) -> str:
+    """The hall's template for `lang`; the default for one saved before the template rules."""
+    template = templates.get(lang, DEFAULT_TEMPLATES[lang])
+    try:
+        return check_template(template)
+    except TemplateError as problem:
+        log.warning("voice: the %s template %r %s; using the default", lang, template[:80], problem.message)
+        return DEFAULT_TEMPLATES[lang]
 
 
 class VoiceCache:
@@ -135,30 +142,18 @@ class VoiceCache:
             old.unlink(missing_ok=True)
 
 
-# --- one native worker thread for the engine ---------------------------------------------
-
-
-def _green() -> bool:
-    patcher = sys.modules.get("eventlet.patcher")
-    return bool(patcher is not None and patcher.is_monkey_patched("thread"))
-
-
-def _native(name: str) -> ModuleType:
-    """The real OS-level module (threading, queue) even when eventlet has patched it."""
-    if _green():
-        return sys.modules["eventlet.patcher"].original(name)
-    return threading if name == "threading" else importlib.import_module(name)
+# --- one native worker thread for the renders ---------------------------------------------
 
 
 class _Job:
     def __init__(self, fn: Callable[[], Any]) -> None:
         self.fn = fn
-        self.done = _native("threading").Event()
+        self.done = native("threading").Event()
         self.error: BaseException | None = None
 
     def wait(self, timeout: float) -> bool:
         """Block until done; under eventlet poll with the green sleep so the hub keeps running."""
-        if not _green():
+        if not is_green():
             return self.done.wait(timeout)
         deadline = time.monotonic() + timeout
         while not self.done.is_set() and time.monotonic() < deadline:
@@ -171,8 +166,8 @@ class _Worker:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.jobs = _native("queue").Queue()
-        _native("threading").Thread(target=self._run, name="voice-render", daemon=True).start()
+        self.jobs = native("queue").Queue()
+        native("threading").Thread(target=self._run, name="voice-render", daemon=True).start()
 
     def submit(self, fn: Callable[[], Any]) -> _Job:
         job = _Job(fn)
@@ -206,63 +201,7 @@ class Renderer(Protocol):
     def render(self, voice: str, text: str, rate: int, volume: float, out: Path) -> None: ...
 
 
-class Pyttsx3Renderer:
-    """pyttsx3 with the espeak driver; call only from the voice worker thread."""
-
-    def __init__(self) -> None:
-        self.engine: Any = None
-        self.finished = _native("threading").Event()
-
-    def probe(self) -> None:
-        """Start the engine once; raise VoiceUnavailable naming what to install."""
-        if self.engine is not None:
-            return
-        if ctypes.util.find_library("espeak-ng") is None:
-            raise VoiceUnavailable(f"voice off: libespeak-ng1 is missing; {INSTALL_HINT}")
-        if importlib.util.find_spec("pyttsx3") is None:
-            raise VoiceUnavailable("voice off: pyttsx3 is not installed; pip install pyttsx3")
-        try:
-            import pyttsx3
-
-            engine = pyttsx3.init("espeak")
-            ids = {v.id.rsplit("/", 1)[-1] for v in engine.getProperty("voices")}
-        except Exception as exc:
-            raise VoiceUnavailable(f"voice off: pyttsx3 could not start espeak-ng ({exc}); {INSTALL_HINT}") from exc
-        missing = sorted(v for v in VOICES.values() if v not in ids)
-        if missing:
-            raise VoiceUnavailable(f"voice off: espeak-ng lacks voice(s) {', '.join(missing)}; {INSTALL_HINT}")
-        driver: Any = sys.modules["pyttsx3.drivers.espeak"]
-        # Its run loop calls time.sleep, which under eventlet would start a hub on this
-        # native thread; give it the real one. And its print() per file goes to the log.
-        driver.time = _native("time")
-        driver.print = lambda *a, **k: log.debug(" ".join(map(str, a)))
-        # Sent (from espeak's own thread) right after the driver has written the file. Its
-        # stop path also sends completed=False for utterances that go on to finish: ignore those.
-        engine.connect("finished-utterance", lambda completed=True, **_: completed and self.finished.set())
-        self.engine = engine
-
-    def render(self, voice: str, text: str, rate: int, volume: float, out: Path) -> None:
-        """Write one utterance to `out` as a WAV (retried: espeak may cancel a fresh start)."""
-        from pyttsx3.drivers import _espeak
-
-        self.probe()
-        for _ in range(3):
-            # libespeak-ng synthesises on its own thread and runAndWait() can return before
-            # the file is written (pyttsx3 issue #219): wait for the driver's notification.
-            _espeak.Synchronize()
-            out.unlink(missing_ok=True)
-            for name, value in (("voice", voice), ("rate", rate), ("volume", volume)):
-                self.engine.setProperty(name, value)
-            self.finished.clear()
-            self.engine.save_to_file(text, str(out))
-            self.engine.runAndWait()
-            if self.finished.wait(10.0) and out.is_file() and out.stat().st_size > 44:
-                return
-            log.warning("espeak-ng did not finish %r; retrying", text)
-        raise RuntimeError(f"espeak-ng produced no audio for {text!r}")
-
-
-_shared_renderer = Pyttsx3Renderer()
+_shared_renderer = ChildRenderer()
 
 
 def concatenate(parts: Sequence[Path], out: Path, pause_s: float = PAUSE_S) -> None:
@@ -313,7 +252,7 @@ class Voice:
         self.renders = 0
         self._forced = available
         self._pending: dict[str, _Job] = {}
-        self._lock = _native("threading").Lock()
+        self._lock = native("threading").Lock()
         self._probe_job = None if available is False else _shared_worker().submit(self.renderer.probe)
 
     def status(self) -> tuple[bool, str]:
@@ -378,6 +317,7 @@ class Voice:
         return path
 
     def _submit(self, texts: Texts, rate: int, volume: float, repeat: int) -> str:
+        texts = [(lang, text[:LONGEST_TEXT]) for lang, text in texts]
         key = self.cache.key(texts, self.voices, rate, volume, repeat)
         with self._lock:
             job = self._pending.get(key)

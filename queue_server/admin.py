@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from . import clock, snapshots
 from .config import HOURS, HallConfig, QueueConfig, WindowConfig
+from .core.announcements import LONGEST_TEMPLATE, TemplateError, check_template
 from .exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from .halls import get_window, hall_settings
 from .models import (
@@ -260,16 +261,12 @@ def _check_text(name: str, value: str | None, *, required: bool = True, longest:
 
 
 def _check_template(name: str, value: str) -> str:
-    value = _check_text(name, value, longest=200)
     try:
-        value.format(number="A001", window=1)
-    except (KeyError, IndexError, ValueError):
-        raise invalid(
-            name, "只能使用 {number} 和 {window} 两个占位符", "use only the placeholders {number} and {window}"
-        ) from None
-    if "{number}" not in value:
-        raise invalid(name, "必须包含 {number}", "must contain {number}")
-    return value
+        return check_template(_check_text(name, value, longest=LONGEST_TEMPLATE))
+    except TemplateError as problem:
+        error = invalid(name, problem.zh, problem.message)
+        error.zh = f"{LABELS[name][0]}：{problem.zh}"
+        raise error from None
 
 
 def _check_hours(hours: list[str]) -> list[str]:

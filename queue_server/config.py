@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core.core_schema import ValidationInfo
 
+from .core.announcements import TemplateError, check_template
 from .exceptions import ConfigError
 
 DEMO_SECRET = "onewindow-demo-secret-change-me"
@@ -133,6 +135,21 @@ class VoiceConfig(Strict):
     repeat: int = Field(1, ge=1, le=5)
     rate: int = Field(160, ge=60, le=400)
     volume: float = Field(1.0, ge=0.0, le=1.0)
+
+    @field_validator("templates")
+    @classmethod
+    def _speakable(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        # A hall's saved settings may hold a template from before this rule; the renderer replaces it.
+        if (info.context or {}).get("saved"):
+            return value
+        for lang, template in value.items():
+            try:
+                check_template(template)
+            except TemplateError as problem:
+                raise FieldProblem(
+                    f"{problem.message}; e.g. 请 {{number}} 号，到 {{window}} 号窗口办理", lang
+                ) from None
+        return value
 
 
 class TicketConfig(Strict):

@@ -43,7 +43,8 @@ def announcement(hall: Hall, number: str, window_number: int) -> dict:
     if voice is not None:
         from .config import VoiceConfig
 
-        result = voice.request(VoiceConfig.model_validate(hall.settings.get("voice", {})), number, window_number)
+        cfg = VoiceConfig.model_validate(hall.settings.get("voice", {}), context={"saved": True})
+        result = voice.request(cfg, number, window_number)
         return {"text": result["text"], "texts": result.get("texts", {}), "audio_url": result.get("audio_url")}
     return {"text": f"请 {number} 号，到 {window_number} 号窗口办理", "texts": {}, "audio_url": None}
 

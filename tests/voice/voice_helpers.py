@@ -1,10 +1,16 @@
-"""Helpers for the voice tests: a hall voice config, a WAV reader, a counting renderer."""
+"""Helpers for the voice tests: a hall voice config, a WAV reader, a counting renderer, engine crashes."""
 
 from __future__ import annotations
 
 import array
+import fcntl
 import math
+import os
+import signal
+import termios
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,3 +72,47 @@ class CountingRenderer:
     def render(self, voice: str, text: str, rate: int, volume: float, out: Path) -> None:
         self.calls.append((voice, text))
         write_tone(out)
+
+
+def engine_processes(parent: int) -> list[int]:
+    """Speech engine processes (python -m display.voice_engine) started by process `parent`."""
+    children: set[int] = set()
+    for task in Path(f"/proc/{parent}/task").iterdir():
+        children.update(int(pid) for pid in (task / "children").read_text().split())
+    return sorted(pid for pid in children if b"display.voice_engine" in _cmdline(pid))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def unread_request_bytes(pid: int) -> int:
+    """Bytes waiting in process `pid`'s stdin pipe: a request the server has sent and it has not read."""
+    fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        size = array.array("i", [0])
+        fcntl.ioctl(fd, termios.FIONREAD, size)
+        return size[0]
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def crash_on_next_request(pid: int, sig: signal.Signals = signal.SIGSEGV) -> Iterator[None]:
+    """Freeze the engine; inside the block send it a request; on leaving, it dies by `sig` holding it.
+
+    A stopped process cannot read, so the request is still unanswered when the signal lands: the
+    same, for the server, as a crash in the middle of synthesis, without racing a fast render.
+    """
+    from tests.support import wait_until
+
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+        wait_until(lambda: unread_request_bytes(pid) > 0, timeout=60, what="a render request in the engine's pipe")
+        os.kill(pid, sig)
+    finally:
+        os.kill(pid, signal.SIGCONT)
