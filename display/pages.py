@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
+from display import qr
+from queue_server.access import client_ip
 from queue_server.db import transaction
 from queue_server.exceptions import NotFound
 from queue_server.halls import get_hall
@@ -19,7 +21,6 @@ CSP = (
     "media-src 'self'; connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
-QR_MAX = 512
 
 
 @bp.after_request
@@ -194,15 +195,17 @@ def favicon():
 
 @bp.get("/qr.svg")
 def qr_svg():
-    """A QR code (SVG) for a short text, so the kiosk needs no JS library and no internet."""
-    import qrcode
-    import qrcode.image.svg
-
+    """The QR code (SVG) of a ticket or booking link of this server, so the kiosk needs no JS library."""
+    limits = current().limits
+    if not limits.exempt():
+        limits.hit(qr.QR_PER_IP, "qr-ip", client_ip(), "二维码请求过于频繁")
     data = request.args.get("data", "")
-    if not data or len(data) > QR_MAX:
-        abort(Response("data must be 1..512 characters", status=400, mimetype="text/plain"))
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=10, border=2)
-    response = Response(image.to_string(), mimetype="image/svg+xml")
+    if not data or len(data) > qr.QR_MAX:
+        abort(Response(f"data must be 1..{qr.QR_MAX} characters", status=400, mimetype="text/plain"))
+    bases = [current().settings.server.public_url or "", request.host_url]
+    if not qr.own_link(data, bases):
+        abort(Response("only links to this server's tickets and bookings", status=400, mimetype="text/plain"))
+    response = Response(qr.svg(data), mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 

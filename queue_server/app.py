@@ -57,6 +57,7 @@ def create_app(
         stats_api,
     )
     from .ratelimit import RateLimits
+    from .socket_limits import ClientLimits
 
     for blueprint in (api.bp, appointments_api.bp, health.bp, media.bp, stats_api.bp, admin_api.bp):
         app.register_blueprint(blueprint)
@@ -68,12 +69,18 @@ def create_app(
     options: dict = {"async_mode": settings.server.async_mode, "json": app.json, "max_http_buffer_size": 64 * 1024}
     if settings.server.cors_origins:
         options["cors_allowed_origins"] = settings.server.cors_origins  # default: same origin only
+    runtime.extras["boards"] = boards = realtime.BoardCache()
     if settings.server.redis_url:
         from .scaleout import HallRedisManager
 
-        runtime.redis = HallRedisManager(settings.server.redis_url, on_recover=realtime.resync_everyone)
+        runtime.redis = HallRedisManager(
+            settings.server.redis_url,
+            on_recover=realtime.resync_everyone,
+            on_room_event=lambda room: boards.changed(realtime.hall_of_room(room)),  # other processes' events
+        )
         options["client_manager"] = runtime.redis
     socketio.init_app(app, **options)
+    ClientLimits(socketio.server)
     runtime.counts = realtime.WaitingCounts(factory)
     if start_workers:
         runtime.counts.start()

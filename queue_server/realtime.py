@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, rooms
 from sqlalchemy.orm import Session
 
 from . import snapshots
@@ -22,10 +23,20 @@ log = logging.getLogger("onewindow.realtime")
 Event = tuple[str, dict, str]  # (event name, payload, room)
 _staff: dict[str, int] = {}  # socket id -> staff user id
 _devices: dict[str, str] = {}  # socket id -> hall code of the registered device
+MAX_ROOMS = 4  # a board follows one hall, a phone one ticket (two rooms); a console a few at most
+
+
+class TooManyRooms(OneWindowError):
+    code = "too_many_rooms"
 
 
 def hall_room(code: str) -> str:
     return f"hall:{code}"
+
+
+def hall_of_room(room: object) -> str | None:
+    """The hall code of a hall's room, None for any other room."""
+    return room.removeprefix("hall:") if isinstance(room, str) and room.startswith("hall:") else None
 
 
 def ticket_room(ticket_id: str) -> str:
@@ -82,9 +93,52 @@ def events_for(session: Session, hall: Hall, change: Change, full: dict | None =
     return out
 
 
+class BoardCache:
+    """Board snapshots per hall, so a burst of subscribes (a resync, a reconnect storm) costs one build.
+
+    A snapshot is forgotten as soon as an event for the hall's room is sent (here, or by another
+    process through Redis), and after `ttl` seconds in any case.
+    """
+
+    def __init__(self, ttl: float = 2.0, clock=time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self.entries: dict[str, tuple[int, float, dict]] = {}  # hall code -> (generation, built at, snapshot)
+        self.generations: dict[str, int] = {}
+        self.building = threading.Lock()
+
+    def changed(self, hall_code: str | None) -> None:
+        if hall_code is not None:
+            self.generations[hall_code] = self.generations.get(hall_code, 0) + 1
+            self.entries.pop(hall_code, None)
+
+    def get(self, hall_code: str, build) -> dict:
+        """The hall's snapshot, built by `build()` (which may raise NotFound) when none is fresh."""
+        cached = self._fresh(hall_code)
+        if cached is not None:
+            return cached
+        with self.building:  # subscribers arriving during a build wait for it instead of building again
+            cached = self._fresh(hall_code)
+            if cached is not None:
+                return cached
+            generation, started = self.generations.get(hall_code, 0), self.clock()
+            snapshot = build()
+            if self.generations.get(hall_code, 0) == generation:  # nothing happened while it was built
+                self.entries[hall_code] = (generation, started, snapshot)
+            return snapshot
+
+    def _fresh(self, hall_code: str) -> dict | None:
+        entry = self.entries.get(hall_code)
+        if entry is None or entry[0] != self.generations.get(hall_code, 0) or self.clock() - entry[1] > self.ttl:
+            return None
+        return entry[2]
+
+
 def publish(events: list[Event]) -> None:
     """Send events (through Redis when configured); call only after the commit."""
+    boards = current().extras.get("boards")
     for name, payload, room in events:
+        if boards is not None:
+            boards.changed(hall_of_room(room))
         if name == "queue_changed":
             current().counts.mark(payload["hall"])
         else:
@@ -191,22 +245,35 @@ def on_subscribe(data=None):
         data = {"hall": _devices[request.sid]}  # a registered board shows its own hall
     if not isinstance(data, dict) or not (isinstance(data.get("hall"), str) or isinstance(data.get("ticket"), str)):
         return _fail(OneWindowError('send {"hall": code} or {"ticket": id}'))
+    joined = set(rooms()) - {request.sid}
     try:
-        with transaction(current().factory) as session:
-            if isinstance(data.get("ticket"), str):
+        if isinstance(data.get("ticket"), str):
+            with transaction(current().factory) as session:
                 ticket = get_ticket(session, data["ticket"][:64])
+                wanted, event = [ticket_room(ticket.id), holders_room(ticket.hall.code)], "ticket"
+                _check_rooms(joined, wanted)
                 snapshot = snapshots.ticket_full(session, ticket)
-                rooms, event = [ticket_room(ticket.id), holders_room(ticket.hall.code)], "ticket"
-            else:
-                hall = get_hall(session, data["hall"][:64])
-                snapshot = snapshots.board(session, hall)
-                rooms, event = [hall_room(hall.code)], "board"
+        else:
+            code = data["hall"][:64]
+            _check_rooms(joined, [hall_room(code)])
+            snapshot = current().extras["boards"].get(code, lambda: _board(code))
+            wanted, event = [hall_room(snapshot["hall"]["code"])], "board"
     except (NotFound, OneWindowError) as exc:
         return _fail(exc)
-    for room in rooms:
+    for room in wanted:
         join_room(room)
     emit(event, snapshot)
     return {"ok": True}
+
+
+def _board(hall_code: str) -> dict:
+    with transaction(current().factory) as session:
+        return snapshots.board(session, get_hall(session, hall_code))
+
+
+def _check_rooms(joined: set[str], wanted: list[str]) -> None:
+    if len(joined | set(wanted)) > MAX_ROOMS:
+        raise TooManyRooms(f"one connection follows at most {MAX_ROOMS} rooms; open another for more")
 
 
 @socketio.on_error_default

@@ -15,7 +15,14 @@ log = logging.getLogger("onewindow.redis")
 class HallRedisManager(RedisManager):
     """A RedisManager that says once when Redis goes and comes back, and asks clients to resync."""
 
-    def __init__(self, url: str, *, write_only: bool = False, on_recover: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        url: str,
+        *,
+        write_only: bool = False,
+        on_recover: Callable[[], None] | None = None,
+        on_room_event: Callable[[object], None] | None = None,
+    ):
         super().__init__(
             url,
             channel=CHANNEL,
@@ -23,7 +30,7 @@ class HallRedisManager(RedisManager):
             redis_options={"socket_connect_timeout": 2, "socket_keepalive": True},
         )
         self.healthy = True
-        self.on_recover = on_recover
+        self.on_recover, self.on_room_event = on_recover, on_room_event
 
     def _went_down(self, exc: Exception) -> None:
         if self.healthy:
@@ -39,6 +46,12 @@ class HallRedisManager(RedisManager):
             self.healthy = True
             if self.on_recover is not None:
                 self.on_recover()
+
+    def _handle_emit(self, message):
+        # Every event, this process's own included, comes back from Redis to be delivered here.
+        if self.on_room_event is not None:
+            self.on_room_event(message.get("room"))
+        return super()._handle_emit(message)
 
     def _publish(self, data):
         # Two tries: after an outage the first send often meets a pooled connection that died with it.

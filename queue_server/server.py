@@ -10,6 +10,10 @@ import sys
 log = logging.getLogger("onewindow.server")
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MAX_CONNECTIONS = 20_000  # per process; raise LimitNOFILE (deploy/systemd) to match
+BACKLOG = 1024  # connections the kernel holds before accept: every board reconnects at once after a restart
+HEADER_TIMEOUT_S = 10  # from a request's first byte to the end of its headers (slow-header clients)
+IDLE_TIMEOUT_S = 30  # a connection with no request; deploy/nginx keeps its idle upstream connections less long
+SOCKET_TIMEOUT_S = 60  # any single read or write of a request body or response (websockets set their own)
 
 
 def patch(async_mode: str) -> None:
@@ -91,12 +95,73 @@ def serve(config: str | None, host: str | None = None, port: int | None = None) 
         port,
         settings.server.async_mode,
     )
-    kwargs = {"log_output": False}
-    if settings.server.async_mode == "threading":
-        kwargs["allow_unsafe_werkzeug"] = True
-    elif settings.server.async_mode == "eventlet":
+    if settings.server.async_mode == "eventlet":
+        serve_eventlet(app, host, port)
+    else:
+        kwargs = {"allow_unsafe_werkzeug": True} if settings.server.async_mode == "threading" else {}
+        socketio.run(app, host=host, port=port, log_output=False, **kwargs)
+    return 0
+
+
+def serve_eventlet(app, host: str, port: int) -> None:
+    """What `socketio.run` does for eventlet, with a listen backlog and timeouts for slow or idle clients."""
+    import socket
+
+    import eventlet
+    import eventlet.wsgi
+
+    family, *_rest, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listener = eventlet.listen(address, family, backlog=BACKLOG)
+    eventlet.wsgi.server(
+        listener,
+        app,
+        log_output=False,
         # Every board and phone holds one green thread for its websocket; eventlet's default of
         # 1,024 would leave client 1,025 hanging unanswered. The open-file limit is the real bound.
-        kwargs["max_size"] = MAX_CONNECTIONS
-    socketio.run(app, host=host, port=port, **kwargs)
-    return 0
+        max_size=MAX_CONNECTIONS,
+        socket_timeout=SOCKET_TIMEOUT_S,
+        keepalive=True,  # idle time is bounded by HeaderDeadline, not by a per-read timeout
+        protocol=_deadline_protocol(),
+    )
+
+
+def _deadline_protocol():
+    """eventlet's HTTP protocol with two deadlines: for the next request to start, and for its headers.
+
+    Per-read timeouts alone never end a client that sends one header byte every few seconds.
+    """
+    import eventlet
+    import eventlet.wsgi
+
+    class HeaderDeadline(eventlet.wsgi.HttpProtocol):
+        deadline = None
+
+        def _read_request_line(self):
+            self.connection.settimeout(IDLE_TIMEOUT_S)
+            try:
+                if not self.rfile.peek(1):  # the client closed the connection
+                    return ""
+            except TimeoutError:
+                raise  # eventlet closes the connection quietly
+            except OSError:  # reset by the client
+                return ""
+            finally:
+                self.connection.settimeout(SOCKET_TIMEOUT_S)
+            self.deadline = eventlet.Timeout(HEADER_TIMEOUT_S, TimeoutError("request headers too slow"))
+            line = super()._read_request_line()
+            if not line or len(line) >= self.server.url_length_limit:  # answered without parse_request
+                self.deadline.cancel()
+            return line
+
+        def parse_request(self):
+            try:
+                return super().parse_request()
+            finally:
+                self.deadline.cancel()
+
+        def finish(self):
+            if self.deadline is not None:
+                self.deadline.cancel()
+            super().finish()
+
+    return HeaderDeadline
