@@ -34,9 +34,13 @@ def _signed_in(s) -> StaffUser | None:
 
 def _local(target: str | None, home: str) -> str:
     """Only paths on this site: never redirect a signed-in clerk to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return home
+    # Browsers drop tabs and line breaks inside a URL and read a backslash as a slash: "/<tab>/evil.example"
+    # is "//evil.example", another host.
+    if not target or len(target) < 2 or target[0] != "/" or target[1] == "/":
+        return home
+    if any(c.isspace() or not c.isprintable() or c == "\\" for c in target):
+        return home
+    return target
 
 
 def _home(user: StaffUser) -> str:
@@ -70,7 +74,7 @@ def login():
         )
     except OneWindowError as exc:
         status = exc.status if isinstance(exc, LockedOut) or exc.status in (403, 429) else 401
-        return _page("login.html", status=status, next=nxt, message=exc.message)
+        return _page("login.html", status=status, next=nxt, message=exc.zh or exc.message)
     session.clear()  # a new session on sign-in: nothing planted before survives
     session.permanent = True
     session[access.STAFF_KEY] = current().tokens.issue(user)

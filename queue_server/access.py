@@ -85,6 +85,36 @@ def optional_device(session: Session) -> Device | None:
     return devices.verify(session, token) if token else None
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def on_server_machine() -> bool:
+    """The request comes from the server's own PC (loopback, not through a proxy)."""
+    return client_ip() in LOOPBACK and not proxied()
+
+
+def hall_device(session: Session, hall_id: int, kind: str, window: int | None = None) -> Device | None:
+    """The gate of what only a hall's device does (a kiosk checks in and prints, a rating pad rates).
+
+    A registered device of that kind in that hall (and at that window) passes; without a device token
+    only the server's own machine passes (the demo kiosk on the server PC); anyone else gets 403.
+    """
+    device = optional_device(session)
+    if device is None:
+        if on_server_machine():
+            return None
+        raise Forbidden(
+            f"only a registered {kind} device of this hall may do this",
+            zh={"kiosk": "请在大厅的自助取号机上操作", "rating": "请在窗口的评价器上评价"}.get(
+                kind, "仅限本厅登记的设备"
+            ),
+        )
+    if device.hall_id != hall_id or device.kind != kind or (window is not None and device.window_number != window):
+        where = f" at window {window}" if window is not None else ""
+        raise Forbidden(f"device {device.name} is not this hall's {kind}{where}", zh="该设备无权进行此操作")
+    return device
+
+
 def client_ip() -> str:
     """The caller's address (ProxyFix puts the real one here when trusted proxies are configured)."""
     return request.remote_addr or "-"

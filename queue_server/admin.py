@@ -34,6 +34,7 @@ from .models import (
     window_queues,
 )
 from .realtime import Event, hall_room
+from .text import printable
 
 LABELS = {
     "code": ("编码", "code"),
@@ -252,7 +253,7 @@ def _check_timezone(value: str) -> str:
 
 
 def _check_text(name: str, value: str | None, *, required: bool = True, longest: int = 200) -> str:
-    value = (value or "").strip()
+    value = printable(value or "").strip()
     if required and not value:
         raise invalid(name, "必须填写", "is required")
     if len(value) > longest:
@@ -331,7 +332,7 @@ def update_hall(session: Session, user: StaffUser, hall: Hall, body: dict) -> Ou
     if "opening_hours" in body:
         settings["opening_hours"] = _check_hours(list(body["opening_hours"] or []))
     if "notices" in body:
-        notices = [n.strip() for n in body["notices"] or [] if n.strip()]
+        notices = [printable(n).strip() for n in body["notices"] or [] if printable(n).strip()]
         if len(notices) > 6 or any(len(n) > 80 for n in notices):
             raise invalid("notices", "最多 6 行，每行最多 80 个字", "at most 6 lines of 80 characters")
         settings.setdefault("ticket", {})["notices"] = notices
@@ -617,6 +618,8 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
                 values["clerk_id"] = None
     changes = assign(window, values)
     changes.pop("clerk_id", None)
+    if changes.get("active") == [True, False]:
+        _requeue_aimed_at(session, window)
     if body.get("queues") is not None:
         prefixes = body["queues"] if isinstance(body["queues"], list) else [body["queues"]]
         served = _served(session, hall, [str(p) for p in prefixes])
@@ -631,6 +634,27 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
     if "active" in changes or "number" in changes:
         events.append(("resync", {}, hall_room(hall.code)))
     return Outcome(window_view(window), events)
+
+
+def _requeue_aimed_at(session: Session, window: Window) -> None:
+    """A disabled window calls nobody: tickets sent to it go back to their service's line, same place."""
+    from . import clock
+    from .tickets import record as record_history
+
+    now = clock.now()
+    aimed = session.scalars(
+        select(Ticket).where(Ticket.target_window_id == window.id, Ticket.status == "waiting").with_for_update()
+    )
+    for ticket in aimed:
+        ticket.target_window_id = None
+        record_history(
+            session,
+            ticket,
+            "requeue",
+            ticket.status,
+            now=now,
+            data={"reason": "window_disabled", "from_window": window.number},
+        )
 
 
 def delete_window(session: Session, user: StaffUser, hall: Hall, number: int) -> Outcome:

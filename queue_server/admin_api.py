@@ -416,6 +416,18 @@ def reset_password(username: str, body: PasswordReset):
     return run(admin_users.reset_password, username, body.password)
 
 
+@api.route(
+    "/admin/users/<username>/unlock",
+    "POST",
+    summary="Lift an account's sign-in locks (after failed passwords)",
+    auth=True,
+    tag="admin",
+)
+def unlock_user(username: str):
+    """The account can sign in again from every address at once."""
+    return run(admin_users.unlock_user, username)
+
+
 # --- change log and the central view -----------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .admin import Outcome, check_manage, check_role_manages, invalid, record
-from .auth import ROLES, hash_password
+from .auth import ROLES, hash_password, unlock
 from .exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from .models import Hall, StaffUser
 
@@ -147,3 +147,11 @@ def reset_password(session: Session, actor: StaffUser, username: str, password: 
     user.token_version += 1
     record(session, actor, user.hall_id, "user", username, "password", {"password": ["***", "***"]})
     return Outcome({"username": username, "reset": True})
+
+
+def unlock_user(session: Session, actor: StaffUser, username: str) -> Outcome:
+    """Lift the sign-in locks of an account (after failed passwords from some address)."""
+    user = get_user(session, actor, username)
+    lifted = unlock(session, user.username)
+    record(session, actor, user.hall_id, "user", username, "unlock", {"locks": [lifted, 0]})
+    return Outcome({"username": username, "unlocked": lifted})

@@ -81,6 +81,7 @@ def list_services(hall: str):
     summary="Take a ticket",
     body=sc.IssueRequest,
     responses={201: sc.TicketResponse, 409: sc.ErrorResponse, 429: sc.ErrorResponse},
+    limit="issue",
 )
 def issue_ticket(hall: str, body: sc.IssueRequest):
     """Issue the next number for a service; the ticket is stored before the answer and printed after."""
@@ -89,9 +90,8 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
         h = get_hall(s, hall)
         user, device = access.optional_staff(s), access.optional_device(s)
         printer = _issuer_checks(h, body, user, device)
-        if user is None:  # staff at a counter are neither rate limited nor bound by opening hours
+        if user is None:  # staff at a counter are not bound by opening hours (nor rate limited: see limit=)
             check_open(h, clock.now())
-            rt.limits.issue(device.id if device is not None else None)
         privacy, limits = personal.hall_rules(rt.settings, h)
         person = personal.read_person(rt.settings.server.secret_key, body.phone, body.id_number)
         service = get_service(s, h, body.service)
@@ -133,14 +133,14 @@ def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, de
     if user is None and (body.priority != "normal" or body.channel in ("counter", "appointment")):
         raise Forbidden("priority, counter and appointment tickets are issued by staff; sign in first")
     kiosk = device is not None and device.kind == "kiosk"
-    if (
-        body.channel == "kiosk"
-        and body.print
-        and user is None
-        and not kiosk
-        and current().settings.server.require_devices
-    ):
-        raise Forbidden("kiosk tickets are printed only by a registered kiosk; ask an admin to register this one")
+    if body.channel == "kiosk" and body.print and user is None and not kiosk:
+        # Without a registered kiosk only the server's own PC prints: nobody else runs the paper out.
+        if current().settings.server.require_devices or not access.on_server_machine():
+            raise Forbidden(
+                "kiosk tickets are printed only by a registered kiosk; ask an admin to register this one "
+                "(queue-server device add NAME --hall CODE --kind kiosk)",
+                zh="只有已登记的自助取号机才能打印号票，请联系管理员登记本机",
+            )
     if kiosk and device.printer:
         return device.printer
     return body.printer
@@ -158,7 +158,13 @@ def show_ticket(ticket_id: str):
         return snapshots.ticket_full(s, tickets.get_ticket(s, ticket_id))
 
 
-@api.route("/tickets/<ticket_id>/cancel", "POST", summary="Cancel a waiting ticket", responses={200: sc.TicketResponse})
+@api.route(
+    "/tickets/<ticket_id>/cancel",
+    "POST",
+    summary="Cancel a waiting ticket",
+    responses={200: sc.TicketResponse},
+    limit="holder",
+)
 def cancel_ticket(ticket_id: str):
     """The holder gives up their place."""
     with transaction(current().factory) as s:
@@ -176,6 +182,7 @@ def cancel_ticket(ticket_id: str):
     summary="Rate the service (好差评)",
     body=sc.EvaluationRequest,
     responses={201: sc.EvaluationResponse},
+    limit="rating",
 )
 def rate_ticket(ticket_id: str, body: sc.EvaluationRequest):
     """One rating per finished ticket, five levels."""
@@ -292,13 +299,13 @@ def _check_reason_code(hall: Hall, code: str | None) -> None:
     summary="Staff sign-in",
     body=sc.LoginRequest,
     responses={200: sc.TokenResponse, 429: sc.ErrorResponse},
+    limit="login",
 )
 def login(body: sc.LoginRequest):
     """Exchange a username and password for a bearer token."""
     from .auth import sign_in
 
     rt = current()
-    rt.limits.login()
     cfg = rt.settings.server.login
     user = sign_in(
         rt.factory,

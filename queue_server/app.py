@@ -26,6 +26,7 @@ def create_app(
 ) -> Flask:
     """Build the server: database migrated and seeded, API, pages and Socket.IO attached."""
     settings = settings or load_settings(config_path)
+    settings.ensure_secret()
     engine = make_engine(settings.server.database_url)
     upgrade(engine)
     factory = session_factory(engine)
@@ -50,6 +51,7 @@ def create_app(
         appointments_api,
         errors,
         health,
+        inputs,
         media,
         realtime,
         security,
@@ -62,6 +64,7 @@ def create_app(
     for blueprint in (api.bp, appointments_api.bp, health.bp, media.bp, stats_api.bp, admin_api.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
+    inputs.register(app)
     security.register(app, settings)
     runtime.limits = RateLimits(app, settings)
     _register_pages(app)

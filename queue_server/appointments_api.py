@@ -7,15 +7,15 @@ from datetime import datetime
 from flask import Blueprint, request
 from pydantic import BaseModel, Field
 
+from . import access, appointments, clock, remote, snapshots, tickets
 from . import api as public
-from . import appointments, clock, remote, snapshots, tickets
 from .db import transaction
 from .exceptions import NotFound, ValidationFailed
 from .halls import get_hall
 from .openapi import Api
 from .realtime import events_for, publish
 from .runtime import current
-from .schemas import Request, TicketResponse
+from .schemas import Estimate, Request, TicketPublic, TicketResponse
 
 bp = Blueprint("appointments_api", __name__, url_prefix="/api/v1")
 api = Api(bp, "/api/v1")
@@ -98,10 +98,30 @@ class Booking(BaseModel):
     ticket: dict | None
 
 
+class BookingCheckedIn(BaseModel):
+    """The booking as the kiosk shows it after check-in: its id only to whoever presented it."""
+
+    id: str | None = Field(None, description="only when the booking's id (its QR) was presented")
+    code: str
+    service: dict
+    starts_at: str
+    status: str
+    arrival: str | None
+    name: str
+
+
 class CheckInResponse(BaseModel):
     arrival: str = Field(description="on_time (appointment ticket) or late (normal ticket)")
-    appointment: Booking
+    appointment: BookingCheckedIn
     ticket: TicketResponse
+
+
+class RemoteCheckedIn(TicketPublic):
+    """A remote ticket checked in by its number: where it stands, never its id (the phone holds that)."""
+
+    ahead: int
+    estimated_wait: Estimate | None
+    checked_in: bool
 
 
 class RemoteStatus(BaseModel):
@@ -152,6 +172,7 @@ def list_slots(hall: str):
     body=BookingRequest,
     responses={201: Booking},
     tag="appointments",
+    limit="booking",
 )
 def book(hall: str, body: BookingRequest):
     """Take a seat in a slot; the answer carries the booking code and the holder's id."""
@@ -182,6 +203,7 @@ def book(hall: str, body: BookingRequest):
     body=LookupRequest,
     responses={200: Booking},
     tag="appointments",
+    limit="lookup",
 )
 def lookup(hall: str, body: LookupRequest):
     """For a citizen who lost the link: the code and the phone number together find the booking."""
@@ -206,6 +228,7 @@ def show_booking(appointment_id: str):
     summary="Cancel a booking (until the cut-off)",
     responses={200: Booking},
     tag="appointments",
+    limit="booking",
 )
 def cancel_booking(appointment_id: str):
     """Give the seat back."""
@@ -222,6 +245,7 @@ def cancel_booking(appointment_id: str):
     body=RescheduleRequest,
     responses={200: Booking},
     tag="appointments",
+    limit="booking",
 )
 def reschedule_booking(appointment_id: str, body: RescheduleRequest):
     """Another slot of the same service, until the cut-off before the booked one."""
@@ -238,12 +262,14 @@ def reschedule_booking(appointment_id: str, body: RescheduleRequest):
     body=CheckInRequest,
     responses={201: CheckInResponse},
     tag="appointments",
+    limit="check_in",
 )
 def check_in_booking(hall: str, body: CheckInRequest):
     """By booking code, booking QR or ID number: an appointment ticket when on time, a normal one when late."""
     rt = current()
     with transaction(rt.factory) as s:
         h = get_hall(s, hall)
+        device = access.hall_device(s, h.id, "kiosk")
         cfg, now = _cfg(h)[0], clock.now()
         if body.appointment:
             appt = appointments.get_appointment(s, body.appointment)
@@ -258,13 +284,13 @@ def check_in_booking(hall: str, body: CheckInRequest):
         job = None
         if rt.spooler is not None and body.print:
             base = rt.settings.server.public_url or request.host_url
-            job = rt.spooler.enqueue_ticket(s, h, change.ticket, data, base, body.printer, False)
+            printer = device.printer if device is not None and device.printer else body.printer
+            job = rt.spooler.enqueue_ticket(s, h, change.ticket, data, base, printer, False)
         events = events_for(s, h, change, data)
-        answer = {
-            "arrival": arrival.value,
-            "appointment": appointments.view(appt, cfg),
-            "ticket": {**data, "print_job": job},
-        }
+        booking = {k: v for k, v in appointments.view(appt, cfg).items() if k in BookingCheckedIn.model_fields}
+        if not body.appointment:  # checked in by code or ID number: the booking's own id stays with its holder
+            booking["id"] = None
+        answer = {"arrival": arrival.value, "appointment": booking, "ticket": {**data, "print_job": job}}
     publish(events)
     if job is not None:
         rt.spooler.wake()
@@ -292,6 +318,7 @@ def remote_status(hall: str):
     body=RemoteJoinRequest,
     responses={201: TicketResponse},
     tag="appointments",
+    limit="remote",
 )
 def join_remotely(hall: str, body: RemoteJoinRequest):
     """A normal number in the queue; check in at the hall's kiosk before it is called."""
@@ -312,6 +339,7 @@ def join_remotely(hall: str, body: RemoteJoinRequest):
     summary="Check in a remote ticket (kiosk QR scan)",
     responses={200: TicketResponse},
     tag="appointments",
+    limit="check_in",
 )
 def check_in_ticket(ticket_id: str):
     """The holder is at the hall: their remote ticket can be called now."""
@@ -325,15 +353,35 @@ def check_in_ticket(ticket_id: str):
     "/halls/<hall>/tickets/<number>/check-in",
     "POST",
     summary="Check in a remote ticket by its number",
-    responses={200: TicketResponse},
+    responses={200: RemoteCheckedIn},
     tag="appointments",
+    limit="check_in",
 )
 def check_in_number(hall: str, number: str):
-    """The number typed at the kiosk: today's remote ticket of that number can be called now."""
+    """The number typed at the hall's kiosk: today's remote ticket of that number can be called now."""
     with transaction(current().factory) as s:
-        data, events = _checked_in(s, tickets.find_by_number(s, get_hall(s, hall), number))
+        h = get_hall(s, hall)
+        access.hall_device(s, h.id, "kiosk")
+        ticket = _remote_by_number(s, h, number)
+        full, events = _checked_in(s, ticket)
+        ahead, estimate = full["ahead"], full["estimated_wait"]
+        data = {**snapshots.ticket_public(ticket), "ahead": ahead, "estimated_wait": estimate}
+        data["checked_in"] = full["checked_in"]
     publish(events)
     return data
+
+
+def _remote_by_number(s, hall, number: str):
+    """Today's remote ticket of that number; any other ticket answers as if there were none."""
+    try:
+        ticket = tickets.find_by_number(s, hall, number)
+    except NotFound:
+        ticket = None
+    if ticket is None or ticket.unchecked_on_call is None:
+        raise NotFound(
+            f"no remote ticket {number} today in hall {hall.code}", zh=f"今天没有 {number} 号线上取号", number=number
+        )
+    return ticket
 
 
 def _checked_in(s, ticket) -> tuple[dict, list]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .exceptions import Conflict, OneWindowError, Unauthorized, ValidationFailed
-from .models import Hall, LoginAttempt, StaffUser
+from .models import Hall, LoginLock, StaffUser
 
 log = logging.getLogger("onewindow.auth")
 
@@ -67,6 +67,9 @@ def add_user(
     return user
 
 
+MAX_LOCK_MINUTES = 24 * 60
+
+
 class LockedOut(OneWindowError):
     code = "locked_out"
     status = 429
@@ -83,17 +86,20 @@ def authenticate(
 ) -> StaffUser:
     """The active user with these credentials, or Unauthorized (same answer for unknown users).
 
-    After `max_failures` wrong passwords in a row the username is locked for `lockout_minutes`,
-    known or not, so the answer tells nobody which accounts exist. The caller must commit even
+    After `max_failures` wrong passwords in a row from one client address, that username is locked
+    for that address only (known or not, so the answer tells nobody which accounts exist); each
+    further lock of the same pair lasts twice as long (at most a day). Wrong passwords from a
+    stranger therefore never lock the real user out of their own PC. The caller must commit even
     when this raises: the failure count is part of the answer.
     """
     now = clock.now()
-    attempt = session.get(LoginAttempt, username, with_for_update=True)
+    client = (client or "-")[:64]
+    attempt = session.get(LoginLock, (username, client), with_for_update=True)
     if attempt is not None and attempt.locked_until is not None and attempt.locked_until > now:
         minutes = max(1, round((attempt.locked_until - now).total_seconds() / 60))
         raise LockedOut(
-            f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试 "
-            f"(too many failed sign-ins; try again in {minutes} min)",
+            f"too many failed sign-ins from this computer; try again in {minutes} min or ask an admin to unlock",
+            zh=f"登录失败次数过多，本机已暂停登录该账号，请 {minutes} 分钟后再试或联系管理员解锁",
             retry_after=minutes * 60,
         )
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
@@ -104,24 +110,34 @@ def authenticate(
         ok = False
     if not ok:
         if attempt is None:
-            attempt = LoginAttempt(username=username, failures=0)
+            attempt = LoginLock(username=username, client=client, failures=0, locks=0)
             session.add(attempt)
         attempt.failures = (attempt.failures or 0) + 1
         attempt.last_failure_at = now
         if attempt.failures >= max_failures:
-            attempt.locked_until = now + timedelta(minutes=lockout_minutes)
+            attempt.locks = (attempt.locks or 0) + 1
+            minutes = min(lockout_minutes * 2 ** (attempt.locks - 1), MAX_LOCK_MINUTES)
+            attempt.locked_until = now + timedelta(minutes=minutes)
             attempt.failures = 0
             log.warning(
-                "sign-in locked for user %r for %s min after %d failures (last from %s)",
+                "sign-in locked for user %r from %s for %g min after %d failures (lock %d in a row)",
                 username,
-                lockout_minutes,
-                max_failures,
                 client,
+                minutes,
+                max_failures,
+                attempt.locks,
             )
         raise Unauthorized("wrong username or password", zh="用户名或密码错误")
     if attempt is not None:
         session.delete(attempt)
     return user
+
+
+def unlock(session: Session, username: str) -> int:
+    """Lift every sign-in lock of `username` (an admin's action); the number of addresses unlocked."""
+    done = session.execute(LoginLock.__table__.delete().where(LoginLock.username == username))
+    log.info("sign-in locks of user %r lifted (%d address(es))", username, done.rowcount)
+    return done.rowcount
 
 
 def sign_in(
@@ -147,7 +163,7 @@ def change_password(session: Session, user: StaffUser, new_password: str) -> Non
     """Set a new password; every token and page session of the user stops working."""
     user.password_hash = hash_password(new_password)
     user.token_version += 1
-    session.execute(LoginAttempt.__table__.delete().where(LoginAttempt.username == user.username))
+    session.execute(LoginLock.__table__.delete().where(LoginLock.username == user.username))
     log.info("password changed for user %r; older tokens revoked", user.username)
 
 

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--hall", default=None, help="hall code (clerks and supervisors belong to one hall)")
     passwd = user_sub.add_parser("passwd", help="set a new password (prompted, or read from stdin); signs the user out")
     passwd.add_argument("name")
+    unlock = user_sub.add_parser("unlock", help="lift the sign-in locks of a user (after failed passwords)")
+    unlock.add_argument("name")
 
     dev = sub.add_parser("device", help="registered kiosks, boards, window screens and rating pads")
     dev_sub = _Subcommands(dev.add_subparsers(dest="device_command", required=True), common)
@@ -123,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
 def _settings(config):
     from .config import load_settings
 
-    return load_settings(config)
+    settings = load_settings(config)
+    settings.ensure_secret()  # the same keyed hashes (phones, ID numbers) as the server
+    return settings
 
 
 def _database(config):
@@ -181,6 +185,14 @@ def cmd_user(args, config) -> int:
     from .models import Hall, StaffUser
 
     _s, factory, _ = _database(config)
+    if args.user_command == "unlock":
+        from .auth import unlock
+
+        with transaction(factory) as session:
+            if session.scalar(select(StaffUser).where(StaffUser.username == args.name)) is None:
+                raise NotFound(f"no user {args.name!r}")
+            print(f"sign-in locks of {args.name} lifted ({unlock(session, args.name)} address(es))")
+        return 0
     password = read_password()
     with transaction(factory) as session:
         if getattr(args, "user_command", "add") == "passwd":

@@ -8,13 +8,15 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core.core_schema import ValidationInfo
 
 from .core.announcements import TemplateError, check_template
 from .exceptions import ConfigError
+from .text import printable
 
-DEMO_SECRET = "onewindow-demo-secret-change-me"
+DEMO_SECRET = "onewindow-demo-secret-change-me"  # shipped in older config.yaml files: refused everywhere
+SECRET_FILE = "secret_key"  # in the data folder, owner-only: generated on first start when none is configured
 ENV_PREFIX = "QUEUE_SERVER_"
 ENV_OVERRIDES = {
     "DATABASE_URL": "database_url",
@@ -36,6 +38,21 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Names, notices and materials end up on the ticket printer: control bytes there are printer commands.
+PlainText = Annotated[str, BeforeValidator(lambda v: printable(v) if isinstance(v, str) else v)]
+
+
+# Public writes other than taking a ticket, per caller address (the defaults; config may change any).
+WRITES_PER_IP = {
+    "holder": "30 per minute;300 per day",  # a ticket's holder cancels or checks in
+    "rating": "10 per minute;50 per day",
+    "remote": "3 per minute;10 per day",  # remote tickets: one address cannot take the day's quota
+    "booking": "5 per minute;20 per day",
+    "lookup": "10 per minute;60 per day",
+    "check_in": "30 per minute;300 per day",
+}
+
+
 class RateLimitConfig(Strict):
     """Flask-Limiter rules ("N per minute", "N/hour;M/day"); Redis storage when server.redis_url is set."""
 
@@ -43,11 +60,24 @@ class RateLimitConfig(Strict):
     issue_per_ip: str = "30 per minute;300 per day"
     issue_per_device: str = "120 per minute"
     login_per_ip: str = "20 per minute"
+    # Every other public write, per address; a registered device has writes_per_device for each kind.
+    writes_per_ip: dict[str, str] = Field(default_factory=lambda: dict(WRITES_PER_IP))
+    writes_per_device: str = "240 per minute"
     # Never limited by IP: the kiosk PC that also runs the server. A loopback request that came
     # through a proxy (X-Forwarded-For) is not exempt. Devices still count per device.
     exempt_ips: list[str] = ["127.0.0.1", "::1"]
 
-    @field_validator("issue_per_ip", "issue_per_device", "login_per_ip")
+    @field_validator("writes_per_ip")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(WRITES_PER_IP))
+        if unknown:
+            raise ValueError(f"unknown kind {', '.join(unknown)}; use {', '.join(WRITES_PER_IP)}")
+        for rule in value.values():
+            cls._parses(rule)
+        return {**WRITES_PER_IP, **value}
+
+    @field_validator("issue_per_ip", "issue_per_device", "login_per_ip", "writes_per_device")
     @classmethod
     def _parses(cls, value: str) -> str:
         from limits import parse_many
@@ -71,7 +101,8 @@ class ServerConfig(Strict):
     port: int = Field(8000, ge=1, le=65535)
     database_url: str = "sqlite:///data/onewindow.sqlite3"
     redis_url: str | None = None
-    secret_key: str = DEMO_SECRET
+    # None: generated on first start and kept in <data_dir>/secret_key (owner-only).
+    secret_key: str | None = None
     async_mode: Literal["eventlet", "gevent", "threading"] = "eventlet"
     data_dir: str = "data"
     public_url: str | None = None
@@ -91,7 +122,13 @@ class ServerConfig(Strict):
 
     @model_validator(mode="after")
     def _secret_strong(self) -> ServerConfig:
-        if self.secret_key != DEMO_SECRET and len(self.secret_key) < 12:
+        if self.secret_key == DEMO_SECRET:
+            raise FieldProblem(
+                "this is the demo secret everyone can read (tokens signed with it make anyone an admin); "
+                "remove server.secret_key to have one generated in the data folder, or set your own",
+                "secret_key",
+            )
+        if self.secret_key is not None and len(self.secret_key) < 12:
             raise FieldProblem(
                 "the secret key must have at least 12 characters; generate one with "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
@@ -102,25 +139,25 @@ class ServerConfig(Strict):
 
 class QueueConfig(Strict):
     prefix: Annotated[str, Field(pattern=r"^[A-Z]{1,2}$")]
-    name: str
-    name_en: str = ""
+    name: PlainText
+    name_en: PlainText = ""
 
 
 class WindowConfig(Strict):
     number: int = Field(ge=1, le=999)
-    name: str
-    name_en: str = ""
+    name: PlainText
+    name_en: PlainText = ""
     queues: Literal["all"] | list[str] = "all"
 
 
 class ServiceConfig(Strict):
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1)
+    code: PlainText = Field(min_length=1, max_length=64)
+    name: PlainText = Field(min_length=1)
     queue: str
-    department: str = ""
+    department: PlainText = ""
     category: Literal["法人", "个人"] = "个人"
-    basis: str = ""
-    materials: list[str] = []
+    basis: PlainText = ""
+    materials: list[PlainText] = []
     time_limit_days: int = Field(0, ge=0)
     kind: Literal["instant", "promised"] = "instant"
 
@@ -153,7 +190,7 @@ class VoiceConfig(Strict):
 
 
 class TicketConfig(Strict):
-    notices: list[str] = ["请留意叫号，过号请重新取号", "Please watch the display for your number"]
+    notices: list[PlainText] = ["请留意叫号，过号请重新取号", "Please watch the display for your number"]
     paper_mm: Literal[58, 80] = 80
 
 
@@ -247,8 +284,8 @@ class NotifyConfig(Strict):
 
 class HallConfig(Strict):
     code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
-    name: str
-    name_en: str = ""
+    name: PlainText
+    name_en: PlainText = ""
     timezone: str = "Asia/Shanghai"
     no_show_returns: int = Field(1, ge=0, le=5)
     aging_minutes: float = Field(20, gt=0)
@@ -379,10 +416,37 @@ class Settings(Strict):
     def data_dir(self) -> Path:
         return Path(self.server.data_dir)
 
+    def ensure_secret(self) -> str:
+        """The configured secret, or the one kept in the data folder (generated there on first start)."""
+        if self.server.secret_key is None:
+            self.server.secret_key = read_or_create_secret(self.data_dir / SECRET_FILE)
+        return self.server.secret_key
+
     def resolve_paths(self, base: Path) -> None:
         """Make the data folder and a SQLite file absolute, relative to `base` (the config's folder)."""
         self.server.data_dir = str((base / self.server.data_dir).resolve())
         self.server.database_url = absolute_sqlite_url(self.server.database_url, base)
+
+
+def read_or_create_secret(path: Path) -> str:
+    """A random secret kept in `path` (mode 0600); the same one on every later start."""
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text(encoding="ascii").strip()
+        if len(secret) < 32:
+            raise ConfigError(
+                f"{path}: the kept secret is damaged (too short); delete the file to generate a new one "
+                "(staff then sign in again)"
+            ) from None
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secret + "\n")
+    return secret
 
 
 def absolute_sqlite_url(url: str, base: Path) -> str:

@@ -249,12 +249,14 @@ class FollowUp(Base):
     ticket: Mapped[Ticket] = relationship()
 
 
-class LoginAttempt(Base):
-    """Failed sign-ins per username (known or not), for the lock-out."""
+class LoginLock(Base):
+    """Failed sign-ins per username (known or not) and client address, for the lock-out."""
 
-    __tablename__ = "login_attempts"
+    __tablename__ = "login_locks"
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row: each lasts twice as long
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .exceptions import OneWindowError, ValidationFailed
+from .inputs import MAX_INT, check_json, check_nesting
 from .schemas import ErrorResponse
 
 
@@ -30,6 +31,7 @@ class RouteDoc:
     auth: bool
     tag: str
     params: list[str] = field(default_factory=list)
+    limit: str | None = None
 
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
@@ -41,11 +43,13 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     if not raw.strip():
         data: object = {}
     else:
+        check_nesting(raw)
         data = request.get_json(silent=True)
         if data is None:
             raise BadJSON(
                 "the request body is not valid JSON (send Content-Type: application/json)", zh="请求内容不是有效的 JSON"
             )
+        check_json(data)
     if not isinstance(data, dict):
         raise BadJSON("the request body must be a JSON object")
     try:
@@ -73,15 +77,24 @@ class Api:
         responses: dict[int, type[BaseModel] | None] | None = None,
         auth: bool = False,
         tag: str = "public",
+        limit: str | None = None,
     ) -> Callable:
+        """Declare a route; every public write names its rate limit (`limit=`), checked before anything else."""
+        if method.upper() != "GET" and not auth and limit is None:
+            raise TypeError(f"{method} {rule} is a public write: give it limit=<kind> (see ratelimit.PUBLIC_PER_IP)")
+
         def decorate(fn: Callable) -> Callable:
             params = re.findall(r"<(?:\w+:)?(\w+)>", rule)
             self.routes.append(
-                RouteDoc(rule, method.lower(), summary, body, responses or {200: None}, auth, tag, params)
+                RouteDoc(rule, method.lower(), summary, body, responses or {200: None}, auth, tag, params, limit)
             )
 
             @wraps(fn)
             def view(**kwargs):
+                if limit is not None:
+                    from .runtime import current
+
+                    current().limits.public(limit)
                 if body is not None:
                     kwargs["body"] = parse_body(body)
                 return fn(**kwargs)
@@ -114,7 +127,9 @@ class Api:
                         "name": p,
                         "in": "path",
                         "required": True,
-                        "schema": {"type": "integer", "minimum": 1} if p in int_params else {"type": "string"},
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+                        if p in int_params
+                        else {"type": "string"},
                     }
                     for p in r.params
                 ]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask
+from flask import Flask, request
 from flask_limiter import Limiter
 from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 
 from .access import client_ip, proxied
 from .config import Settings
@@ -46,6 +48,8 @@ class RateLimits:
             headers_enabled=False,
         )
         self.app = app
+        # Used while the shared (Redis) storage is down: limits per process instead of none at all.
+        self.fallback = FixedWindowRateLimiter(MemoryStorage())
 
     def exempt(self) -> bool:
         return client_ip() in self.config.exempt_ips and not proxied()
@@ -55,23 +59,73 @@ class RateLimits:
         if not self.config.enabled:
             return
         for item in parse_many(rule):
+            limiter = self.limiter.limiter
             try:
-                allowed = self.limiter.limiter.hit(item, scope, key)
-            except Exception as exc:  # noqa: BLE001 - a storage outage must not stop the hall
-                log.warning("rate limit storage unavailable (%s); request allowed", type(exc).__name__)
-                return
+                allowed = limiter.hit(item, scope, key)
+            except Exception as exc:  # noqa: BLE001 - a storage outage must not stop the hall, nor the limits
+                log.warning("rate limit storage unavailable (%s); limiting per process", type(exc).__name__)
+                limiter = self.fallback
+                allowed = limiter.hit(item, scope, key)
             if not allowed:
-                reset = self.limiter.limiter.get_window_stats(item, scope, key).reset_time
+                reset = limiter.get_window_stats(item, scope, key).reset_time
                 retry = max(1, int(reset - time.time()) + 1)
-                raise RateLimited(f"{message}（{describe(item)}），请 {retry} 秒后再试", retry_after=retry)
-
-    def issue(self, device_id: int | None) -> None:
-        """Ticket issuance: per registered device, otherwise per caller IP."""
-        if device_id is not None:
-            self.hit(self.config.issue_per_device, "issue-device", str(device_id), "本机取号过于频繁")
-        elif not self.exempt():
-            self.hit(self.config.issue_per_ip, "issue-ip", client_ip(), "取号过于频繁")
+                unit = item.GRANULARITY.name if item.multiples == 1 else f"{item.multiples} {item.GRANULARITY.name}s"
+                raise RateLimited(
+                    f"too many requests (at most {item.amount} per {unit}); try again in {retry} s",
+                    zh=f"{message}（{describe(item)}），请 {retry} 秒后再试",
+                    retry_after=retry,
+                )
 
     def login(self) -> None:
         if not self.exempt():
             self.hit(self.config.login_per_ip, "login-ip", client_ip(), "登录尝试过于频繁")
+
+    def public(self, kind: str) -> None:
+        """The one gate of every public write: per registered device, else per address (staff are not limited)."""
+        if kind == "login":
+            return self.login()
+        caller = _verified_caller(request.headers.get("Authorization", ""))
+        if caller == "staff":
+            return None
+        message = PUBLIC_MESSAGES.get(kind, "操作过于频繁")
+        if caller is not None:  # a registered device: its own, larger budget
+            rule = self.config.issue_per_device if kind == "issue" else self.config.writes_per_device
+            return self.hit(rule, f"{kind}-device", str(caller), "本机" + message)
+        if self.exempt():
+            return None
+        rule = self.config.issue_per_ip if kind == "issue" else self.config.writes_per_ip[kind]
+        return self.hit(rule, f"{kind}-ip", client_ip(), message)
+
+
+PUBLIC_MESSAGES = {
+    "issue": "取号过于频繁",
+    "holder": "操作过于频繁",
+    "rating": "评价过于频繁",
+    "remote": "线上取号过于频繁",
+    "booking": "预约操作过于频繁",
+    "lookup": "查询预约过于频繁",
+    "check_in": "签到过于频繁",
+}
+
+
+def _verified_caller(header: str) -> str | int | None:
+    """ "staff" for a valid staff token or page session, a device id for a valid device token, else None.
+
+    Only a credential that checks out changes the budget: a made-up header counts as anonymous.
+    """
+    from flask import session as cookie
+
+    from . import access
+    from .db import transaction
+    from .runtime import current
+
+    if not header.startswith(("Bearer ", "Device ")) and not cookie.get(access.STAFF_KEY):
+        return None  # anonymous: no database work at all
+    try:
+        with transaction(current().factory) as s:
+            if access.optional_staff(s) is not None:
+                return "staff"
+            device = access.optional_device(s)
+            return device.id if device is not None else None
+    except OneWindowError:
+        return None

@@ -57,7 +57,7 @@ def register(app: Flask, settings: Settings) -> None:
         return response
 
     def too_many(exc: OneWindowError):
-        response = app.json.response(error_body(exc.code, exc.message, **exc.details))
+        response = app.json.response(error_body(exc.code, exc.message, exc.zh, **exc.details))
         response.status_code = exc.status
         retry = exc.details.get("retry_after")
         if isinstance(retry, int):

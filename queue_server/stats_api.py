@@ -9,8 +9,8 @@ from flask import Blueprint, Response, request
 from pydantic import Field
 from sqlalchemy import select
 
+from . import access, clock, exports, followups, stats_data, tickets, windows
 from . import api as public
-from . import clock, exports, followups, stats_data, tickets, windows
 from .db import transaction
 from .evaluations import evaluate
 from .exceptions import Forbidden, IllegalTransition, ValidationFailed
@@ -284,12 +284,14 @@ def pending_rating(hall: str, window: int):
     "POST",
     body=EvaluationRequest,
     responses={201: EvaluationResponse},
-    summary="Rate the window's last finished ticket (rating screen)",
+    summary="Rate the window's last finished ticket (the window's registered rating pad)",
+    limit="rating",
 )
 def rate_at_window(hall: str, window: int, body: EvaluationRequest):
     """The citizen rates on the tablet facing them, just after the clerk finished."""
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
+        access.hall_device(s, h.id, "rating", window)
         ticket = _to_rate(s, get_window(s, h, window))
         if ticket is None:
             raise IllegalTransition(f"window {window} has no finished ticket to rate now", status="none")

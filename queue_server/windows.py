@@ -200,6 +200,12 @@ def transfer(
         other = get_window(session, hall, target)
         if window is not None and other.id == window.id:
             raise ValidationFailed("cannot transfer a ticket to the same window", field="window")
+        if not other.active:  # nobody would ever call it there
+            raise Conflict(
+                f"window {other.number} is disabled; transfer to an open window or to a service",
+                zh=f"{other.number} 号窗口已停用，请转到其他窗口或事项",
+                field="window",
+            )
         data["to_window"] = other.number
     tickets.transition(session, ticket, Action.TRANSFER, window=window, user=user, data=data)
     if service_code:

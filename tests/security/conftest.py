@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -10,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from queue_server.app import create_app
 from queue_server.auth import add_user
-from queue_server.config import DEMO_SECRET, settings_from_mapping
+from queue_server.config import settings_from_mapping
 from queue_server.db import transaction
 from tests.server.conftest import PASSWORD, STAFF, login, make_server  # noqa: F401 - fixtures
 from tests.support import demo_config
@@ -26,7 +27,12 @@ def strict(raw: dict, **server) -> dict:
     return raw
 
 
-def expired_token(user_id: int, version: int = 0, secret: str = DEMO_SECRET) -> str:
+def kept_secret(database_url: str) -> str:
+    """The secret a test server generated: demo_config puts data/ beside the SQLite file."""
+    return (Path(database_url.removeprefix("sqlite:///")).parent / "data" / "secret_key").read_text().strip()
+
+
+def expired_token(user_id: int, version: int = 0, *, secret: str) -> str:
     """A correctly signed staff token issued two days ago."""
 
     class PastSigner(TimestampSigner):

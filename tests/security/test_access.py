@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 import requests
 import socketio
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 
+from queue_server.auth import add_user, hash_password
+from queue_server.exceptions import ValidationFailed
+from queue_server.models import StaffUser
 from tests.realtime import Listener
-from tests.security.conftest import db_state, expired_token, user_id
-from tests.server.conftest import login
+from tests.security.conftest import db_state, expired_token, kept_secret, user_id
+from tests.server.conftest import PASSWORD, login
 from tests.support import demo_config
 
 ACTIONS = [
@@ -63,7 +68,7 @@ def callers(server, url) -> dict[str, tuple[dict, int]]:
         "bad token": ({"Authorization": "Bearer not.a.token"}, 401),
         "empty bearer": ({"Authorization": "Bearer "}, 401),
         "device token as staff": ({"Authorization": "Device owd_forged"}, 401),
-        "expired token": ({"Authorization": f"Bearer {expired_token(user_id(url, 'clerk3'))}"}, 401),
+        "expired token": ({"Authorization": f"Bearer {expired_token(user_id(url, 'clerk3'), secret=kept_secret(url))}"}, 401),
         "clerk of another window": (login(server.url, "clerk4"), 403),
         "clerk of another hall": (login(server.url, "street1"), 403),
     }
@@ -94,7 +99,7 @@ def test_the_right_clerk_still_can(busy):
 
 def test_socket_connect_with_bad_or_expired_credentials_is_refused(busy):
     server, url = busy
-    for auth in ({"token": "forged"}, {"token": expired_token(user_id(url, "clerk3"))}, {"device": "owd_forged"}):
+    for auth in ({"token": "forged"}, {"token": expired_token(user_id(url, "clerk3"), secret=kept_secret(url))}, {"device": "owd_forged"}):
         client = socketio.Client(reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
             client.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=10)
@@ -111,7 +116,22 @@ def test_socket_connect_with_bad_or_expired_credentials_is_refused(busy):
 
 def test_a_clerk_without_a_hall_acts_nowhere(make_server, tmp_path):
     url = f"sqlite:///{tmp_path}/onewindow.sqlite3"
-    server = make_server(demo_config(url, tmp_path / "data"), users=[("drifter", "clerk", None)])
+    server = make_server(demo_config(url, tmp_path / "data"), users=[])
+    engine = create_engine(url)
+    with Session(engine) as session, session.begin():
+        with pytest.raises(ValidationFailed, match="--hall"):  # no longer created this way
+            add_user(session, "drifter", PASSWORD, "clerk", None)
+        # an account left from before that rule still acts nowhere
+        session.add(
+            StaffUser(
+                username="drifter",
+                display_name="drifter",
+                role="clerk",
+                hall_id=None,
+                password_hash=hash_password(PASSWORD),
+            )
+        )
+    engine.dispose()
     before = db_state(url)
     r = requests.post(
         f"{server.url}/api/v1/halls/erdao/windows/1/open", headers=login(server.url, "drifter"), timeout=10

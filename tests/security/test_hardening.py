@@ -7,10 +7,13 @@ import subprocess
 import sys
 
 import pytest
+import requests
+from itsdangerous import URLSafeTimedSerializer
 
-from queue_server.config import settings_from_mapping
+from queue_server.config import DEMO_SECRET, settings_from_mapping
 from queue_server.exceptions import ConfigError
-from tests.support import ROOT, demo_config, free_port, write_config
+from tests.server.conftest import login
+from tests.support import ROOT, ServerProcess, demo_config, free_port, write_config
 
 
 def test_security_headers_on_api_and_pages(make_app):
@@ -57,29 +60,40 @@ def test_large_and_bad_requests_get_json_errors(make_app):
     assert r.status_code == 404 and r.is_json
 
 
-def test_demo_secret_refused_on_a_public_address(tmp_path):
-    config = write_config(tmp_path / "c.yaml", demo_config(f"sqlite:///{tmp_path}/x.sqlite3", tmp_path / "data"))
+def test_the_demo_secret_is_refused_even_behind_a_proxy_on_loopback(tmp_path):
+    raw = demo_config(f"sqlite:///{tmp_path}/x.sqlite3", tmp_path / "data")
+    raw["server"]["secret_key"] = DEMO_SECRET  # an old config.yaml
+    config = write_config(tmp_path / "c.yaml", raw)
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")}
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "queue_server",
-            "--config",
-            str(config),
-            "run",
-            "--host",
-            "0.0.0.0",
-            "--port",
-            str(free_port()),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert r.returncode == 2 and "demo secret" in r.stderr
+    argv = [sys.executable, "-m", "queue_server", "--config", str(config), "run", "--port", str(free_port())]
+    r = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "demo secret" in r.stderr and "secret_key" in r.stderr
+    env["QUEUE_SERVER_SECRET_KEY"] = DEMO_SECRET
+    raw["server"].pop("secret_key")
+    write_config(config, raw)
+    r = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "demo secret" in r.stderr, "nor from the environment"
+
+
+def test_without_a_configured_secret_one_is_generated_kept_and_reused(make_server, tmp_path):
+    server = make_server()  # the shipped config.yaml has no secret_key
+    kept = tmp_path / "data" / "secret_key"
+    assert kept.stat().st_mode & 0o777 == 0o600, "owner-only"
+    secret = kept.read_text().strip()
+    assert len(secret) >= 48 and secret != DEMO_SECRET
+    token = login(server.url, "root")
+    me = f"{server.url}/api/v1/auth/me"
+    # a token forged with the demo secret (the old attack: an admin for anyone) is refused
+    forged = URLSafeTimedSerializer(DEMO_SECRET, salt="onewindow-staff-token").dumps({"u": 1, "v": 0})
+    assert requests.get(me, headers={"Authorization": f"Bearer {forged}"}, timeout=10).status_code == 401
+    # and one signed with the kept secret is what the server itself issues: it survives a restart
+    server.stop()
+    again = ServerProcess(server.config_path, port=server.port).start()
+    try:
+        assert kept.read_text().strip() == secret, "the same secret after a restart"
+        assert requests.get(me, headers=token, timeout=10).status_code == 200, "staff stay signed in"
+    finally:
+        again.stop()
 
 
 def test_config_validation_of_security_settings(tmp_path):

@@ -40,8 +40,9 @@ def test_per_ip_limit_answers_429_in_chinese_and_counts_each_ip(make_app, raw):
     assert r.status_code == 429
     error = r.get_json()["error"]
     assert (
-        error["code"] == "rate_limited" and "取号过于频繁" in error["message"] and "每分钟最多 3 次" in error["message"]
+        error["code"] == "rate_limited" and "取号过于频繁" in error["message_zh"] and "每分钟最多 3 次" in error["message_zh"]
     )
+    assert "at most 3 per minute" in error["message"]
     assert int(r.headers["Retry-After"]) >= 1
     assert tickets_in(app) == 3, "the refused request issued nothing"
     assert issue(client, ip="10.0.0.2").status_code == 201, "another caller has its own count"

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from queue_server.models import StaffUser, Window
 from tests.security.conftest import bearer
 from tests.server.conftest import PASSWORD
+from tests.support import demo_config
 
 
 def csrf_of(page: str) -> str:
@@ -127,7 +128,7 @@ def test_lockout_after_repeated_failures_is_logged_and_lifts(make_app, fake_cloc
     assert not any(wrong["password"] in r.getMessage() for r in caplog.records), "passwords are never logged"
     r = client.post("/api/v1/auth/login", json={"username": "clerk6", "password": PASSWORD})
     assert r.status_code == 429, "even the right password waits out the lock"
-    assert r.get_json()["error"]["code"] == "locked_out" and "锁定" in r.get_json()["error"]["message"]
+    assert r.get_json()["error"]["code"] == "locked_out" and "暂停登录" in r.get_json()["error"]["message_zh"]
     assert int(r.headers["Retry-After"]) > 0
     assert client.post("/api/v1/auth/login", json={"username": "clerk7", "password": PASSWORD}).status_code == 200
     # Unknown names lock the same way: the answer does not tell which accounts exist.
@@ -144,7 +145,7 @@ def test_page_login_locks_out_too(make_app):
     for _ in range(5):
         assert page_login(client, "clerk8", "wrong-one")[0].status_code == 401
     r, _ = page_login(client, "clerk8")
-    assert r.status_code == 429 and "锁定" in r.get_data(as_text=True)
+    assert r.status_code == 429 and "暂停登录" in r.get_data(as_text=True)
     with app.extensions["onewindow"].factory() as s:
         assert s.scalar(select(StaffUser.token_version).where(StaffUser.username == "clerk8")) == 0
 
@@ -177,3 +178,45 @@ def test_page_session_exchanges_for_a_token_only_with_its_csrf_header(make_app):
     # a bearer token is not a page session: no exchange for it
     assert fresh.post("/api/v1/auth/session-token", headers=bearer(fresh, "clerk3")).status_code == 401
     assert app.test_client().post("/api/v1/auth/session-token").status_code == 401
+
+
+def _login_from(client, address: str, username: str, password: str):
+    return client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}, environ_base={"REMOTE_ADDR": address}
+    )
+
+
+def test_a_strangers_wrong_passwords_never_lock_the_user_out_of_their_own_pc(make_app, fake_clock, caplog):
+    app = make_app()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="onewindow.auth"):
+        for _ in range(5):
+            assert _login_from(client, "10.9.9.9", "root", "guess").status_code == 401
+    assert any("root" in r.getMessage() and "10.9.9.9" in r.getMessage() for r in caplog.records), "logged"
+    assert _login_from(client, "10.9.9.9", "root", PASSWORD).status_code == 429, "the guessing address is locked"
+    assert _login_from(client, "10.0.0.2", "root", PASSWORD).status_code == 200, "the admin's own PC is not"
+
+
+def test_each_further_lock_lasts_twice_as_long_until_an_admin_unlocks(make_app, fake_clock, tmp_path):
+    raw = demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", async_mode="threading")
+    raw["server"]["rate_limits"] = {"login_per_ip": "100 per minute"}  # the lock, not the rate limit, answers
+    app = make_app(raw)
+    client = app.test_client()
+    for minutes in (15, 30, 60):
+        for _ in range(5):
+            assert _login_from(client, "10.7.7.7", "clerk9", "guess").status_code == 401
+        locked = _login_from(client, "10.7.7.7", "clerk9", PASSWORD)
+        assert locked.status_code == 429
+        assert abs(int(locked.headers["Retry-After"]) - minutes * 60) <= 60, (minutes, locked.headers["Retry-After"])
+        fake_clock.advance(minutes=minutes + 1)
+    for _ in range(5):
+        _login_from(client, "10.7.7.7", "clerk9", "guess")
+    assert _login_from(client, "10.7.7.7", "clerk9", PASSWORD).status_code == 429
+    # a clerk cannot unlock; an admin can, and the change log says who did
+    clerk = bearer(client, "clerk3")
+    assert client.post("/api/v1/admin/users/clerk9/unlock", headers=clerk).status_code == 403
+    r = client.post("/api/v1/admin/users/clerk9/unlock", headers=bearer(client, "root"))
+    assert r.status_code == 200 and r.get_json()["unlocked"] == 1
+    assert _login_from(client, "10.7.7.7", "clerk9", PASSWORD).status_code == 200
+    changes = client.get("/api/v1/admin/changes?entity=user", headers=bearer(client, "root")).get_json()
+    assert any(c["key"] == "clerk9" and c["user"] == "root" for c in changes["changes"]), changes

@@ -173,10 +173,14 @@
     $("#k-service").textContent = issued.service.name;
     $("#k-ahead").textContent = OW.t(issued.ahead + " 人", String(issued.ahead));
     $("#k-wait").textContent = OW.waitText(issued.estimated_wait);
-    var link = body.dataset.baseUrl.replace(/\/$/, "") + "/t/" + encodeURIComponent(issued.id);
     var qr = $("#k-qr");
-    qr.src = "/qr.svg?data=" + encodeURIComponent(link);
-    qr.dataset.link = link;
+    // a remote ticket checked in by its number comes without its id: the holder's phone already has it
+    qr.hidden = !issued.id;
+    if (issued.id) {
+      var link = body.dataset.baseUrl.replace(/\/$/, "") + "/t/" + encodeURIComponent(issued.id);
+      qr.src = "/qr.svg?data=" + encodeURIComponent(link);
+      qr.dataset.link = link;
+    }
     var ps = printState(), box = $("#k-print");
     box.className = "k-print print-" + ps[0];
     box.dataset.state = issued.print_job ? issued.print_job.state : "none";
