@@ -8,7 +8,7 @@ from flask import Flask
 
 from .auth import Tokens
 from .config import Settings, load_settings
-from .db import make_engine, session_factory, transaction, upgrade
+from .db import make_engine, open_for_service, session_factory, transaction
 from .extensions import socketio
 from .halls import seed
 from .runtime import Runtime
@@ -28,7 +28,7 @@ def create_app(
     settings = settings or load_settings(config_path)
     settings.ensure_secret()
     engine = make_engine(settings.server.database_url)
-    upgrade(engine)
+    open_for_service(engine)  # migrated and writable, or one line saying what to change
     factory = session_factory(engine)
     with transaction(factory) as session:
         created = seed(session, settings)

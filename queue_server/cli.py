@@ -131,12 +131,12 @@ def _settings(config):
 
 
 def _database(config):
-    from .db import make_engine, session_factory, transaction, upgrade
+    from .db import make_engine, open_for_service, session_factory, transaction
     from .halls import seed
 
     settings = _settings(config)
     engine = make_engine(settings.server.database_url)
-    upgrade(engine)
+    open_for_service(engine)
     factory = session_factory(engine)
     with transaction(factory) as session:
         created = seed(session, settings)

@@ -25,8 +25,19 @@ SQLITE_LOCK_WAIT_S = 10.0
 SQLITE_NATIVE_WAIT_MS = 20
 
 
+SUPPORTED = ("sqlite", "postgresql")
+
+
 def make_engine(url: str, *, pool_size: int = 10, lock_wait_s: float = SQLITE_LOCK_WAIT_S) -> Engine:
     """An engine tuned for the backend: WAL and immediate write transactions on SQLite."""
+    backend = url.split(":", 1)[0].split("+", 1)[0]
+    if backend not in SUPPORTED:
+        from .exceptions import ConfigError
+
+        raise ConfigError(
+            f"server.database_url: {backend or url!r} is not supported; use sqlite:///PATH (embedded) "
+            "or postgresql+psycopg2://USER:PASSWORD@HOST/DB (scale-out)"
+        )
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
         engine = create_engine(url, connect_args={"timeout": SQLITE_NATIVE_WAIT_MS / 1000, "check_same_thread": False})
@@ -110,6 +121,59 @@ def upgrade(engine: Engine) -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def where(engine: Engine) -> str:
+    """The database as an operator names it: the SQLite file, or the URL without its password."""
+    if engine.dialect.name == "sqlite":
+        return f"SQLite file {_sqlite_file(engine)}"
+    return engine.url.render_as_string(hide_password=True)
+
+
+def write_problem(engine: Engine) -> str | None:
+    """None when the database takes writes; otherwise one line saying what is wrong.
+
+    The probe rewrites the schema version row and rolls back, so it changes nothing.
+    """
+    try:
+        with engine.connect() as conn:
+            with conn.begin() as tx:
+                conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+                tx.rollback()
+    except (OperationalError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        if "readonly" in reason or "read-only" in reason or "read only" in reason:
+            return f"{where(engine)} is read-only ({reason})"
+        return f"{where(engine)} cannot be written ({reason})"
+    return None
+
+
+def open_for_service(engine: Engine) -> None:
+    """Migrate, then prove a write works; ConfigError with one line naming the database and the fix."""
+    from .exceptions import ConfigError
+
+    try:
+        upgrade(engine)
+    except (OperationalError, DBAPIError) as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        raise ConfigError(f"{where(engine)}: cannot open the database ({reason}); {_fix(engine, reason)}") from None
+    problem = write_problem(engine)
+    if problem is not None:
+        raise ConfigError(f"{problem}; {_fix(engine, problem)}")
+
+
+def _sqlite_file(engine: Engine) -> str:
+    name = engine.url.database or ""
+    return name.removeprefix("file:").split("?", 1)[0] if name.startswith("file:") else name
+
+
+def _fix(engine: Engine, reason: str) -> str:
+    if engine.dialect.name == "sqlite":
+        folder = Path(_sqlite_file(engine)).resolve().parent
+        return f"make the file, its -wal and -shm files and the folder {folder} writable by the user running the server"
+    if "read-only" in reason or "read only" in reason:
+        return "point server.database_url at the primary, not a read-only replica"
+    return "check that PostgreSQL runs, the host, port, user and password in server.database_url (or QUEUE_SERVER_DATABASE_URL)"
 
 
 def is_postgres(engine: Engine) -> bool:

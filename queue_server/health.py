@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint
-from sqlalchemy import text
 
+from .db import write_problem
 from .runtime import current
 
 bp = Blueprint("health", __name__)
@@ -22,9 +22,8 @@ def readyz():
     rt = current()
     checks: dict[str, dict] = {}
     try:
-        with rt.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = {"ok": True}
+        problem = write_problem(rt.engine)  # a database that only reads cannot take a ticket
+        checks["database"] = {"ok": True} if problem is None else {"ok": False, "message": problem}
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = {"ok": False, "message": f"database unreachable: {type(exc).__name__}"}
     if rt.redis is not None:
