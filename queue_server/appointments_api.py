@@ -7,11 +7,11 @@ from datetime import datetime
 from flask import Blueprint, request
 from pydantic import BaseModel, Field
 
-from . import access, appointments, clock, remote, snapshots, tickets
+from . import access, appointments, clock, personal, remote, snapshots, tickets
 from . import api as public
 from .db import transaction
 from .exceptions import NotFound, ValidationFailed
-from .halls import get_hall
+from .halls import get_hall, get_service
 from .openapi import Api
 from .realtime import events_for, publish
 from .runtime import current
@@ -322,10 +322,22 @@ def remote_status(hall: str):
 )
 def join_remotely(hall: str, body: RemoteJoinRequest):
     """A normal number in the queue; check in at the hall's kiosk before it is called."""
-    with transaction(current().factory) as s:
+    rt = current()
+    with transaction(rt.factory) as s:
         h = get_hall(s, hall)
+        # a phone counts against the hall's per-person limits, as at the kiosk (the address has its own)
+        person = personal.read_person(rt.settings.server.secret_key, body.phone, None)
+        privacy, limits = personal.hall_rules(rt.settings, h)
+        personal.check_limits(s, h, get_service(s, h, body.service), person, limits)
         change = remote.join(
-            s, h, body.service, phone=body.phone, notify_ref=body.notify_ref, cfg=_cfg(h)[1], now=clock.now()
+            s,
+            h,
+            body.service,
+            phone=body.phone,
+            notify_ref=body.notify_ref,
+            cfg=_cfg(h)[1],
+            now=clock.now(),
+            person_columns=personal.columns(person, privacy),
         )
         data = snapshots.ticket_full(s, change.ticket)
         events = events_for(s, h, change, data)

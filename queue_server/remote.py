@@ -59,8 +59,13 @@ def join(
     notify_ref: str | None,
     cfg: RemoteConfig,
     now: datetime,
+    person_columns: dict | None = None,
 ) -> tickets.Change:
-    """A normal ticket taken from home; it must be checked in at the hall before it is called."""
+    """A normal ticket taken from home; it must be checked in at the hall before it is called.
+
+    `person_columns` (personal.columns) carry the phone's keyed hash, so the hall's per-person
+    limits count remote tickets too.
+    """
     if not cfg.enabled:
         raise NotFound("this hall does not give remote tickets")
     if not rules.is_open(now, cfg.hours, cfg.weekdays, hall.timezone):
@@ -73,7 +78,7 @@ def join(
         session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())
         if issued_today(session, hall, now) >= cfg.max_per_day:
             raise RemoteClosed("今天的线上取号名额已满，请到大厅现场取号 (today's remote tickets are all taken)")
-    change = tickets.issue(session, hall, service_code, channel="mobile")
+    change = tickets.issue(session, hall, service_code, channel="mobile", **(person_columns or {}))
     change.ticket.unchecked_on_call = cfg.unchecked_on_call
     subscribe(session, change.ticket, ref=notify_ref, phone_masked=phone_masked, now=now)
     return change
