@@ -12,6 +12,8 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 from escpos.image import EscposImage
 
+from queue_server.text import printable
+
 from .exceptions import PayloadError
 from .ops import PAPER_DOTS, QR, Cut, Feed, Op, Text, columns, text_lines, text_width, wrap
 from .preview import QR_MODULE_DOTS, qr_image, render_png
@@ -48,7 +50,7 @@ class TicketPrint:
             wait = payload["estimated_wait"]
             ticket = cls(
                 hall_name=_str(payload, "hall_name"),
-                hall_name_en=str(payload.get("hall_name_en") or ""),
+                hall_name_en=printable(str(payload.get("hall_name_en") or "")),
                 number=_str(payload, "number"),
                 service_name=_str(payload, "service_name"),
                 ahead=int(payload["ahead"]),
@@ -56,8 +58,8 @@ class TicketPrint:
                 wait_high_s=int(wait["high_s"]),
                 issued_at=datetime.fromisoformat(payload["issued_at"]),
                 track_url=_str(payload, "track_url"),
-                notices=tuple(str(n) for n in payload.get("notices") or ()),
-                materials=tuple(str(m) for m in payload.get("materials") or ()),
+                notices=tuple(printable(str(n)) for n in payload.get("notices") or ()),
+                materials=tuple(printable(str(m)) for m in payload.get("materials") or ()),
                 time_limit_days=int(payload.get("time_limit_days") or 0),
                 kind=payload.get("kind") or "instant",
                 with_materials=bool(payload.get("with_materials", False)),
@@ -73,9 +75,9 @@ class TicketPrint:
 
 def _str(payload: dict[str, Any], key: str) -> str:
     value = payload[key]
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not printable(value):
         raise ValueError(f"{key} must be a non-empty string")
-    return value
+    return printable(value)
 
 
 def wait_minutes(low_s: int, high_s: int) -> tuple[int, int]:
@@ -198,7 +200,10 @@ def print_ticket(p: Escpos, ticket: TicketPrint, paper_mm: int, profile_caps: Pr
 def write_line(p: Escpos, text: str) -> None:
     """Print one line, in Chinese character mode (GB18030) whenever it holds anything beyond ASCII."""
     # Written raw rather than through p.text(): its encoder maps full-width
-    # punctuation it cannot place in a code page to "?".
+    # punctuation it cannot place in a code page to "?". Control characters in
+    # the text would be commands to the printer (GS V cuts, ESC @ resets):
+    # from_payload removes them already, this keeps any other caller safe.
+    text = printable(text)
     if text.isascii():
         p._raw(text.encode("ascii") + b"\n")
     else:

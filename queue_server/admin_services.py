@@ -9,12 +9,14 @@ from pydantic import ValidationError
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from .admin import PROBLEMS, Outcome, _catalog_events, check_manage, invalid, record, validated
+from .admin import PROBLEMS, Outcome, _catalog_events, invalid, record, validated
 from .catalog import COLUMNS, parse_row
 from .config import ServiceConfig
 from .exceptions import Conflict, NotFound, ValidationFailed
+from .exports import csv_cell
 from .halls import service_fields
 from .models import Hall, Queue, ServiceItem, Ticket
+from .permissions import check_manages
 
 FIELDS = ("code", "name", "queue", "department", "category", "basis", "materials", "time_limit_days", "kind")
 MAX_ROWS = 5000
@@ -106,7 +108,7 @@ def _unique_code(session: Session, hall: Hall, code: str, own_id: int | None = N
 
 
 def create_item(session: Session, user, hall: Hall, body: dict) -> Outcome:
-    check_manage(user, hall)
+    check_manages(user, hall)
     cfg = validated(ServiceConfig, _form(body))
     queue = _check_queue(_queues(session, hall), cfg.queue)
     _unique_code(session, hall, cfg.code)
@@ -127,7 +129,7 @@ def create_item(session: Session, user, hall: Hall, body: dict) -> Outcome:
 
 def update_item(session: Session, user, hall: Hall, code: str, body: dict) -> Outcome:
     """Any catalog field, and `active` (disable keeps old tickets readable; the kiosk stops offering it)."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     item = get_item(session, hall, code)
     queues = _queues(session, hall)
     prefix = next(p for p, q in queues.items() if q.id == item.queue_id)
@@ -150,7 +152,7 @@ def update_item(session: Session, user, hall: Hall, code: str, body: dict) -> Ou
 
 def delete_item(session: Session, user, hall: Hall, code: str) -> Outcome:
     """An item no ticket refers to is deleted; otherwise 409 offers disabling it."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     item = get_item(session, hall, code)
     if session.scalar(select(exists().where(Ticket.service_id == item.id))):
         raise Conflict(
@@ -174,7 +176,7 @@ def export_csv(session: Session, hall: Hall) -> str:
     writer.writerow(COLUMNS)
     for item in session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id).order_by(ServiceItem.code)):
         view = item_view(item, prefixes[item.queue_id])
-        writer.writerow([";".join(view[c]) if c == "materials" else view[c] for c in COLUMNS])
+        writer.writerow([csv_cell(";".join(view[c]) if c == "materials" else view[c]) for c in COLUMNS])
     return "\ufeff" + out.getvalue()
 
 
@@ -265,7 +267,7 @@ def preview(session: Session, hall: Hall, text: str) -> dict:
 
 def apply_import(session: Session, user, hall: Hall, text: str) -> Outcome:
     """All rows or none: any error refuses the whole file (422 with every error); else insert and update."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     result = preview(session, hall, text)
     parsed = result.pop("_parsed")
     if result["errors"]:

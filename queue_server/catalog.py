@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from .config import ServiceConfig
 from .exceptions import ImportFailed
+from .exports import from_csv_cell
 from .halls import get_hall, service_fields
 from .models import Queue, ServiceItem
 
@@ -52,7 +53,12 @@ def _yaml_item_lines(text: str) -> list[int]:
 
 
 def parse_row(row: dict) -> ServiceConfig:
-    row = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
+    """One row of a CSV or YAML import, checked as a service item (a quoted formula-like cell read back as text)."""
+    row = {
+        k: from_csv_cell(v) if isinstance(v, str) else v
+        for k, v in row.items()
+        if k is not None and v not in (None, "")
+    }
     materials = row.get("materials")
     if isinstance(materials, str):
         row["materials"] = [m.strip() for m in materials.replace("；", ";").split(";") if m.strip()]

@@ -1,10 +1,14 @@
-"""Statistics and ratings as files: CSV (UTF-8 with BOM, so Excel reads the Chinese) and XLSX."""
+"""Statistics and ratings as files: CSV (UTF-8 with BOM, so Excel reads the Chinese) and XLSX.
+
+Names and comments come from outside: a spreadsheet must show them as text, never run them as formulas.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 
 GROUP_COLUMNS = [
     "key",
@@ -67,6 +71,8 @@ RATING_COLUMNS = [
     "rated_at",
     "defaulted",
 ]
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _get(row: dict, path: str):
@@ -113,10 +119,10 @@ def stats_csv(figures: dict) -> bytes:
     for name, header, rows in tables(figures):
         for row in rows:
             if name == "summary":
-                writer.writerow([name, "", row[0], _cell(row[1])])
+                writer.writerow([name, "", row[0], csv_cell(row[1])])
                 continue
             for column, value in zip(header[1:], row[1:], strict=True):
-                writer.writerow([name, row[0], column, _cell(value)])
+                writer.writerow([name, csv_cell(row[0]), column, csv_cell(value)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -132,9 +138,10 @@ def stats_xlsx(figures: dict, title: str) -> bytes:
         sheet.append(header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
-    book.properties.title = title
+        for r, row in enumerate(rows, start=2):
+            for c, value in enumerate(row, start=1):
+                _put(sheet.cell(row=r, column=c), value)
+    book.properties.title = _XLSX_ILLEGAL.sub("", title)
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
@@ -145,7 +152,7 @@ def ratings_csv(rows: list[dict]) -> bytes:
     writer = csv.DictWriter(buf, fieldnames=RATING_COLUMNS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(row[k]) for k in RATING_COLUMNS})
+        writer.writerow({k: csv_cell(row[k]) for k in RATING_COLUMNS})
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -153,7 +160,33 @@ def ratings_json(hall: str, first: str, last: str, rows: list[dict]) -> bytes:
     return json.dumps({"hall": hall, "from": first, "to": last, "ratings": rows}, ensure_ascii=False).encode("utf-8")
 
 
-def _cell(value):
+def csv_cell(value):
+    """A value as a CSV cell: text that would start a formula gets a leading quote; numbers stay numbers."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else value
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def from_csv_cell(value: str) -> str:
+    """The text a CSV cell written by csv_cell stands for (an imported export gets back what was exported)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value
+
+
+# Characters an XLSX file cannot hold at all (openpyxl refuses them): control characters but tab and line breaks.
+_XLSX_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _put(cell, value) -> None:
+    """Numbers as numbers, every text as a string cell."""
+    if not isinstance(value, str):
+        cell.value = value
+        return
+    # openpyxl turns a str starting with "=" into a formula; the explicit type keeps it text.
+    cell.value = _XLSX_ILLEGAL.sub("", value)
+    cell.data_type = "s"
