@@ -12,6 +12,7 @@ from queue_server.auth import LockedOut, change_password, check_password, sign_i
 from queue_server.db import transaction
 from queue_server.exceptions import OneWindowError
 from queue_server.models import Hall, StaffUser
+from queue_server.permissions import Role
 from queue_server.runtime import current
 
 from .pages import bp
@@ -45,9 +46,9 @@ def _local(target: str | None, home: str) -> str:
 
 def _home(user: StaffUser) -> str:
     """Where a role works: clerks at the console, supervisors in their hall's statistics, admins centrally."""
-    if user.role == "clerk":
+    if user.role == Role.CLERK:
         return "/clerk"
-    if user.role == "supervisor" and user.hall_id:
+    if user.role == Role.SUPERVISOR and user.hall_id:
         with transaction(current().factory) as s:
             return f"/stats/{s.get(Hall, user.hall_id).code}"
     return "/central"

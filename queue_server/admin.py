@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from . import clock, snapshots
 from .config import HOURS, HallConfig, QueueConfig, WindowConfig
 from .core.announcements import LONGEST_TEMPLATE, TemplateError, check_template
-from .exceptions import Conflict, Forbidden, NotFound, ValidationFailed
+from .exceptions import Conflict, NotFound, ValidationFailed
 from .halls import get_window, hall_settings
 from .models import (
     AdminChange,
@@ -33,6 +33,7 @@ from .models import (
     Window,
     window_queues,
 )
+from .permissions import Role, check_admin, check_manager, check_manages
 from .realtime import Event, hall_room
 from .text import printable
 
@@ -120,36 +121,13 @@ class Outcome:
 # --- who may do what ---------------------------------------------------------------------------
 
 
-def check_manage(user: StaffUser, hall: Hall) -> None:
-    """Admins manage every hall, supervisors only their own; nobody else manages anything."""
-    if user.role == "admin" or (user.role == "supervisor" and user.hall_id == hall.id):
-        return
-    if user.role == "supervisor":
-        raise Forbidden(f"只能管理本大厅，不能查看或修改 {hall.code}（a supervisor manages only their own hall）")
-    raise Forbidden(
-        f"需要管理员或本大厅主管权限（administration needs a supervisor or an admin; {user.username} is a {user.role}）"
-    )
-
-
-def check_admin(user: StaffUser) -> None:
-    if user.role != "admin":
-        raise Forbidden(f"只有系统管理员可以这样做（this needs an admin; {user.username} is a {user.role}）")
-
-
 def visible_halls(session: Session, user: StaffUser) -> list[Hall]:
     """The halls this user administers."""
     query = select(Hall).order_by(Hall.id)
-    if user.role != "admin":
-        check_role_manages(user)
+    if user.role != Role.ADMIN:
+        check_manager(user)
         query = query.where(Hall.id == user.hall_id)
     return list(session.scalars(query))
-
-
-def check_role_manages(user: StaffUser) -> None:
-    if user.role not in ("supervisor", "admin"):
-        raise Forbidden(
-            f"需要管理员或主管权限（administration needs a supervisor or an admin; {user.username} is a {user.role}）"
-        )
 
 
 # --- the change log -----------------------------------------------------------------------------
@@ -194,10 +172,10 @@ def list_changes(
     offset: int = 0,
 ) -> dict:
     """The newest changes first: all for admins, the own hall's for supervisors."""
-    check_role_manages(user)
+    check_manager(user)
     query = select(AdminChange, Hall.code).outerjoin(Hall, Hall.id == AdminChange.hall_id)
     if hall is not None:
-        check_manage(user, hall)
+        check_manages(user, hall)
         query = query.where(AdminChange.hall_id == hall.id)
     elif user.role != "admin":
         query = query.where(AdminChange.hall_id == user.hall_id)
@@ -319,7 +297,7 @@ def create_hall(session: Session, user: StaffUser, body: dict) -> Outcome:
 
 def update_hall(session: Session, user: StaffUser, hall: Hall, body: dict) -> Outcome:
     """Name, time zone, opening hours, ticket notices, voice templates and the rating period."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     columns: dict = {}
     if "name" in body:
         columns["name"] = _check_text("name", body["name"])
@@ -406,7 +384,7 @@ def _unique_prefix(session: Session, hall: Hall, prefix: str, own_id: int | None
 
 
 def create_queue(session: Session, user: StaffUser, hall: Hall, body: dict) -> Outcome:
-    check_manage(user, hall)
+    check_manages(user, hall)
     cfg = validated(QueueConfig, {k: body[k] for k in ("prefix", "name", "name_en") if body.get(k) is not None})
     _check_text("name", cfg.name)
     _unique_prefix(session, hall, cfg.prefix)
@@ -433,7 +411,7 @@ def create_queue(session: Session, user: StaffUser, hall: Hall, body: dict) -> O
 
 
 def update_queue(session: Session, user: StaffUser, hall: Hall, prefix: str, body: dict) -> Outcome:
-    check_manage(user, hall)
+    check_manages(user, hall)
     queue = get_queue(session, hall, prefix)
     merged = {
         "prefix": queue.prefix,
@@ -457,7 +435,7 @@ def update_queue(session: Session, user: StaffUser, hall: Hall, prefix: str, bod
 
 def order_queues(session: Session, user: StaffUser, hall: Hall, prefixes: list[str]) -> Outcome:
     """Put the hall's queues in this order (the kiosk and board show them so)."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     queues = {q.prefix: q for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id))}
     if sorted(prefixes) != sorted(queues):
         raise invalid("queues", "须列出本大厅的每个队列各一次", "list every queue of the hall exactly once")
@@ -471,7 +449,7 @@ def order_queues(session: Session, user: StaffUser, hall: Hall, prefixes: list[s
 
 def delete_queue(session: Session, user: StaffUser, hall: Hall, prefix: str) -> Outcome:
     """Only a queue without items and without tickets can go; otherwise 409 says why."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     queue = get_queue(session, hall, prefix)
     items = session.scalar(select(func.count()).where(ServiceItem.queue_id == queue.id))
     if items:
@@ -550,7 +528,7 @@ def _window_events(session: Session, hall: Hall, window: Window) -> list[Event]:
 
 
 def create_window(session: Session, user: StaffUser, hall: Hall, body: dict) -> Outcome:
-    check_manage(user, hall)
+    check_manages(user, hall)
     cfg = validated(
         WindowConfig, {k: body[k] for k in ("number", "name", "name_en", "queues") if body.get(k) is not None}
     )
@@ -582,7 +560,7 @@ def create_window(session: Session, user: StaffUser, hall: Hall, body: dict) -> 
 
 def update_window(session: Session, user: StaffUser, hall: Hall, number: int, body: dict) -> Outcome:
     """Name, number, queues served, open/closed, enabled/disabled; queue changes apply from the next call."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     window = get_window(session, hall, number, lock=True)
     merged = {
         "number": window.number,
@@ -659,7 +637,7 @@ def _requeue_aimed_at(session: Session, window: Window) -> None:
 
 def delete_window(session: Session, user: StaffUser, hall: Hall, number: int) -> Outcome:
     """A window that no ticket, call or rating refers to is deleted; otherwise 409 offers disabling it."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     window = get_window(session, hall, number, lock=True)
     wid = window.id
     used = (

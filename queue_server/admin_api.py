@@ -12,7 +12,7 @@ from typing import Literal
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import admin, admin_services, admin_users
+from . import admin, admin_services, admin_users, permissions
 from . import api as public
 from .db import transaction
 from .halls import get_hall
@@ -121,7 +121,7 @@ def read(view: Callable, hall: str, *args):
     with transaction(current().factory) as s:
         user = public.staff_user(s)
         h = get_hall(s, hall)
-        admin.check_manage(user, h)
+        permissions.check_manages(user, h)
         return view(s, h, *args)
 
 

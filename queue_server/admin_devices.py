@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import clock, devices
-from .admin import Outcome, check_manage, record
+from .admin import Outcome, record
 from .exceptions import NotFound
 from .models import Device, Hall
+from .permissions import check_manages
 from .runtime import current
 
 # A device notes itself at most once a minute while it uses the API; three missed minutes is offline.
@@ -40,7 +41,7 @@ def list_devices(session: Session, hall: Hall) -> dict:
 
 def add(session: Session, user, hall: Hall, body: dict) -> Outcome:
     """Register a device of this hall; its token is returned once and stored only hashed."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     device, token = devices.add_device(
         session,
         str(body.get("name") or "").strip(),
@@ -64,7 +65,7 @@ def add(session: Session, user, hall: Hall, body: dict) -> Outcome:
 
 def revoke(session: Session, user, hall: Hall, name: str) -> Outcome:
     """The device's token stops working at once."""
-    check_manage(user, hall)
+    check_manages(user, hall)
     device = session.scalar(select(Device).where(Device.name == name, Device.hall_id == hall.id))
     if device is None:
         raise NotFound(f"大厅 {hall.code} 没有设备 {name}（no device {name!r} in hall {hall.code}）", device=name)

@@ -7,10 +7,11 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .admin import Outcome, check_manage, check_role_manages, invalid, record
-from .auth import ROLES, hash_password, unlock
+from .admin import Outcome, invalid, record
+from .auth import hash_password, unlock
 from .exceptions import Conflict, Forbidden, NotFound, ValidationFailed
 from .models import Hall, StaffUser
+from .permissions import ROLES, Role, check_manager, check_manages
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 
@@ -31,12 +32,12 @@ def _hall_codes(session: Session) -> dict[int, str]:
 
 def list_users(session: Session, actor: StaffUser, hall: Hall | None = None) -> list[dict]:
     """Admins see everyone (or one hall's staff); supervisors their own hall's staff."""
-    check_role_manages(actor)
+    check_manager(actor)
     query = select(StaffUser).order_by(StaffUser.username)
     if hall is not None:
-        check_manage(actor, hall)
+        check_manages(actor, hall)
         query = query.where(StaffUser.hall_id == hall.id)
-    elif actor.role != "admin":
+    elif actor.role != Role.ADMIN:
         query = query.where(StaffUser.hall_id == actor.hall_id)
     codes = _hall_codes(session)
     return [user_view(u, codes) for u in session.scalars(query)]
@@ -44,11 +45,11 @@ def list_users(session: Session, actor: StaffUser, hall: Hall | None = None) -> 
 
 def get_user(session: Session, actor: StaffUser, username: str) -> StaffUser:
     """The account, if the actor may manage it (a supervisor: staff of their hall, not admins)."""
-    check_role_manages(actor)
+    check_manager(actor)
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         raise NotFound(f"没有用户 {username}（no user {username!r}）", user=username)
-    if actor.role != "admin" and (user.hall_id != actor.hall_id or user.role == "admin"):
+    if actor.role != Role.ADMIN and (user.hall_id != actor.hall_id or user.role == Role.ADMIN):
         raise Forbidden("只能管理本大厅的工作人员（a supervisor manages only their own hall's staff）")
     return user
 
@@ -58,15 +59,15 @@ def _hall_for(session: Session, actor: StaffUser, role: str, code: str | None) -
         raise invalid(
             "role", "只能是 窗口人员(clerk)、主管(supervisor) 或 管理员(admin)", "must be clerk, supervisor or admin"
         )
-    if actor.role != "admin" and role == "admin":
+    if actor.role != Role.ADMIN and role == Role.ADMIN:
         raise Forbidden("主管不能创建或授予管理员（a supervisor cannot make admins）", field="role")
     hall = None
     if code:
         hall = session.scalar(select(Hall).where(Hall.code == code))
         if hall is None:
             raise invalid("hall", f"没有大厅 {code}", f"no hall {code!r}")
-        check_manage(actor, hall)
-    elif role != "admin":
+        check_manages(actor, hall)
+    elif role != Role.ADMIN:
         raise invalid("hall", "窗口人员和主管必须属于一个大厅", "clerks and supervisors belong to a hall")
     return hall
 
@@ -79,13 +80,13 @@ def _password(value: str | None) -> str:
 
 
 def create_user(session: Session, actor: StaffUser, body: dict) -> Outcome:
-    check_role_manages(actor)
+    check_manager(actor)
     username = str(body.get("username") or "").strip()
     if not USERNAME.match(username):
         raise invalid("username", "2–64 位字母、数字、. _ -", "2-64 letters, digits, '.', '_' or '-'")
     role = str(body.get("role") or "clerk")
     own = session.get(Hall, actor.hall_id) if actor.hall_id else None
-    code = body.get("hall") or (own.code if own is not None and actor.role != "admin" else None)
+    code = body.get("hall") or (own.code if own is not None and actor.role != Role.ADMIN else None)
     hall = _hall_for(session, actor, role, code)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
         raise Conflict(f"用户名：{username} 已存在（user {username} already exists）", field="username")

@@ -7,9 +7,8 @@ from functools import lru_cache
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
-from . import access, clock, personal, snapshots, tickets, windows
+from . import access, clock, permissions, personal, snapshots, tickets, windows
 from . import schemas as sc
-from .auth import require_role
 from .db import transaction
 from .evaluations import evaluate
 from .exceptions import Forbidden, NotFound
@@ -124,7 +123,7 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
 def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, device) -> str | None:
     """Who may issue what: priority and counter tickets need staff; a kiosk device prints on its printer."""
     if user is not None:
-        windows.check_hall(hall, user)
+        permissions.check_hall(hall, user)
     if device is not None:
         if device.hall_id != hall.id:
             raise Forbidden(f"device {device.name} belongs to hall {device.hall.code}, not {hall.code}")
@@ -217,8 +216,7 @@ def reprint_ticket(hall: str, number: str):
     with transaction(rt.factory) as s:
         user = staff_user(s)
         h = get_hall(s, hall)
-        windows.check_hall(h, user)
-        require_role(user, "supervisor", "admin")
+        permissions.check_manages(user, h)
         if rt.spooler is None:
             raise NotFound("printing is not set up on this server")
         ticket = tickets.find_by_number(s, h, number)

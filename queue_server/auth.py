@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from . import clock
 from .exceptions import Conflict, OneWindowError, Unauthorized, ValidationFailed
 from .models import Hall, LoginLock, StaffUser
+from .permissions import ROLES, Role
 
 log = logging.getLogger("onewindow.auth")
 
-ROLES = ("clerk", "supervisor", "admin")
 _hasher = PasswordHasher()
 # Verifying against this keeps the time of a login for an unknown user the same as for a known one.
 _DUMMY_HASH = _hasher.hash("not-a-password")
@@ -38,7 +38,7 @@ def add_user(
     if session.scalar(select(StaffUser).where(StaffUser.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", field="username")
     hall_id = None
-    if not hall_code and role != "admin":
+    if not hall_code and role != Role.ADMIN:
         # A clerk or supervisor without a hall is refused in every hall: take the only hall, or ask.
         codes = list(session.scalars(select(Hall.code).order_by(Hall.id)))
         if len(codes) != 1:
@@ -172,14 +172,6 @@ def check_password(user: StaffUser, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-def require_role(user: StaffUser, *roles: str) -> None:
-    """Forbidden unless the user has one of `roles`."""
-    if user.role not in roles:
-        from .exceptions import Forbidden
-
-        raise Forbidden(f"this needs the role {' or '.join(roles)}; {user.username} is a {user.role}")
 
 
 class Tokens:

@@ -9,7 +9,7 @@ from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from . import access, devices, snapshots, tickets, windows
+from . import access, devices, permissions, snapshots, tickets, windows
 from . import schemas as sc
 from .api import api, staff_user, user_brief
 from .auth import change_password, check_password
@@ -90,7 +90,7 @@ def out_of_order_calls(hall: str):
     with transaction(current().factory) as s:
         user = staff_user(s)
         h = get_hall(s, hall)
-        windows.check_supervisor(h, user)
+        permissions.check_manages(user, h)
         zone = ZoneInfo(h.timezone)
         day = _date_arg(zone)
         start = datetime.combine(day, time(0), zone)
@@ -150,7 +150,7 @@ def move_ticket(hall: str, number: str, body: sc.MoveRequest):
     with transaction(current().factory) as s:
         user = staff_user(s)
         h = get_hall(s, hall)
-        windows.check_supervisor(h, user)
+        permissions.check_manages(user, h)
         ticket = tickets.find_by_number(s, h, number)
         s.refresh(ticket, with_for_update=True)
         at = ticket.window if ticket.window is not None and ticket.window.ticket_id == ticket.id else None
@@ -189,7 +189,7 @@ def my_day(hall: str):
     with transaction(current().factory) as s:
         user = staff_user(s)
         h = get_hall(s, hall)
-        windows.check_hall(h, user)
+        permissions.check_hall(h, user)
         today = stats_data.local_today(h)
         figures = stats_data.compute(s, h, today, today, clerk_id=user.id)  # not the whole hall's day
     mine = next((row for row in figures["by_clerk"] if row["key"] == user.username), None)

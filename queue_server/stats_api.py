@@ -9,11 +9,11 @@ from flask import Blueprint, Response, request
 from pydantic import Field
 from sqlalchemy import select
 
-from . import access, clock, exports, followups, stats_data, tickets, windows
+from . import access, clock, exports, followups, permissions, stats_data, tickets, windows
 from . import api as public
 from .db import transaction
 from .evaluations import evaluate
-from .exceptions import Forbidden, IllegalTransition, ValidationFailed
+from .exceptions import IllegalTransition, ValidationFailed
 from .halls import get_hall, get_window
 from .models import Evaluation, Hall, StaffUser, Ticket
 from .openapi import Api
@@ -50,9 +50,8 @@ class FollowUpClose(Request):
 def supervisor(session, hall: Hall) -> StaffUser:
     """The signed-in supervisor of this hall, or an admin; 403 for anyone else."""
     user = public.staff_user(session)
-    if user.role == "admin" or (user.role == "supervisor" and user.hall_id == hall.id):
-        return user
-    raise Forbidden("statistics and follow-ups are for the hall's supervisors and admins")
+    permissions.check_manages(user, hall)
+    return user
 
 
 def _range(hall: Hall):

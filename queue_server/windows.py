@@ -13,6 +13,7 @@ from .core.states import Action, TicketStatus
 from .exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from .halls import get_service, get_window
 from .models import Hall, StaffUser, Ticket, TicketEvent, Window
+from .permissions import MANAGERS, Role, check_hall, check_manages
 from .tickets import Change
 
 
@@ -29,26 +30,10 @@ WINDOW_TRANSITIONS = {
 }
 
 
-def check_hall(hall: Hall, user: StaffUser) -> None:
-    """Staff act only in their own hall (admins everywhere); a clerk with no hall acts nowhere."""
-    if user.role != "admin" and user.hall_id != hall.id:
-        raise Forbidden(
-            f"{user.username} works in another hall and cannot act in {hall.code}",
-            zh=f"{user.username} 不属于本大厅（{hall.code}），不能在此操作",
-        )
-
-
-def check_supervisor(hall: Hall, user: StaffUser) -> None:
-    """Supervisors of this hall and admins only."""
-    check_hall(hall, user)
-    if user.role not in ("supervisor", "admin"):
-        raise Forbidden(f"this needs a supervisor of hall {hall.code}; {user.username} is a {user.role}")
-
-
 def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, action: str) -> None:
     """A clerk acts only in their hall, at the window they are signed in to (or are opening)."""
     check_hall(hall, user)
-    if user.role in ("admin", "supervisor"):
+    if user.role in MANAGERS:
         return
     if window.clerk_id not in (None, user.id):
         raise Forbidden(
@@ -219,7 +204,7 @@ def transfer(
 
 def do_force_close(session, hall, window, user, body) -> Change:
     """A supervisor closes a window whatever its state; its current ticket goes back to the line."""
-    check_supervisor(hall, user)
+    check_manages(user, hall)
     if window.state == WindowState.CLOSED.value:
         raise IllegalTransition(f"window {window.number} is already closed", status=window.state)
     ticket = None
@@ -245,7 +230,7 @@ def _window_state(action: str, new_state: WindowState) -> Callable:
             raise IllegalTransition(
                 f"cannot {action} window {window.number}: it is {window.state}", status=window.state
             )
-        if action == "open" and user.role == "clerk":
+        if action == "open" and user.role == Role.CLERK:
             elsewhere = session.scalar(
                 select(Window).where(Window.clerk_id == user.id, Window.id != window.id, Window.state != "closed")
             )
