@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from enum import StrEnum
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 60
 DEFAULT_PAPER_MM = 80
+RECOVER_RETRY_S = 2
 
 
 class JobState(StrEnum):
@@ -37,6 +38,8 @@ class JobState(StrEnum):
 
 class Stop(Protocol):
     def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 def job_dict(job: PrintJob) -> dict[str, Any]:
@@ -74,9 +77,10 @@ class Spooler:
         self.printers = dict(printers)
         self.on_change = on_change
         self.max_attempts = max_attempts
-        self.hall_paper_mm = dict(hall_paper_mm or {})
+        self.hall_paper_mm = hall_paper_mm if hall_paper_mm is not None else {}  # may read live settings
         self.poll_s = poll_s
         self.batch = batch
+        self._wake = threading.Event()
 
     def paper_mm(self, cfg: PrinterConfig) -> int:
         """Paper width of a printer: its own setting, else its hall's ticket setting, else 80 mm."""
@@ -157,23 +161,34 @@ class Spooler:
                 down.add(job.printer)
         return tried
 
+    def wake(self) -> None:
+        """A job was committed: print it now rather than at the next poll."""
+        self._wake.set()
+
     def run_forever(self, stop: Stop) -> None:
-        """Recover, then print due jobs until `stop` is set, sleeping between empty rounds."""
+        """Recover, then print due jobs until `stop` is set; an empty round waits `poll_s` or until woken."""
         while not stop.is_set():
             try:
                 self.recover()
                 break
-            except Exception:
+            except Exception:  # the database is not there yet; keep trying
                 log.exception("print spooler cannot recover jobs; retrying")
-                time.sleep(self.poll_s)
+                stop.wait(RECOVER_RETRY_S)
+        failing = False
         while not stop.is_set():
+            self._wake.clear()
             try:
                 tried = self.run_once()
-            except Exception:
-                log.exception("print spooler round failed")
+                if failing:
+                    log.warning("print spooler is printing again")
+                    failing = False
+            except Exception as exc:  # a failed round must not end printing
+                if not failing:  # once per outage, not every poll
+                    log.error("print spooler round failed (%s); retrying", exc)
+                failing = True
                 tried = 0
             if not tried:
-                time.sleep(self.poll_s)  # eventlet-friendly once the server has monkey-patched
+                self._wake.wait(self.poll_s)
 
     def _claim(self, job_id: int) -> PrintJob | None:
         # The conditional UPDATE is the lock: of two spoolers only one sees rowcount 1.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
@@ -18,7 +17,6 @@ from .exceptions import NotFound, ValidationFailed
 from .models import Hall, PrintJob, Ticket
 from .runtime import Runtime
 
-log = logging.getLogger("onewindow.printing")
 STATUS_EVERY_S = 15
 
 
@@ -58,7 +56,6 @@ class TicketPrinting:
         self.status: dict[str, dict] = {
             name: {"state": "unknown", "detail": "not checked yet"} for name in self.printers
         }
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._socketio = None
 
@@ -103,42 +100,18 @@ class TicketPrinting:
 
     def wake(self) -> None:
         """A job was committed: print it now rather than at the next poll."""
-        self._wake.set()
+        self.spooler.wake()
 
     def start(self, socketio) -> None:
         if not self.printers or not self.runtime.settings.server.print_spooler:
             return
         self._socketio = socketio
-        socketio.start_background_task(self._print_loop)
+        socketio.start_background_task(self.spooler.run_forever, self._stop)
         socketio.start_background_task(self._status_loop)
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
-
-    def _print_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.spooler.recover()
-                break
-            except Exception:  # noqa: BLE001 - database not there yet; keep trying
-                log.exception("print spooler cannot start; retrying")
-                self._stop.wait(2)
-        failing = False
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                tried = self.spooler.run_once()
-                if failing:
-                    log.warning("print spooler is printing again")
-                    failing = False
-            except Exception as exc:  # noqa: BLE001 - a failed round must not end printing
-                if not failing:  # once per outage, not every half second
-                    log.error("print spooler round failed (%s); retrying", exc)
-                failing = True
-                tried = 0
-            if not tried:
-                self._wake.wait(0.5)
+        self.spooler.wake()
 
     def _status_loop(self) -> None:
         while not self._stop.is_set():

@@ -1,4 +1,7 @@
-"""Shared fixtures: databases (SQLite and a real PostgreSQL), settings, staff, a fake clock."""
+"""Every shared fixture: databases (SQLite and a real PostgreSQL), settings, a fake clock, a seeded hall,
+real servers and in-process apps with the demo staff, fake printers, a private Redis, Chromium.
+
+Plain helpers live in tests/support; a directory's conftest holds only fixtures of that directory."""
 
 from __future__ import annotations
 
@@ -11,8 +14,22 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from queue_server import clock
+from queue_server.app import create_app
 from queue_server.config import settings_from_mapping
-from tests.support import PG_ADMIN_URL, demo_config
+from queue_server.db import transaction
+from tests.support import (
+    PG_ADMIN_URL,
+    STAFF,
+    FakePrinter,
+    PrivateRedis,
+    QuietVoice,
+    ServerProcess,
+    add_staff,
+    demo_config,
+    prepare,
+    seed_hall,
+    write_config,
+)
 
 _template_ready = False
 # One template per pytest process: concurrent runs must not drop each other's template.
@@ -93,6 +110,86 @@ def fake_clock():
     clock.set_source(fake)
     yield fake
     clock.reset()
+
+
+@pytest.fixture
+def hall(db_url, settings_for, fake_clock):
+    """The demo config's halls, migrated and seeded (both backends), clock at 2026-03-02 09:00 Beijing time."""
+    seeded = seed_hall(settings_for(db_url, async_mode="threading"))
+    yield seeded
+    seeded.engine.dispose()
+
+
+# --- Real servers and in-process apps with the demo staff ---------------------------------------------
+@pytest.fixture
+def make_server(tmp_path):
+    """Start servers on given settings (the demo config on SQLite by default); all are stopped after the test."""
+    started: list[ServerProcess] = []
+
+    def start(raw: dict | None = None, *, name: str = "server", users=STAFF, env=None, prepare_db=True):
+        raw = raw or demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data")
+        if prepare_db:
+            prepare(raw, users)
+        server = ServerProcess(write_config(tmp_path / f"{name}.yaml", raw), env=env).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(make_server):
+    """A real server on the demo config, SQLite, with the demo staff."""
+    return make_server()
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """In-process apps on one SQLite database (no workers, quiet voice); the demo staff added with the first."""
+    apps = []
+
+    def build(raw: dict | None = None, users=STAFF):
+        raw = raw or demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", async_mode="threading")
+        app = create_app(settings_from_mapping(raw), voice=QuietVoice(), start_workers=False)
+        app.config["TESTING"] = True
+        runtime = app.extensions["onewindow"]
+        if not apps:
+            with transaction(runtime.factory) as session:
+                add_staff(session, users)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["onewindow"].engine.dispose()
+
+
+# --- Devices and services played by the test --------------------------------------------------------
+@pytest.fixture
+def fake_printer():
+    """A network printer on a loopback port, switched on."""
+    printer = FakePrinter()
+    printer.start()
+    yield printer
+    printer.stop()
+
+
+@pytest.fixture
+def stopped_printer():
+    """A listener that owns a port but is switched off until the test starts it."""
+    printer = FakePrinter()
+    yield printer
+    printer.stop()
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of the test's own, to stop and start at will."""
+    server = PrivateRedis().start()
+    yield server
+    server.stop()
 
 
 # --- Chromium for the page tests: one Playwright and one browser for the whole run ------------------

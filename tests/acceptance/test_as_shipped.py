@@ -20,11 +20,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support import ROOT, free_port
+from tests.support import BOARD, PASSWORD, ROOT, free_port
 
 pytestmark = pytest.mark.browser
-PASSWORD = "shipped-pass-2026"
-BOARD = (1920, 1080)
 
 
 def _run(argv: list[str], cwd: Path, **kwargs) -> subprocess.CompletedProcess:

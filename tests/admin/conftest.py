@@ -1,36 +1,15 @@
-"""An in-process app on a fresh SQLite database with the demo halls and staff, a JSON client, and the
-shared real-server and Chromium fixtures."""
+"""An in-process app on a fresh SQLite database with the demo halls and staff, and a JSON client."""
 
 from __future__ import annotations
 
 import pytest
 
-from queue_server.app import create_app
-from queue_server.auth import add_user
-from queue_server.config import settings_from_mapping
-from queue_server.db import transaction
-from queue_server.runtime import Runtime
-from tests.server.conftest import PASSWORD, STAFF, make_server  # noqa: F401 - make_server is a fixture
-from tests.support import demo_config
-
-
-class QuietVoice:
-    """Announcement text without rendering audio."""
-
-    def request(self, cfg, number, window):
-        return {"text": f"请 {number} 号，到 {window} 号窗口办理", "texts": {}, "audio_url": None}
+from tests.support import bearer
 
 
 @pytest.fixture
-def app(tmp_path):
-    raw = demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", async_mode="threading")
-    app = create_app(settings_from_mapping(raw), voice=QuietVoice(), start_workers=False)
-    runtime: Runtime = app.extensions["onewindow"]
-    with transaction(runtime.factory) as session:
-        for name, role, hall in STAFF:
-            add_user(session, name, PASSWORD, role, hall)
-    yield app
-    runtime.engine.dispose()
+def app(make_app):
+    return make_app()
 
 
 class Client:
@@ -38,11 +17,7 @@ class Client:
 
     def __init__(self, app, username: str | None = None) -> None:
         self.http = app.test_client()
-        self.headers = {}
-        if username:
-            r = self.http.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-            assert r.status_code == 200, r.get_json()
-            self.headers = {"Authorization": f"Bearer {r.get_json()['token']}"}
+        self.headers = bearer(self.http, username) if username else {}
 
     def call(self, method: str, path: str, body=None, **kw):
         return self.http.open("/api/v1" + path, method=method, json=body, headers=self.headers, **kw)

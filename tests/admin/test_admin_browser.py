@@ -8,16 +8,11 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.helpers import BOARD, CLERK, KIOSK, PASSWORD
+from tests.support import BOARD, CLERK, KIOSK, PASSWORD
 
 pytestmark = pytest.mark.browser
 OFFICE = (1366, 900)
 HEADER = "code,name,queue,department,category,basis,materials,time_limit_days,kind\n"
-
-
-@pytest.fixture
-def server(make_server):
-    return make_server()
 
 
 def sign_in(page, username: str) -> None:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.server.conftest import login
+from tests.support import booking_config, id_number, login, phone
 
-from .conftest import id_number, phone, raw_config
 from .receiver import Receiver
 
 ALL_DAY = {
@@ -31,7 +30,7 @@ def hook():
 
 @pytest.fixture
 def server(make_server, tmp_path, hook):
-    raw = raw_config(
+    raw = booking_config(
         f"sqlite:///{tmp_path}/onewindow.sqlite3",
         tmp_path / "data",
         appointments=ALL_DAY,

@@ -12,8 +12,8 @@ from queue_server.core.appointments import Arrival
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound
 from queue_server.halls import get_window
 from queue_server.models import Appointment, AppointmentSlot, Ticket
+from tests.support import SECRET, id_number, phone
 
-from .conftest import SECRET, id_number, phone
 from .test_rules import bj
 
 

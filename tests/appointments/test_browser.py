@@ -8,9 +8,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.helpers import KIOSK, PHONE, act, issue, open_window, shot
+from tests.support import KIOSK, MOBILE, act, booking_config, id_number, issue, open_window, phone, shot
 
-from .conftest import id_number, phone, raw_config
 from .test_api import ALL_DAY
 
 pytestmark = pytest.mark.browser
@@ -18,11 +17,13 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(make_server, tmp_path):
-    return make_server(raw_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", appointments=ALL_DAY))
+    return make_server(
+        booking_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", appointments=ALL_DAY)
+    )
 
 
-def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):  # noqa: F811 - the shared fixture, by name
-    phone_page = open_page(f"{server.url}/book/erdao", PHONE)
+def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):
+    phone_page = open_page(f"{server.url}/book/erdao", MOBILE)
     expect(phone_page.locator("body")).to_have_attribute("data-services", re.compile(r"\d+"))
     phone_page.locator("#b-service").select_option("BD001")
     phone_page.locator("#b-slots .slot:not([disabled])").first.click()
@@ -66,7 +67,7 @@ def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):  # noq
     assert not phone_page.problems and not kiosk.problems
 
 
-def test_a_wrong_code_is_explained_at_the_kiosk(server, open_page):  # noqa: F811 - the shared fixture, by name
+def test_a_wrong_code_is_explained_at_the_kiosk(server, open_page):
     kiosk = open_page(f"{server.url}/kiosk/erdao", KIOSK)
     kiosk.locator("#checkin-open").click()
     kiosk.locator("#checkin-input").fill("ZZZZ2222")

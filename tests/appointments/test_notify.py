@@ -13,8 +13,8 @@ from queue_server import appointments, clock, remote, tickets
 from queue_server.halls import get_window
 from queue_server.models import Notification
 from queue_server.notify import NotifyWorker, sign
+from tests.support import phone
 
-from .conftest import phone
 from .receiver import Receiver
 
 HOOK_SECRET = "hook-secret-0123456789"

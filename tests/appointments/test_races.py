@@ -9,9 +9,8 @@ from sqlalchemy import select, text
 from queue_server import appointments, clock
 from queue_server.appointments import SlotFull
 from queue_server.models import Appointment, AppointmentSlot
-from tests.support import wait_until
+from tests.support import SECRET, id_number, phone, wait_until
 
-from .conftest import SECRET, id_number, phone
 from .test_rules import bj
 
 

@@ -14,20 +14,7 @@ from queue_server.config import load_settings
 from queue_server.db import make_engine, session_factory, transaction
 from queue_server.halls import get_hall
 from queue_server.models import StaffUser
-from tests.support import ServerProcess
-
-from .helpers import (
-    BOARD,
-    CLERK,
-    KIOSK,
-    PASSWORD,
-    PHONE,
-    WINDOW,
-    act,
-    issue,
-    open_window,
-    shot,
-)
+from tests.support import BOARD, CLERK, KIOSK, MOBILE, PASSWORD, WINDOW, ServerProcess, act, issue, open_window, shot
 
 pytestmark = pytest.mark.browser
 
@@ -113,7 +100,7 @@ def test_ticket_from_kiosk_to_rating_live_on_every_screen(server, open_page):
     expect(board.locator('[data-queue="A"] .queue-count b')).to_have_text("1")
     expect(board.locator('[data-queue="B"] .queue-count b')).to_have_text("1")
 
-    phone = open_page(f"{url}/t/{first['id']}", PHONE)
+    phone = open_page(f"{url}/t/{first['id']}", MOBILE)
     expect(phone.locator("#t-number")).to_have_text("A001")
     expect(phone.locator("#t-status")).to_have_text("排队等候中")
     expect(phone.locator("#t-facts")).to_contain_text("0 人")

@@ -13,8 +13,6 @@ from sqlalchemy import create_engine
 
 from tests.support import ROOT, demo_config, write_config
 
-CATALOG = ROOT / "tests" / "data" / "catalog_573.csv"
-
 
 @dataclass
 class Cli:

@@ -20,9 +20,8 @@ from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.exceptions import ImportFailed
 from queue_server.halls import seed
 from queue_server.models import Hall, ServiceItem, StaffUser
-from tests.cli.conftest import CATALOG
 from tests.data.make_catalog import COLUMNS, TOTAL, rows, write
-from tests.support import ROOT, demo_config, write_config
+from tests.support import CATALOG, ROOT, demo_config, write_config
 
 CONFIG_ITEMS = 46  # service items config.yaml seeds for erdao, with codes the catalog does not use
 

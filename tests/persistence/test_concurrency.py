@@ -15,35 +15,15 @@ from queue_server.db import make_engine, session_factory, transaction
 from queue_server.exceptions import Unavailable
 from queue_server.halls import get_hall
 from queue_server.models import Queue, Ticket, TicketEvent
+from tests.support import run_threads
 
 KIOSKS, PER_KIOSK, WINDOWS = 8, 50, 8
 SERVICES = ["QY001", "QY002", "SB001", "BD001", "GJ001", "HJ001", "CR001", "SW001", "ZH001", "YB003"]
 WAIT_S = 120  # upper bound on a join; never a timing threshold
 
 
-def run_threads(targets) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def guard(fn):
-        def run():
-            try:
-                fn()
-            except BaseException as exc:  # noqa: BLE001 - reported to the test below
-                errors.append(exc)
-
-        return run
-
-    threads = [threading.Thread(target=guard(t)) for t in targets]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(WAIT_S)
-    assert not any(t.is_alive() for t in threads), "a worker hung"
-    return errors
-
-
 def test_kiosks_and_windows_at_once(hall):
-    clerks = {n: hall.clerk(f"clerk{n}") for n in range(1, WINDOWS + 1)}
+    clerks = {n: hall.user(f"clerk{n}") for n in range(1, WINDOWS + 1)}
     issued: list[str] = []
     kiosks_done = threading.Event()
     progress = threading.Condition()

@@ -31,7 +31,7 @@ from queue_server.exceptions import (
 )
 from queue_server.halls import get_hall, seed
 from queue_server.models import Queue, StaffUser, Ticket, TicketEvent, Window
-from tests.support import demo_config
+from tests.support import PASSWORD, demo_config
 
 WINDOWS = [1, 2, 11, 12]  # two integrated windows, real estate (C) and police (E)
 SERVICES = ["QY001", "QY002", "SB001", "BD001", "BD002", "HJ001", "GJ001", "SW001"]
@@ -53,7 +53,7 @@ def template(tmp_path_factory):
         seed(session, settings_)
         hall = get_hall(session, "erdao")
         for n in WINDOWS:
-            user = add_user(session, f"clerk{n}", "correct-horse-battery", "clerk", "erdao")
+            user = add_user(session, f"clerk{n}", PASSWORD, "clerk", "erdao")
             windows.act(session, hall, n, "open", user, {})
     engine.dispose()
     return path

@@ -13,7 +13,7 @@ from queue_server.exceptions import IllegalTransition
 from queue_server.halls import get_hall
 from queue_server.models import TicketEvent, Window
 from queue_server.windows import act
-from tests.persistence.conftest import seeded_hall
+from tests.support import seed_hall
 
 pytestmark = pytest.mark.postgres
 WAIT_S = 30  # upper bound for something that normally happens at once; never a timing threshold
@@ -21,7 +21,9 @@ WAIT_S = 30  # upper bound for something that normally happens at once; never a 
 
 @pytest.fixture
 def pg_hall(pg_url, settings_for, fake_clock):
-    yield from seeded_hall(pg_url, settings_for)
+    hall = seed_hall(settings_for(pg_url))
+    yield hall
+    hall.engine.dispose()
 
 
 def wait_until_blocked(engine, application_name: str) -> None:

@@ -13,6 +13,7 @@ from queue_server.exceptions import (
     ValidationFailed,
 )
 from queue_server.models import Ticket, TicketEvent, Window
+from tests.support import PASSWORD
 
 
 def window_row(hall, number, code="erdao"):
@@ -260,12 +261,12 @@ def test_illegal_transition_names_the_current_status(hall):
 
 
 def test_closed_window_cannot_call(hall):
-    clerk = hall.clerk("late")
+    clerk = hall.user("late")
     hall.issue("QY001")
     before = snapshot(hall)
     with pytest.raises(Forbidden):
         hall.act(clerk, 1, "call-next")
-    supervisor = hall.clerk("boss", role="supervisor")
+    supervisor = hall.user("boss", role="supervisor")
     with pytest.raises(IllegalTransition, match="closed"):
         hall.act(supervisor, 1, "call-next")
     assert snapshot(hall) == before
@@ -273,7 +274,7 @@ def test_closed_window_cannot_call(hall):
 
 def test_window_belongs_to_the_clerk_who_opened_it(hall):
     hall.open_window(1, "alice")
-    bob = hall.clerk("bob")
+    bob = hall.user("bob")
     hall.issue("QY001")
     before = snapshot(hall)
     with pytest.raises(Forbidden, match="another clerk"):
@@ -310,7 +311,7 @@ def test_clerk_of_another_hall_is_refused(hall):
     from queue_server.db import transaction
 
     with transaction(hall.factory) as session:
-        outsider = add_user(session, "jx-clerk", "correct-horse-battery", "clerk", "jinxiu")
+        outsider = add_user(session, "jx-clerk", PASSWORD, "clerk", "jinxiu")
     with pytest.raises(Forbidden, match="another hall"):
         hall.act(outsider, 1, "open")
     assert window_row(hall, 1).state == "closed"

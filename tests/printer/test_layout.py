@@ -15,8 +15,7 @@ from printer.connections import connected
 from printer.exceptions import PayloadError
 from printer.layout import PrinterCaps, TicketPrint, preview_png, print_ticket, ticket_ops
 from printer.ops import Text, text_width, wrap
-
-from .escpos_decode import decode
+from tests.support import decode
 
 
 def printed(payload: dict, paper_mm: int = 80, profile: str = "default") -> bytes:

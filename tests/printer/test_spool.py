@@ -12,8 +12,7 @@ from printer.spool import Spooler, backoff_s
 from queue_server.db import make_engine, session_factory, transaction
 from queue_server.exceptions import NotFound
 from queue_server.models import PrintJob
-
-from .escpos_decode import decode
+from tests.support import decode
 
 
 def numbers(streams: list[bytes]) -> list[str]:
@@ -230,3 +229,46 @@ def test_run_forever_prints_and_stops(db_factory, fake_printer, payload):
         worker.join(10)
     assert not worker.is_alive()
     assert numbers(fake_printer.settle()) == ["A007"]
+
+
+def test_run_forever_recovers_first_then_prints_at_once_when_woken(db_factory, fake_printer, payload):
+    spooler = Spooler(db_factory, {"kiosk-1": fake_printer.config()}, poll_s=60)  # only a wake is quick
+    crashed = enqueue(spooler, db_factory, payload)
+    with transaction(db_factory) as session:  # left mid-print by a crash
+        session.execute(update(PrintJob).where(PrintJob.id == crashed).values(state="printing", attempts=1))
+    stop = threading.Event()
+    worker = threading.Thread(target=spooler.run_forever, args=(stop,))
+    worker.start()
+    try:
+        assert numbers(fake_printer.wait_for_jobs(1)) == ["A007"]
+        enqueue(spooler, db_factory, {**payload, "number": "A008"})
+        spooler.wake()
+        assert numbers(fake_printer.wait_for_jobs(2)) == ["A007", "A008"]
+    finally:
+        stop.set()
+        spooler.wake()
+        worker.join(10)
+    assert not worker.is_alive(), "stop and a wake end the loop without waiting out the poll"
+    assert [job(db_factory, n).state for n in (crashed, crashed + 1)] == ["printed", "printed"]
+    assert numbers(fake_printer.settle()) == ["A007", "A008"]
+
+
+def test_run_forever_logs_an_outage_once_and_its_end(db_factory, caplog):
+    spooler = Spooler(db_factory, {}, poll_s=0.01)
+    stop, rounds = threading.Event(), []
+
+    def run_once() -> int:
+        rounds.append(1)
+        if len(rounds) <= 5:
+            raise RuntimeError("database is gone")
+        stop.set()
+        return 0
+
+    spooler.run_once = run_once
+    with caplog.at_level("WARNING", logger="printer.spool"):
+        spooler.run_forever(stop)
+    assert len(rounds) == 6, "a failed round never ends printing"
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("ERROR", "print spooler round failed (database is gone); retrying"),
+        ("WARNING", "print spooler is printing again"),
+    ]

@@ -9,8 +9,7 @@ from printer.exceptions import PrinterError
 from printer.layout import TicketPrint, print_ticket
 from printer.status import decode_status, printer_status
 from queue_server.config import PrinterConfig
-
-from .escpos_decode import decode
+from tests.support import decode
 
 READY = 0x12
 

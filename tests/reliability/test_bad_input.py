@@ -14,9 +14,7 @@ import socketio
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from tests.realtime import Listener
-from tests.server.conftest import STAFF, login, prepare
-from tests.support import ServerProcess, demo_config, write_config
+from tests.support import STAFF, Listener, ServerProcess, demo_config, login, prepare, write_config
 
 EXAMPLES = 10  # per operation: bounded so the run stays short in CI
 

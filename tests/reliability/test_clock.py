@@ -13,15 +13,14 @@ from queue_server.core.numbering import local_day
 from queue_server.db import transaction
 from queue_server.halls import get_hall
 from queue_server.models import Ticket, TicketEvent
-from tests.persistence.conftest import hall  # noqa: F401 - the seeded hall fixture, both backends
-from tests.persistence.test_concurrency import run_threads
+from tests.support import run_threads
 
 SERVICES = ["QY001", "SB001", "BD001", "GJ001"]  # queues A, B, C, D
 KIOSKS, WINDOWS = 6, 3
 BEFORE, AFTER = 40, 40  # tickets issued before the turnover, and after it
 
 
-def drain(hall, window: int, user) -> list[tuple[str, str]]:  # noqa: F811 - the fixture's value
+def drain(hall, window: int, user) -> list[tuple[str, str]]:
     """Call, start and finish at one window until nobody waits; (id, number) in call order."""
     called = []
     while True:
@@ -33,7 +32,7 @@ def drain(hall, window: int, user) -> list[tuple[str, str]]:  # noqa: F811 - the
         hall.act(user, window, "finish")
 
 
-def test_midnight_turnover_under_load_gives_no_duplicate_numbers(hall, fake_clock):  # noqa: F811
+def test_midnight_turnover_under_load_gives_no_duplicate_numbers(hall, fake_clock):
     fake_clock.current = fake_clock.current.replace(hour=15, minute=59, second=50)  # 23:59:50 Beijing
     clerks = {n: hall.open_window(n) for n in range(1, WINDOWS + 1)}
     issued: list[Ticket] = []
@@ -110,7 +109,7 @@ def test_midnight_turnover_under_load_gives_no_duplicate_numbers(hall, fake_cloc
     assert remaining == list(order), "the waiting line is called in arrival order across midnight"
 
 
-def test_clock_steps_do_not_reorder_the_queue(hall, fake_clock):  # noqa: F811
+def test_clock_steps_do_not_reorder_the_queue(hall, fake_clock):
     """NTP steps the clock back 5 minutes, then time runs on: the queue keeps arrival order.
 
     After the step, a later arrival has an earlier issue time than the one before it. When the

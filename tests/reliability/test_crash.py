@@ -11,11 +11,7 @@ from sqlalchemy import func, select
 
 from queue_server.db import make_engine
 from queue_server.models import TicketEvent
-from tests.realtime import Listener
-from tests.server.conftest import login
-from tests.support import demo_config
-
-from .conftest import Load
+from tests.support import Listener, Load, demo_config, login
 
 KIOSKS, WINDOWS = 14, 6  # windows 1-6 are integrated: they serve every queue
 SERVICES = ["QY001", "SB001", "BD001", "GJ001", "HJ001", "SW001"]

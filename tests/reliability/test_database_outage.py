@@ -8,11 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.realtime import Listener
-from tests.server.conftest import login
-from tests.support import demo_config
-
-from .conftest import Load
+from tests.support import Listener, Load, demo_config, login
 
 SERVICES = ["QY001", "SB001", "BD001"]
 

@@ -11,9 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.realtime import Listener
-from tests.server.conftest import login
-from tests.support import ROOT, demo_config, free_port, wait_until
+from tests.support import ROOT, Listener, demo_config, free_port, login, wait_until
 
 SITE = ROOT / "deploy" / "nginx" / "onewindow.conf"
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]

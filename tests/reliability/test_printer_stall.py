@@ -6,10 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from tests.printer.escpos_decode import decode
-from tests.realtime import Listener
-from tests.server.conftest import login
-from tests.support import demo_config
+from tests.support import Listener, decode, demo_config, login
 
 TICKETS = 20
 

@@ -11,10 +11,7 @@ from sqlalchemy.orm import Session
 from queue_server.auth import add_user, hash_password
 from queue_server.exceptions import ValidationFailed
 from queue_server.models import StaffUser
-from tests.realtime import Listener
-from tests.security.conftest import db_state, expired_token, kept_secret, user_id
-from tests.server.conftest import PASSWORD, login
-from tests.support import demo_config
+from tests.support import PASSWORD, Listener, db_state, demo_config, expired_token, kept_secret, login, user_id
 
 ACTIONS = [
     "call-next",
@@ -43,7 +40,7 @@ SUPERVISOR = [
 ]
 SELF = [
     ("GET", "/api/v1/auth/me", None),
-    ("POST", "/api/v1/auth/password", {"current_password": "correct-horse-42", "new_password": "another-pass-1"}),
+    ("POST", "/api/v1/auth/password", {"current_password": PASSWORD, "new_password": "another-pass-1"}),
     ("POST", "/api/v1/auth/logout", None),
 ]
 
@@ -68,7 +65,10 @@ def callers(server, url) -> dict[str, tuple[dict, int]]:
         "bad token": ({"Authorization": "Bearer not.a.token"}, 401),
         "empty bearer": ({"Authorization": "Bearer "}, 401),
         "device token as staff": ({"Authorization": "Device owd_forged"}, 401),
-        "expired token": ({"Authorization": f"Bearer {expired_token(user_id(url, 'clerk3'), secret=kept_secret(url))}"}, 401),
+        "expired token": (
+            {"Authorization": f"Bearer {expired_token(user_id(url, 'clerk3'), secret=kept_secret(url))}"},
+            401,
+        ),
         "clerk of another window": (login(server.url, "clerk4"), 403),
         "clerk of another hall": (login(server.url, "street1"), 403),
     }
@@ -99,7 +99,11 @@ def test_the_right_clerk_still_can(busy):
 
 def test_socket_connect_with_bad_or_expired_credentials_is_refused(busy):
     server, url = busy
-    for auth in ({"token": "forged"}, {"token": expired_token(user_id(url, "clerk3"), secret=kept_secret(url))}, {"device": "owd_forged"}):
+    for auth in (
+        {"token": "forged"},
+        {"token": expired_token(user_id(url, "clerk3"), secret=kept_secret(url))},
+        {"device": "owd_forged"},
+    ):
         client = socketio.Client(reconnection=False)
         with pytest.raises(socketio.exceptions.ConnectionError):
             client.connect(server.url, auth=auth, transports=["websocket"], wait_timeout=10)

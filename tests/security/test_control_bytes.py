@@ -17,12 +17,18 @@ from queue_server.catalog import import_services
 from queue_server.config import settings_from_mapping
 from queue_server.db import transaction
 from queue_server.models import ServiceItem
-from tests.printer.conftest import FakePrinter
-from tests.printer.escpos_decode import decode
-from tests.realtime import Listener
-from tests.security.conftest import bearer
-from tests.server.conftest import STAFF, login, prepare
-from tests.support import ServerProcess, demo_config, write_config
+from tests.support import (
+    STAFF,
+    FakePrinter,
+    Listener,
+    ServerProcess,
+    bearer,
+    decode,
+    demo_config,
+    login,
+    prepare,
+    write_config,
+)
 
 CUT, RESET = "\x1dV\x00", "\x1b@"
 ADMIN = "/api/v1/admin/halls/erdao"

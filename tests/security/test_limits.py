@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from queue_server import devices
 from queue_server.db import transaction
 from queue_server.models import Ticket
-from tests.security.conftest import ID_NUMBER, PHONE, strict
-from tests.support import PrivateRedis, demo_config
+from tests.support import ID_NUMBER, PHONE, PrivateRedis, demo_config, strict
 
 
 def issue(client, ip: str = "10.0.0.1", headers=None, **body):
@@ -40,7 +39,9 @@ def test_per_ip_limit_answers_429_in_chinese_and_counts_each_ip(make_app, raw):
     assert r.status_code == 429
     error = r.get_json()["error"]
     assert (
-        error["code"] == "rate_limited" and "取号过于频繁" in error["message_zh"] and "每分钟最多 3 次" in error["message_zh"]
+        error["code"] == "rate_limited"
+        and "取号过于频繁" in error["message_zh"]
+        and "每分钟最多 3 次" in error["message_zh"]
     )
     assert "at most 3 per minute" in error["message"]
     assert int(r.headers["Retry-After"]) >= 1

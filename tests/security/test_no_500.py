@@ -12,8 +12,7 @@ import pytest
 import requests
 
 from tests.security.test_sessions import csrf_of
-from tests.server.conftest import PASSWORD, login
-from tests.support import demo_config
+from tests.support import PASSWORD, demo_config, login
 
 NUL = "a\x00b"
 

@@ -13,10 +13,7 @@ from sqlalchemy import create_engine, select, text
 
 from queue_server.db import transaction
 from queue_server.models import Ticket
-from tests.realtime import Listener
-from tests.security.conftest import ID_NUMBER, PHONE
-from tests.server.conftest import login
-from tests.support import ROOT, demo_config, write_config
+from tests.support import ID_NUMBER, PHONE, ROOT, Listener, demo_config, login, write_config
 
 ID_MASKED, PHONE_MASKED = "2201**********1235", "138****5678"
 SECRETS = (ID_NUMBER, PHONE, ID_NUMBER[4:14], PHONE[3:7] + PHONE[7:])

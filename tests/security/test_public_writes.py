@@ -11,8 +11,7 @@ import sys
 import pytest
 import requests
 
-from tests.server.conftest import login
-from tests.support import ROOT, PrivateRedis, client_from, demo_config
+from tests.support import ROOT, PrivateRedis, client_from, demo_config, login
 
 ALL_DAY = {"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7]}
 API = "/api/v1"

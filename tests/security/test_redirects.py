@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.security.test_sessions import csrf_of
-from tests.server.conftest import PASSWORD
+from tests.support import PASSWORD
 
 # Browsers drop tab, CR and LF inside a URL and read a backslash as a slash: each of these is another host.
 FOREIGN = [

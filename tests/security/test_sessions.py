@@ -8,9 +8,7 @@ import re
 from sqlalchemy import select
 
 from queue_server.models import StaffUser, Window
-from tests.security.conftest import bearer
-from tests.server.conftest import PASSWORD
-from tests.support import demo_config
+from tests.support import PASSWORD, bearer, demo_config
 
 
 def csrf_of(page: str) -> str:

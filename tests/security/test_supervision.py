@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from queue_server.models import StaffUser, Ticket, TicketEvent
-from tests.security.conftest import bearer
+from tests.support import bearer
 
 
 def test_supervisor_tools_and_their_history(make_app):

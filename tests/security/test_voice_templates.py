@@ -13,10 +13,7 @@ from display.voice import DEFAULT_TEMPLATES
 from queue_server.config import settings_from_mapping
 from queue_server.db import make_engine, session_factory, transaction
 from queue_server.models import AdminChange, Hall
-from tests.realtime import Listener
-from tests.security.conftest import bearer
-from tests.server.conftest import STAFF, login, prepare
-from tests.support import demo_config, wait_until
+from tests.support import STAFF, Listener, bearer, demo_config, login, prepare, wait_until
 from tests.voice.voice_helpers import crash_on_next_request, engine_processes, wav_info
 
 CRASHER = "{number}{window:>300000}"  # accepted before the fix; rendering it segfaulted espeak-ng

@@ -6,8 +6,7 @@ import pytest
 import requests
 import socketio
 
-from tests.realtime import Listener
-from tests.server.conftest import login
+from tests.support import Listener, login
 
 
 def check_error(r: requests.Response, status: int, code: str | None = None) -> dict:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from tests.realtime import Listener
-from tests.server.conftest import login
+from tests.support import Listener, login
 
 
 def post(url, path, headers=None, **body):

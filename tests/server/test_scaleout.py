@@ -7,18 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.realtime import Listener
-from tests.server.conftest import login
-from tests.support import PrivateRedis, demo_config
+from tests.support import Listener, demo_config, login
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-
-@pytest.fixture
-def redis_server():
-    server = PrivateRedis().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import json
 
 import openpyxl
 
-from .conftest import login
+from tests.support import bearer
+
 from .test_scripted_day import run_morning
 
 STATS = "/api/v1/halls/erdao/stats?from=2026-03-02&to=2026-03-02"
@@ -24,12 +25,12 @@ def test_only_the_halls_supervisors_and_admins_see_statistics(hall, client, fake
     run_morning(hall, fake_clock)
     staff(hall)
     assert client.get(STATS).status_code == 401
-    assert client.get(STATS, headers=login(client, "clerk1")).status_code == 403
-    assert client.get(STATS, headers=login(client, "street-boss")).status_code == 403
+    assert client.get(STATS, headers=bearer(client, "clerk1")).status_code == 403
+    assert client.get(STATS, headers=bearer(client, "street-boss")).status_code == 403
     for who in ("boss", "root"):
-        r = client.get(STATS, headers=login(client, who))
+        r = client.get(STATS, headers=bearer(client, who))
         assert r.status_code == 200 and r.get_json()["counts"]["served"] == 3
-    bad = client.get("/api/v1/halls/erdao/stats?from=March", headers=login(client, "boss"))
+    bad = client.get("/api/v1/halls/erdao/stats?from=March", headers=bearer(client, "boss"))
     assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "validation_error"
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     for path in (
@@ -49,8 +50,8 @@ def test_only_the_halls_supervisors_and_admins_see_statistics(hall, client, fake
 def test_follow_up_of_a_poor_rating_from_open_to_closed(hall, client, fake_clock):
     run_morning(hall, fake_clock)  # B001 was rated 不满意 at 09:21:20 on Monday 2026-03-02
     staff(hall)
-    boss = login(client, "boss")
-    assert client.get("/api/v1/halls/erdao/followups", headers=login(client, "clerk1")).status_code == 403
+    boss = bearer(client, "boss")
+    assert client.get("/api/v1/halls/erdao/followups", headers=bearer(client, "clerk1")).status_code == 403
     items = client.get("/api/v1/halls/erdao/followups", headers=boss).get_json()["followups"]
     assert len(items) == 1
     item = items[0]
@@ -98,7 +99,7 @@ def test_a_good_rating_opens_no_follow_up(hall, client, fake_clock):
     assert client.post(f"/api/v1/tickets/{ticket.id}/evaluation", json={"score": 3}).status_code == 201
     staff(hall)
     assert (
-        client.get("/api/v1/halls/erdao/followups?state=all", headers=login(client, "boss")).get_json()["followups"]
+        client.get("/api/v1/halls/erdao/followups?state=all", headers=bearer(client, "boss")).get_json()["followups"]
         == []
     )
 
@@ -106,7 +107,7 @@ def test_a_good_rating_opens_no_follow_up(hall, client, fake_clock):
 def test_case_id_set_by_the_clerk_at_the_window(hall, client, fake_clock):
     clerk1, _clerk2 = hall.user("clerk1"), hall.user("clerk2")
     hall.act(clerk1, 1, "open")
-    headers = login(client, "clerk1")
+    headers = bearer(client, "clerk1")
     url = "/api/v1/halls/erdao/windows/1/case"
     assert client.post(url, json={"case_id": "X1"}, headers=headers).status_code == 409, "no ticket yet"
     ticket = hall.issue("QY001")
@@ -118,7 +119,7 @@ def test_case_id_set_by_the_clerk_at_the_window(hall, client, fake_clock):
         "status": "called",
     }
     assert client.post(url, json={"case_id": "bad id!"}, headers=headers).status_code == 422
-    assert client.post(url, json={"case_id": "X1"}, headers=login(client, "clerk2")).status_code == 403
+    assert client.post(url, json={"case_id": "X1"}, headers=bearer(client, "clerk2")).status_code == 403
     hall.act(clerk1, 1, "start")
     hall.act(clerk1, 1, "finish")
     r = client.post(url, json={"case_id": "220104-QY-20260302-0009"}, headers=headers)
@@ -158,8 +159,8 @@ def test_rating_screen_rates_the_ticket_just_finished(hall, client, fake_clock):
 def test_exports_open_and_hold_the_right_rows(hall, client, fake_clock):
     tickets = run_morning(hall, fake_clock)
     staff(hall)
-    boss = login(client, "boss")
-    clerk2 = login(client, "clerk2")
+    boss = bearer(client, "boss")
+    clerk2 = bearer(client, "clerk2")
     # the clerk at window 2 records the case of its last finished ticket (C001)
     assert (
         client.post("/api/v1/halls/erdao/windows/2/case", json={"case_id": "BD-0001"}, headers=clerk2).status_code
@@ -207,7 +208,7 @@ def test_live_panel_says_when_the_hall_falls_behind(hall, client, fake_clock):
     for _ in range(12):
         hall.issue("SB001")
         fake_clock.advance(minutes=2)
-    live = client.get("/api/v1/halls/erdao/stats/live", headers=login(client, "boss")).get_json()
+    live = client.get("/api/v1/halls/erdao/stats/live", headers=bearer(client, "boss")).get_json()
     assert (live["waiting"], live["longest_wait_s"], live["windows_open"]) == (12, 24 * 60, 1)
     advice = live["advice"]
     # 12 arrivals in the last hour at 8 min each (no history yet): 1.6 Erlangs need more than one window

@@ -8,15 +8,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.browser.helpers import act, issue, open_window, shot
-from tests.server.conftest import PASSWORD, make_server  # noqa: F401 - the shared fixture
+from tests.support import PASSWORD, act, issue, open_window, shot
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def server(make_server):  # noqa: F811 - the shared fixture, by name
-    return make_server()
 
 
 def serve(url: str, headers: dict, window: int, service: str) -> dict:
@@ -26,7 +20,7 @@ def serve(url: str, headers: dict, window: int, service: str) -> dict:
     return ticket
 
 
-def test_statistics_page_draws_charts_with_data(server, open_page):  # noqa: F811
+def test_statistics_page_draws_charts_with_data(server, open_page):
     url = server.url
     clerk1, clerk2 = open_window(url, "clerk1", 1), open_window(url, "clerk2", 2)
     done = [serve(url, clerk1, 1, "QY001"), serve(url, clerk2, 2, "SB001"), serve(url, clerk1, 1, "SB003")]
@@ -66,7 +60,7 @@ def test_statistics_page_draws_charts_with_data(server, open_page):  # noqa: F81
     assert page.problems == []
 
 
-def test_rating_screen_wakes_when_the_clerk_finishes(server, open_page):  # noqa: F811
+def test_rating_screen_wakes_when_the_clerk_finishes(server, open_page):
     url = server.url
     tablet = open_page(f"{url}/rate/erdao/3", (1280, 800))
     expect(tablet.locator("body")).to_have_attribute("data-online", "1")

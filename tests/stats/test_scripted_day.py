@@ -61,9 +61,9 @@ def run_morning(hall, clock) -> dict:
         elif action == "cancel":
             hall.cancel(t[arg])
         elif action == "call-next":
-            assert hall.act(clerks[window], window, action).number == arg
+            assert hall.act(clerks[window], window, action).ticket.number == arg
         elif action == "transfer":
-            hall.act(clerks[window], window, action, service=arg)
+            hall.act(clerks[window], window, action, {"service": arg})
         else:
             hall.act(clerks[window], window, action)
     with transaction(hall.factory) as s:

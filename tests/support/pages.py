@@ -1,4 +1,4 @@
-"""Helpers of the browser tests: screen sizes, screenshots, and API shortcuts against the test server."""
+"""Helpers of the page tests: screen sizes, screenshots, and API shortcuts against the test server."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from pathlib import Path
 
 import requests
 
-from tests.server.conftest import PASSWORD, login
+from .staff import login
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-BOARD, KIOSK, PHONE, CLERK, WINDOW = (1920, 1080), (1080, 1920), (390, 844), (1366, 768), (1280, 720)
-__all__ = ["PASSWORD"]
+BOARD, KIOSK, MOBILE, CLERK, WINDOW = (1920, 1080), (1080, 1920), (390, 844), (1366, 768), (1280, 720)
 
 
 def shot(page, name: str) -> Path:

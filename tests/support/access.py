@@ -1,23 +1,12 @@
-"""Security tests: a real server with strict settings, an in-process app, and forged credentials."""
+"""Security test tools: limits that apply to loopback, forged tokens, and what a refused request leaves alone."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import create_engine, text
-
-from queue_server.app import create_app
-from queue_server.auth import add_user
-from queue_server.config import settings_from_mapping
-from queue_server.db import transaction
-from tests.server.conftest import PASSWORD, STAFF, login, make_server  # noqa: F401 - fixtures
-from tests.support import demo_config
-
-ID_NUMBER = "220102199003071235"  # valid check digit
-PHONE = "13812345678"
 
 
 def strict(raw: dict, **server) -> dict:
@@ -68,36 +57,3 @@ def db_state(database_url: str) -> dict:
         }
     engine.dispose()
     return state
-
-
-class QuietVoice:
-    def request(self, cfg, number, window):
-        return {"text": f"请 {number} 号，到 {window} 号窗口办理", "texts": {}, "audio_url": None}
-
-
-@pytest.fixture
-def make_app(tmp_path):
-    """In-process apps on one SQLite database with the demo staff."""
-    apps = []
-
-    def build(raw: dict | None = None, users=STAFF):
-        raw = raw or demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", async_mode="threading")
-        app = create_app(settings_from_mapping(raw), voice=QuietVoice(), start_workers=False)
-        app.config["TESTING"] = True
-        runtime = app.extensions["onewindow"]
-        if not apps:
-            with transaction(runtime.factory) as session:
-                for name, role, hall in users:
-                    add_user(session, name, PASSWORD, role, hall)
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["onewindow"].engine.dispose()
-
-
-def bearer(client, username: str) -> dict:
-    r = client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
-    assert r.status_code == 200, r.get_json()
-    return {"Authorization": f"Bearer {r.get_json()['token']}"}

@@ -1,20 +1,25 @@
-"""Test support: demo settings on a chosen database, and a real server in a subprocess."""
+"""The shipped config pointed at a test database, and real processes: the server, Redis, PostgreSQL."""
 
 from __future__ import annotations
 
 import copy
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "tests" / "data" / "catalog_573.csv"
 PG_ADMIN_URL = os.environ.get("ONEWINDOW_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("ONEWINDOW_TEST_REDIS", "redis://127.0.0.1:6379/0")
 _DEMO = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
@@ -127,6 +132,66 @@ class PrivateRedis:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+def _pg_bin(name: str) -> str:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    if not found:
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql)")
+    return found[-1]
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own (initdb in a temporary directory), to stop and start at will.
+
+    The shared server on 5432 is used by other tests at the same time, so it is never restarted.
+    """
+
+    WAIT_S = 60  # upper bound on pg_ctl, which normally returns at once
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="ow-pg-"))
+        self.data = self.dir / "data"
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self.as_postgres, *args], check=True, capture_output=True, timeout=self.WAIT_S)
+
+    def init(self) -> PrivatePostgres:
+        self._run(_pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
+        return self
+
+    def start(self) -> None:
+        # -w: return once the server accepts connections; fsync off: a test cluster, not a hall's data.
+        self._run(
+            _pg_bin("pg_ctl"),
+            "-D",
+            str(self.data),
+            "-w",
+            "-l",
+            str(self.dir / "log"),
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+
+    def stop(self) -> None:
+        self._run(_pg_bin("pg_ctl"), "-D", str(self.data), "-w", "-m", "fast", "stop")
+
+    def destroy(self) -> None:
+        subprocess.run(
+            [*self.as_postgres, _pg_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=self.WAIT_S,
+        )
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def wait_until(check, timeout: float = 30, what: str = "condition"):
