@@ -17,10 +17,11 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import clock, snapshots
-from .config import HOURS, HallConfig, QueueConfig, WindowConfig
+from .config import HOURS, QueueConfig, WindowConfig
 from .core.announcements import LONGEST_TEMPLATE, TemplateError, check_template
 from .exceptions import Conflict, NotFound, ValidationFailed
-from .halls import get_window, hall_settings
+from .hall_settings import SECRET_MASK, HallSettings, changed, hall_settings, patched, shown
+from .halls import get_window
 from .models import (
     AdminChange,
     Evaluation,
@@ -58,6 +59,19 @@ LABELS = {
     "voice_zh": ("中文叫号模板", "Chinese voice template"),
     "voice_en": ("英文叫号模板", "English voice template"),
     "rating_days": ("评价期限", "rating period"),
+    "no_show_returns": ("过号可重新排队次数", "no-show returns"),
+    "aging_minutes": ("等候加权时间", "aging minutes"),
+    "default_service_minutes": ("默认办理时长", "default service minutes"),
+    "followup_days": ("差评整改期限", "follow-up days"),
+    "target_wait_minutes": ("目标等候时间", "target wait"),
+    "ticket": ("小票", "ticket"),
+    "voice": ("语音叫号", "voice"),
+    "appointments": ("预约", "appointments"),
+    "remote": ("线上取号", "remote tickets"),
+    "notify": ("消息通知", "notifications"),
+    "privacy": ("个人信息", "privacy"),
+    "limits": ("取号限制", "limits"),
+    "call_reasons": ("指定叫号理由", "call reasons"),
     "username": ("用户名", "username"),
     "password": ("密码", "password"),
     "role": ("角色", "role"),
@@ -87,6 +101,16 @@ PROBLEMS = {
     "list_type": ("应为列表", "must be a list"),
     "literal_error": ("取值不允许", "is not an allowed value"),
     "string_pattern_mismatch": ("格式不正确", "has the wrong format"),
+    "greater_than": ("数值太小", "is too small"),
+    "less_than": ("数值太大", "is too large"),
+    "too_long": ("项数太多", "has too many entries"),
+    "float_parsing": ("应为数字", "must be a number"),
+    "float_type": ("应为数字", "must be a number"),
+    "bool_parsing": ("应为是或否", "must be true or false"),
+    "bool_type": ("应为是或否", "must be true or false"),
+    "model_type": ("应为一组设置（对象）", "must be an object of settings"),
+    "dict_type": ("应为对象", "must be an object"),
+    "extra_forbidden": ("没有这项设置", "unknown setting; remove it or fix its spelling"),
 }
 
 
@@ -205,16 +229,16 @@ def list_changes(
 
 
 def hall_view(hall: Hall) -> dict:
-    """A hall with the settings the hall page edits."""
-    s = hall.settings or {}
-    voice = (s.get("voice") or {}).get("templates") or {}
+    """A hall with its settings: the page's own fields, and every setting under `settings`."""
+    s = hall_settings(hall)
     return {
         **snapshots.hall_brief(hall),
-        "opening_hours": s.get("opening_hours", []),
-        "notices": (s.get("ticket") or {}).get("notices", []),
-        "voice_zh": voice.get("zh-CN", ""),
-        "voice_en": voice.get("en", ""),
-        "rating_days": s.get("rating_days", 7),
+        "opening_hours": s.opening_hours,
+        "notices": s.ticket.notices,
+        "voice_zh": s.voice.templates.get("zh-CN", ""),
+        "voice_en": s.voice.templates.get("en", ""),
+        "rating_days": s.rating_days,
+        "settings": shown(s),
     }
 
 
@@ -281,13 +305,12 @@ def create_hall(session: Session, user: StaffUser, body: dict) -> Outcome:
         raise Conflict(f"编码：大厅 {code} 已存在（hall {code} already exists）", field="code")
     name = _check_text("name", body.get("name"))
     timezone = _check_timezone(str(body.get("timezone") or "Asia/Shanghai"))
-    cfg = HallConfig(code=code, name=name, timezone=timezone, queues=[QueueConfig(prefix="A", name=name)])
     hall = Hall(
         code=code,
         name=name,
         name_en=_check_text("name_en", body.get("name_en"), required=False),
         timezone=timezone,
-        settings={**hall_settings(cfg), "opening_hours": []},
+        settings=HallSettings().stored(),  # every setting, at its default, editable at once
     )
     session.add(hall)
     session.flush()
@@ -296,7 +319,7 @@ def create_hall(session: Session, user: StaffUser, body: dict) -> Outcome:
 
 
 def update_hall(session: Session, user: StaffUser, hall: Hall, body: dict) -> Outcome:
-    """Name, time zone, opening hours, ticket notices, voice templates and the rating period."""
+    """Name, time zone and any hall setting (a section such as `limits` patched key by key)."""
     check_manages(user, hall)
     columns: dict = {}
     if "name" in body:
@@ -305,35 +328,72 @@ def update_hall(session: Session, user: StaffUser, hall: Hall, body: dict) -> Ou
         columns["name_en"] = _check_text("name_en", body["name_en"], required=False)
     if "timezone" in body:
         columns["timezone"] = _check_timezone(str(body["timezone"] or ""))
-    settings = copy.deepcopy(hall.settings or {})
-    before = hall_view(hall)
-    if "opening_hours" in body:
-        settings["opening_hours"] = _check_hours(list(body["opening_hours"] or []))
-    if "notices" in body:
-        notices = [printable(n).strip() for n in body["notices"] or [] if printable(n).strip()]
-        if len(notices) > 6 or any(len(n) > 80 for n in notices):
-            raise invalid("notices", "最多 6 行，每行最多 80 个字", "at most 6 lines of 80 characters")
-        settings.setdefault("ticket", {})["notices"] = notices
-    for key, lang in (("voice_zh", "zh-CN"), ("voice_en", "en")):
-        if key in body:
-            voice = settings.setdefault("voice", {})
-            voice["templates"] = {**(voice.get("templates") or {}), lang: _check_template(key, body[key])}
-    if "rating_days" in body:
-        days = body["rating_days"]
-        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
-            raise invalid("rating_days", *HINTS["rating_days"])
-        settings["rating_days"] = days
+    before = hall_settings(hall)
+    after = _patched_settings(session, hall, before, body)
     changes = assign(hall, columns)
-    if settings != hall.settings:
-        hall.settings = settings
-        after = hall_view(hall)
-        changes.update({k: [before[k], after[k]] for k in after if k not in columns and before[k] != after[k]})
+    if after != before:
+        hall.settings = after.stored()
+        changes.update(changed(before, after))
     if changes:
         record(session, user, hall.id, "hall", hall.code, "update", changes)
     room = hall_room(hall.code)
     return Outcome(
         hall_view(hall), [("hall_updated", snapshots.hall_brief(hall), room), ("resync", {}, room)] if changes else []
     )
+
+
+def _setting_changes(current: HallSettings, body: dict) -> dict:
+    """The settings the body sends; the page's own fields (notices, voice_zh…) folded into their sections."""
+    changes = {k: copy.deepcopy(body[k]) for k in HallSettings.model_fields if k in body}
+    if isinstance(changes.get("opening_hours"), list):
+        changes["opening_hours"] = _check_hours([str(h) for h in changes["opening_hours"]])
+    if "notices" in body:
+        notices = [printable(n).strip() for n in body["notices"] or [] if printable(n).strip()]
+        if len(notices) > 6 or any(len(n) > 80 for n in notices):
+            raise invalid("notices", "最多 6 行，每行最多 80 个字", "at most 6 lines of 80 characters")
+        changes["ticket"] = {**_section(changes, "ticket"), "notices": notices}
+    for key, lang in (("voice_zh", "zh-CN"), ("voice_en", "en")):
+        if key in body:
+            voice = _section(changes, "voice")
+            templates = {**current.voice.templates, **(voice.get("templates") or {})}
+            changes["voice"] = {**voice, "templates": {**templates, lang: _check_template(key, body[key])}}
+    if "rating_days" in body:
+        days = body["rating_days"]
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+            raise invalid("rating_days", *HINTS["rating_days"])
+    notify = changes.get("notify")
+    if isinstance(notify, dict) and notify.get("secret") == SECRET_MASK:  # sent back as shown: unchanged
+        notify["secret"] = current.notify.secret
+    return changes
+
+
+def _section(changes: dict, name: str) -> dict:
+    section = changes.get(name)
+    return section if isinstance(section, dict) else {}
+
+
+def _patched_settings(session: Session, hall: Hall, current: HallSettings, body: dict) -> HallSettings:
+    """The hall's settings with the body's changes, checked by the same model as config.yaml; 422 names the field."""
+    try:
+        new = patched(current, _setting_changes(current, body))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        below = getattr((err.get("ctx") or {}).get("error"), "loc", ())  # a cross-field check knows the field
+        name = ".".join(str(p) for p in (*err["loc"], *below)) or "settings"
+        if name in HINTS and err["type"] != "missing":
+            raise invalid(name, *HINTS[name]) from None
+        zh, en = PROBLEMS.get(err["type"], ("不正确", err["msg"].removeprefix("Value error, ")))
+        raise invalid(name, zh, en) from None
+    if new.limits.per_service_per_day != current.limits.per_service_per_day:
+        known = set(session.scalars(select(ServiceItem.code).where(ServiceItem.hall_id == hall.id)))
+        for code in new.limits.per_service_per_day:
+            if code not in known:
+                raise invalid(
+                    f"limits.per_service_per_day.{code}",
+                    "本大厅没有这个事项编码",
+                    f"no service item {code!r} in this hall; use a code from its items",
+                )
+    return new
 
 
 # --- queues -------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ log row commit together), then tell the hall's screens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
@@ -46,6 +46,20 @@ class HallUpdate(Body):
     voice_zh: str | None = Field(None, max_length=200, description="call template with {number} and {window}")
     voice_en: str | None = Field(None, max_length=200)
     rating_days: int | None = Field(None, description="days a citizen may rate after service")
+    # Every other hall setting (HallSettings); a section is an object whose keys sent replace the stored ones.
+    no_show_returns: int | None = Field(None, description="times a no-show ticket may go back to waiting")
+    aging_minutes: float | None = None
+    default_service_minutes: float | None = None
+    followup_days: int | None = None
+    target_wait_minutes: float | None = None
+    ticket: dict[str, Any] | None = Field(None, description='e.g. {"paper_mm": 58}')
+    voice: dict[str, Any] | None = Field(None, description='e.g. {"repeat": 2, "languages": ["zh-CN"]}')
+    appointments: dict[str, Any] | None = Field(None, description='e.g. {"slot_minutes": 20}')
+    remote: dict[str, Any] | None = Field(None, description='e.g. {"max_per_day": 100}')
+    notify: dict[str, Any] | None = Field(None, description='e.g. {"kind": "webhook", "url": …, "secret": …}')
+    privacy: dict[str, Any] | None = Field(None, description='e.g. {"store_personal_data": true}')
+    limits: dict[str, Any] | None = Field(None, description='e.g. {"per_person_per_day": 3}')
+    call_reasons: list[str] | None = Field(None, max_length=20)
 
 
 class QueueBody(Body):

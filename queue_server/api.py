@@ -12,6 +12,7 @@ from . import schemas as sc
 from .db import transaction
 from .evaluations import evaluate
 from .exceptions import Forbidden, NotFound
+from .hall_settings import hall_settings
 from .halls import check_open, get_hall, get_service
 from .models import Hall, ServiceItem, StaffUser
 from .openapi import Api
@@ -281,10 +282,7 @@ def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequ
 def _check_reason_code(hall: Hall, code: str | None) -> None:
     if code is None:  # most actions (call-next among them) give none
         return
-    from .config import HallConfig
-
-    cfg = current().settings.hall_or_default(hall.code)
-    allowed = cfg.call_reasons if cfg else HallConfig.model_fields["call_reasons"].default
+    allowed = hall_settings(hall).call_reasons
     if code not in allowed:
         from .exceptions import ValidationFailed
 

@@ -12,11 +12,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import tickets
-from .config import AppointmentConfig, NotifyConfig, RemoteConfig, Settings
 from .core import appointments as rules
 from .core.appointments import Arrival
 from .core.numbering import local_day
 from .exceptions import Conflict, IllegalTransition, NotFound, OneWindowError, ValidationFailed
+from .hall_settings import AppointmentConfig, hall_settings
 from .halls import get_service
 from .models import (
     Appointment,
@@ -44,12 +44,6 @@ class SlotFull(Conflict):
     code = "slot_full"
 
 
-def configs(settings: Settings, hall: Hall) -> tuple[AppointmentConfig, RemoteConfig, NotifyConfig]:
-    """The hall's booking, remote-ticket and notification settings (defaults for halls made elsewhere)."""
-    cfg = settings.hall_or_default(hall.code)
-    return (cfg.appointments, cfg.remote, cfg.notify) if cfg else (AppointmentConfig(), RemoteConfig(), NotifyConfig())
-
-
 def _day_end(moment: datetime, timezone: str) -> datetime:
     tz = ZoneInfo(timezone)
     local = moment.astimezone(tz)
@@ -66,7 +60,7 @@ def queue_window_count(session: Session, queue_id: int) -> int:
 def ensure_slots(session: Session, hall: Hall, queue: Queue, cfg: AppointmentConfig, now: datetime) -> None:
     """Create the slot rows of the bookable days once; their capacity is fixed when created."""
     today = local_day(now, hall.timezone)
-    service_min = float(hall.settings.get("default_service_minutes", 8))
+    service_min = hall_settings(hall).default_service_minutes
     seats = rules.slot_capacity(
         queue_window_count(session, queue.id), cfg.slot_minutes, service_min, cfg.share, cfg.max_per_slot
     )

@@ -11,6 +11,7 @@ from . import access, appointments, clock, personal, remote, snapshots, tickets
 from . import api as public
 from .db import transaction
 from .exceptions import NotFound, ValidationFailed
+from .hall_settings import hall_settings
 from .halls import get_hall, get_service
 from .openapi import Api
 from .realtime import events_for, publish
@@ -145,7 +146,8 @@ def _when(value: str) -> datetime:
 
 
 def _cfg(hall):
-    return appointments.configs(current().settings, hall)
+    settings = hall_settings(hall)
+    return settings.appointments, settings.remote, settings.notify
 
 
 @api.route(

@@ -265,9 +265,9 @@ def cmd_purge(args, config) -> int:
     from .db import transaction
     from .personal import purge
 
-    settings, factory, _ = _database(config)
+    _, factory, _ = _database(config)
     with transaction(factory) as session:
-        counts = purge(session, settings, hall_code=args.hall, days=args.days, dry_run=args.dry_run)
+        counts = purge(session, hall_code=args.hall, days=args.days, dry_run=args.dry_run)
     verb = "would purge" if args.dry_run else "purged"
     for code, n in counts.items():
         print(f"{code}: {verb} personal data of {n} ticket(s); tickets and statistics kept")

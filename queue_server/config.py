@@ -8,12 +8,25 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core.core_schema import ValidationInfo
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .core.announcements import TemplateError, check_template
 from .exceptions import ConfigError
-from .text import printable
+
+# The per-hall models live with HallSettings; imported from here too, where they always were.
+from .hall_settings import (  # noqa: F401
+    HOURS,
+    AppointmentConfig,
+    FieldProblem,
+    HallSettings,
+    LimitsConfig,
+    NotifyConfig,
+    PlainText,
+    PrivacyConfig,
+    RemoteConfig,
+    Strict,
+    TicketConfig,
+    VoiceConfig,
+)
 
 DEMO_SECRET = "onewindow-demo-secret-change-me"  # shipped in older config.yaml files: refused everywhere
 SECRET_FILE = "secret_key"  # in the data folder, owner-only: generated on first start when none is configured
@@ -24,22 +37,6 @@ ENV_OVERRIDES = {
     "SECRET_KEY": "secret_key",
     "ASYNC_MODE": "async_mode",
 }
-
-
-class FieldProblem(ValueError):
-    """A cross-field error that points at the field to change, below the model that found it."""
-
-    def __init__(self, message: str, *loc: str | int) -> None:
-        super().__init__(message)
-        self.loc = loc
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# Names, notices and materials end up on the ticket printer: control bytes there are printer commands.
-PlainText = Annotated[str, BeforeValidator(lambda v: printable(v) if isinstance(v, str) else v)]
 
 
 # Public writes other than taking a ticket, per caller address (the defaults; config may change any).
@@ -162,146 +159,13 @@ class ServiceConfig(Strict):
     kind: Literal["instant", "promised"] = "instant"
 
 
-class VoiceConfig(Strict):
-    enabled: bool = True
-    languages: list[Literal["zh-CN", "en"]] = ["zh-CN"]
-    templates: dict[Literal["zh-CN", "en"], str] = {
-        "zh-CN": "请 {number} 号，到 {window} 号窗口办理",
-        "en": "Number {number}, please go to window {window}",
-    }
-    repeat: int = Field(1, ge=1, le=5)
-    rate: int = Field(160, ge=60, le=400)
-    volume: float = Field(1.0, ge=0.0, le=1.0)
+class HallConfig(HallSettings):
+    """A hall in config.yaml: its identity, queues, windows and items, and its settings (seeded once)."""
 
-    @field_validator("templates")
-    @classmethod
-    def _speakable(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        # A hall's saved settings may hold a template from before this rule; the renderer replaces it.
-        if (info.context or {}).get("saved"):
-            return value
-        for lang, template in value.items():
-            try:
-                check_template(template)
-            except TemplateError as problem:
-                raise FieldProblem(
-                    f"{problem.message}; e.g. 请 {{number}} 号，到 {{window}} 号窗口办理", lang
-                ) from None
-        return value
-
-
-class TicketConfig(Strict):
-    notices: list[PlainText] = ["请留意叫号，过号请重新取号", "Please watch the display for your number"]
-    paper_mm: Literal[58, 80] = 80
-
-
-class PrivacyConfig(Strict):
-    # Off: phone and ID numbers are only used to apply the limits (as keyed hashes), never kept masked.
-    store_personal_data: bool = False
-    purge_after_days: int = Field(30, ge=1, le=3650)
-
-
-class LimitsConfig(Strict):
-    """Domain rules on personal numbers (ID or phone), checked in the database; 0 turns a rule off."""
-
-    per_person_per_day: int = Field(5, ge=0)
-    active_per_person_per_queue: int = Field(1, ge=0)
-    # Most tickets a service item gives out in a local day, e.g. {BD005: 200}.
-    per_service_per_day: dict[str, int] = {}
-
-
-HOURS = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
-OpeningHours = list[Annotated[str, Field(pattern=HOURS)]]
-Weekdays = list[Annotated[int, Field(ge=1, le=7)]]
-
-
-def _ordered_hours(hours: list[str]) -> list[str]:
-    for spec in hours:
-        start, end = spec.split("-")
-        if end != "24:00" and end <= start:
-            raise ValueError(f"opening hours {spec!r} end before they start; write e.g. '09:00-12:00'")
-    return hours
-
-
-class AppointmentConfig(Strict):
-    """Booking (预约): slots within the opening hours of the next days, with seats from the windows."""
-
-    enabled: bool = True
-    hours: OpeningHours = ["09:00-12:00", "13:30-17:00"]
-    weekdays: Weekdays = [1, 2, 3, 4, 5]  # ISO: 1 Monday … 7 Sunday
-    slot_minutes: int = Field(30, ge=5, le=240)
-    days_ahead: int = Field(5, ge=1, le=60)
-    # Seats per slot = windows serving the queue × slot_minutes / default_service_minutes × share.
-    share: float = Field(0.5, gt=0, le=1)
-    max_per_slot: int | None = Field(None, ge=0)
-    early_minutes: int = Field(30, ge=0, le=240)  # check-in opens this long before the slot
-    late_minutes: int = Field(15, ge=0, le=240)  # after this the booking gives a normal ticket
-    change_cutoff_minutes: int = Field(60, ge=0)  # cancel and reschedule until this long before
-    max_active_per_person: int = Field(2, ge=1, le=20)
-    no_show_limit: int = Field(2, ge=0)  # this many no-shows within no_show_days block booking; 0: never
-    no_show_days: int = Field(30, ge=1)
-    block_days: int = Field(30, ge=1)
-
-    @field_validator("hours")
-    @classmethod
-    def _hours_ordered(cls, value: list[str]) -> list[str]:
-        return _ordered_hours(value)
-
-
-class RemoteConfig(Strict):
-    """Remote tickets (线上取号): join a queue from the phone during these hours, up to a daily cap."""
-
-    enabled: bool = True
-    hours: OpeningHours = ["08:30-16:30"]
-    weekdays: Weekdays = [1, 2, 3, 4, 5]
-    max_per_day: int = Field(200, ge=0)  # remote tickets per hall and day; 0: no cap
-    # A remote ticket not checked in at the kiosk when its turn comes: passed over until it is, or no-show.
-    unchecked_on_call: Literal["skip", "no_show"] = "skip"
-
-    @field_validator("hours")
-    @classmethod
-    def _hours_ordered(cls, value: list[str]) -> list[str]:
-        return _ordered_hours(value)
-
-
-class NotifyConfig(Strict):
-    """Messages to citizens ("N ahead", "called", "please rate"): logged, or POSTed to the hall's webhook."""
-
-    kind: Literal["log", "webhook"] = "log"
-    url: str | None = Field(None, pattern=r"^https?://")
-    secret: str | None = Field(None, min_length=16)  # HMAC-SHA256 key shared with the receiver
-    ahead: int = Field(3, ge=1, le=50)  # tell remote and appointment holders when this many are ahead
-    timeout_s: float = Field(5, gt=0, le=60)
-    max_attempts: int = Field(8, ge=1, le=50)
-    retry_s: float = Field(5, gt=0, le=3600)  # first retry; doubles each time, at most an hour
-
-    @model_validator(mode="after")
-    def _webhook_complete(self) -> NotifyConfig:
-        for needed in ("url", "secret"):
-            if self.kind == "webhook" and not getattr(self, needed):
-                raise FieldProblem(f"a webhook notifier needs {needed!r}", needed)
-        return self
-
-
-class HallConfig(Strict):
     code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
     name: PlainText
     name_en: PlainText = ""
     timezone: str = "Asia/Shanghai"
-    no_show_returns: int = Field(1, ge=0, le=5)
-    aging_minutes: float = Field(20, gt=0)
-    default_service_minutes: float = Field(8, gt=0)
-    rating_days: int = Field(7, ge=1)
-    followup_days: int = Field(5, ge=1, le=60)  # working days to close a 差评 follow-up
-    target_wait_minutes: float = Field(5, gt=0)  # statistics and the window advice hold this wait
-    ticket: TicketConfig = TicketConfig()
-    voice: VoiceConfig = VoiceConfig()
-    appointments: AppointmentConfig = AppointmentConfig()
-    remote: RemoteConfig = RemoteConfig()
-    notify: NotifyConfig = NotifyConfig()
-    privacy: PrivacyConfig = PrivacyConfig()
-    limits: LimitsConfig = LimitsConfig()
-    # Reason codes a clerk chooses when calling a number out of order.
-    call_reasons: list[str] = ["no_show_return", "appointment", "priority", "transfer_back", "other"]
     queues: list[QueueConfig] = Field(min_length=1)
     windows: list[WindowConfig] = []
     services: list[ServiceConfig] = []
@@ -337,7 +201,7 @@ class HallConfig(Strict):
                             "queues",
                         )
         codes = {s.code for s in self.services}
-        for code, cap in self.limits.per_service_per_day.items():
+        for code in self.limits.per_service_per_day:
             if codes and code not in codes:
                 raise FieldProblem(
                     f"limit for unknown service {code!r}; use a code from services",
@@ -345,8 +209,6 @@ class HallConfig(Strict):
                     "per_service_per_day",
                     code,
                 )
-            if cap < 0:
-                raise FieldProblem("a daily cap must be 0 or more", "limits", "per_service_per_day", code)
         for i, service in enumerate(self.services):
             if service.queue not in prefixes:
                 raise FieldProblem(
@@ -401,10 +263,6 @@ class Settings(Strict):
                     "hall",
                 )
         return self
-
-    def hall_or_default(self, code: str) -> HallConfig | None:
-        """The configured hall, or None for a hall that exists only in the database."""
-        return next((h for h in self.halls if h.code == code), None)
 
     def hall(self, code: str) -> HallConfig:
         for hall in self.halls:

@@ -11,6 +11,7 @@ from . import clock
 from .core.states import TicketStatus
 from .exceptions import Conflict, IllegalTransition
 from .followups import open_for
+from .hall_settings import hall_settings
 from .models import Evaluation, Ticket
 from .snapshots import iso
 
@@ -28,7 +29,7 @@ def evaluate(session: Session, ticket: Ticket, score: int, comment: str = "") ->
     if session.scalar(select(Evaluation).where(Evaluation.ticket_pk == ticket.pk)) is not None:
         raise Conflict(f"ticket {ticket.number} has already been rated", zh="该号已评价过，谢谢", status=ticket.status)
     now = clock.now()
-    days = int(ticket.hall.settings.get("rating_days", 7))
+    days = hall_settings(ticket.hall).rating_days
     if ticket.finished_at and now - ticket.finished_at > timedelta(days=days):
         raise Conflict(
             f"the rating period of {days} days for ticket {ticket.number} is over",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from . import clock
 from .exceptions import Conflict, NotFound, ValidationFailed
+from .hall_settings import hall_settings
 from .models import Evaluation, FollowUp, Hall, StaffUser, Ticket
 from .snapshots import iso
 
@@ -44,7 +45,7 @@ def open_for(session: Session, rating: Evaluation, ticket: Ticket) -> FollowUp |
     if rating.score > POOR:
         return None
     now = clock.now()
-    days = int(ticket.hall.settings.get("followup_days", 5))
+    days = hall_settings(ticket.hall).followup_days
     item = FollowUp(
         hall_id=ticket.hall_id,
         evaluation_id=rating.id,

@@ -10,34 +10,34 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from .config import HallConfig, ServiceConfig, Settings
 from .core import appointments as rules
 from .exceptions import Conflict, NotFound
+from .hall_settings import hall_settings
 from .models import Hall, Queue, ServiceItem, Window, window_queues
-
-HALL_SETTING_KEYS = (
-    "no_show_returns",
-    "aging_minutes",
-    "default_service_minutes",
-    "rating_days",
-    "ticket",
-    "voice",
-    "followup_days",
-    "target_wait_minutes",
-)
 
 
 def seed(session: Session, settings: Settings) -> list[str]:
-    """Create halls from config that the database does not have yet; existing halls are left alone."""
+    """Create halls from config that the database does not have yet; existing halls keep what they store."""
     created = []
-    existing = set(session.scalars(select(Hall.code)))
+    existing = {h.code: h for h in session.scalars(select(Hall))}
     for hall_cfg in settings.halls:
         if hall_cfg.code not in existing:
             create_hall(session, hall_cfg)
             created.append(hall_cfg.code)
+        else:
+            fill_missing_settings(existing[hall_cfg.code], hall_cfg)
     return created
+
+
+def fill_missing_settings(hall: Hall, cfg: HallConfig) -> None:
+    """Write the config's value of each setting the row does not store yet (rows seeded by older versions)."""
+    stored = hall.settings or {}
+    missing = {k: v for k, v in cfg.stored().items() if k not in stored}
+    if missing:
+        hall.settings = {**stored, **missing}
 
 
 def create_hall(session: Session, cfg: HallConfig) -> Hall:
     """Insert one hall with its queues, windows and service items."""
-    hall = Hall(code=cfg.code, name=cfg.name, name_en=cfg.name_en, timezone=cfg.timezone, settings=hall_settings(cfg))
+    hall = Hall(code=cfg.code, name=cfg.name, name_en=cfg.name_en, timezone=cfg.timezone, settings=cfg.stored())
     session.add(hall)
     queues = {}
     for sort, q in enumerate(cfg.queues):
@@ -51,12 +51,6 @@ def create_hall(session: Session, cfg: HallConfig) -> Hall:
         session.add(ServiceItem(hall_id=hall.id, queue_id=queues[s.queue].id, **service_fields(s)))
     session.flush()
     return hall
-
-
-def hall_settings(cfg: HallConfig) -> dict:
-    """The per-hall behaviour settings kept as JSON on the hall row."""
-    data = cfg.model_dump(mode="json")
-    return {key: data[key] for key in HALL_SETTING_KEYS}
 
 
 def service_fields(s: ServiceConfig) -> dict:
@@ -134,7 +128,7 @@ EVERY_DAY = range(1, 8)
 
 def check_open(hall: Hall, now: datetime) -> None:
     """Walk-in tickets only while the hall is open, when it has opening hours set (none: always open)."""
-    hours = hall.settings.get("opening_hours") or []
+    hours = hall_settings(hall).opening_hours
     if hours and not rules.is_open(now, hours, EVERY_DAY, hall.timezone):
         raise HallClosed(
             f"{hall.code} gives tickets only during its opening hours ({', '.join(hours)})",

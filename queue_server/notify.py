@@ -23,10 +23,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import clock
-from .appointments import configs, mark_no_shows
-from .config import NotifyConfig, Settings
+from .appointments import mark_no_shows
+from .config import Settings
 from .core.states import TicketStatus
 from .db import transaction
+from .hall_settings import NotifyConfig, hall_settings, read_stored
 from .models import Hall, Notification, NotifySubscription, Ticket
 from .snapshots import position
 
@@ -157,7 +158,7 @@ def scan(session: Session, settings: Settings, now: datetime) -> int:
     for sub in subs:
         ticket = sub.ticket
         if ticket.hall_id not in thresholds:
-            thresholds[ticket.hall_id] = configs(settings, ticket.hall)[2].ahead
+            thresholds[ticket.hall_id] = hall_settings(ticket.hall).notify.ahead
         due: list[tuple[str, int]] = []
         if ticket.status == TicketStatus.WAITING.value:
             ahead, _ = position(session, ticket)
@@ -174,7 +175,7 @@ def scan(session: Session, settings: Settings, now: datetime) -> int:
     return added
 
 
-def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tuple[int, str, dict]]:
+def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tuple[int, str, dict, NotifyConfig]]:
     """Take due messages with a lease, so another process does not send them at the same time."""
     with transaction(factory) as session:
         rows = session.execute(
@@ -197,28 +198,28 @@ def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tu
         if not claimed:
             return []
         notes = session.execute(
-            select(Notification.id, Hall.code, Notification.payload)
+            select(Notification.id, Hall.code, Notification.payload, Hall.settings)
             .join(Hall, Hall.id == Notification.hall_id)
             .where(Notification.id.in_(claimed))
             .order_by(Notification.id)
         ).all()
-        return [tuple(n) for n in notes]
+        return [
+            (note_id, code, payload, read_stored(stored or {}, code).notify) for note_id, code, payload, stored in notes
+        ]
 
 
 def deliver_due(
     factory: sessionmaker[Session],
-    settings: Settings,
-    notifier_for: Callable[[str], Notifier],
+    notifier_for: Callable[[str, NotifyConfig], Notifier],
     now: datetime | None = None,
     limit: int = 20,
 ) -> int:
     """Send the messages that are due; returns how many were delivered."""
     now = now or clock.now()
     delivered = 0
-    for note_id, hall_code, payload in _claim(factory, now, limit):
-        cfg = _notify_config(settings, hall_code)
+    for note_id, hall_code, payload, cfg in _claim(factory, now, limit):
         try:
-            notifier_for(hall_code).send(payload)
+            notifier_for(hall_code, cfg).send(payload)
             error = None
         except DeliveryFailed as exc:
             error = str(exc)[:500]
@@ -244,23 +245,20 @@ def deliver_due(
     return delivered
 
 
-def _notify_config(settings: Settings, hall_code: str) -> NotifyConfig:
-    cfg = next((h for h in settings.halls if h.code == hall_code), None)
-    return cfg.notify if cfg else NotifyConfig()
-
-
 class NotifyWorker:
     """Background task: no-shows of bookings, the scan, and delivery, every `interval` seconds."""
 
     def __init__(self, factory: sessionmaker[Session], settings: Settings, interval: float = 3.0) -> None:
         self.factory, self.settings, self.interval = factory, settings, interval
-        self.notifiers: dict[str, Notifier] = {}
+        # A hall's notifier is kept while its settings stay the same; an /admin change makes a new one.
+        self.notifiers: dict[str, tuple[NotifyConfig, Notifier]] = {}
         self.running = False
 
-    def notifier_for(self, hall_code: str) -> Notifier:
-        if hall_code not in self.notifiers:
-            self.notifiers[hall_code] = notifier_from(_notify_config(self.settings, hall_code))
-        return self.notifiers[hall_code]
+    def notifier_for(self, hall_code: str, cfg: NotifyConfig) -> Notifier:
+        kept = self.notifiers.get(hall_code)
+        if kept is None or kept[0] != cfg:
+            kept = self.notifiers[hall_code] = (cfg, notifier_from(cfg))
+        return kept[1]
 
     def run_once(self, now: datetime | None = None) -> int:
         """One round: mark no-shows, enqueue, deliver. Returns the number delivered."""
@@ -268,7 +266,7 @@ class NotifyWorker:
         with transaction(self.factory) as session:
             mark_no_shows(session, now)
             scan(session, self.settings, now)
-        return deliver_due(self.factory, self.settings, self.notifier_for, now)
+        return deliver_due(self.factory, self.notifier_for, now)
 
     def start(self) -> None:
         from .extensions import socketio

@@ -12,10 +12,11 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from . import clock
-from .config import HallConfig, LimitsConfig, PrivacyConfig, Settings
+from .config import Settings
 from .core.numbering import local_day
 from .core.states import ACTIVE
 from .exceptions import ValidationFailed
+from .hall_settings import LimitsConfig, PrivacyConfig, hall_settings
 from .models import Hall, ServiceItem, Ticket
 from .privacy import mask_id_number, mask_phone, valid_id_number, valid_phone
 from .ratelimit import RateLimited
@@ -72,10 +73,10 @@ def read_person(secret: str, phone: str | None, id_number: str | None) -> Person
     return person
 
 
-def hall_rules(settings: Settings, hall: Hall) -> tuple[PrivacyConfig, LimitsConfig]:
-    """The hall's privacy and limit settings from the config (defaults for halls made elsewhere)."""
-    cfg: HallConfig | None = settings.hall_or_default(hall.code)
-    return (cfg.privacy, cfg.limits) if cfg else (PrivacyConfig(), LimitsConfig())
+def hall_rules(_settings: Settings | None, hall: Hall) -> tuple[PrivacyConfig, LimitsConfig]:
+    """The hall's privacy and limit settings, from its row (`hall_settings`); the first argument is unused."""
+    rules = hall_settings(hall)
+    return rules.privacy, rules.limits
 
 
 def _lock(session: Session, key: str) -> None:
@@ -130,7 +131,6 @@ def columns(person: Person, privacy: PrivacyConfig) -> dict[str, str | None]:
 
 def purge(
     session: Session,
-    settings: Settings,
     *,
     hall_code: str | None = None,
     days: int | None = None,
@@ -142,7 +142,7 @@ def purge(
     for hall in session.scalars(select(Hall).order_by(Hall.id)):
         if hall_code and hall.code != hall_code:
             continue
-        privacy, _ = hall_rules(settings, hall)
+        privacy = hall_settings(hall).privacy
         keep = days if days is not None else privacy.purge_after_days
         if days is None and not privacy.store_personal_data:
             keep = min(keep, 2)  # only hashes are kept, and the limits need them for today only

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from printer.connections import connected
 from printer.layout import TicketPrint, print_ticket
@@ -14,15 +15,36 @@ from printer.spool import Spooler, job_dict
 from printer.status import printer_status
 
 from .exceptions import NotFound, ValidationFailed
+from .hall_settings import hall_settings, read_stored
 from .models import Hall, PrintJob, Ticket
 from .runtime import Runtime
 
 STATUS_EVERY_S = 15
 
 
+class HallPaper(Mapping[str, int]):
+    """Each hall's ticket paper width, read from its row when a job prints (an /admin change applies)."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def __getitem__(self, code: str) -> int:
+        with self.factory() as session:
+            stored = session.scalar(select(Hall.settings).where(Hall.code == code))
+        if stored is None:
+            raise KeyError(code)
+        return read_stored(stored, code).ticket.paper_mm
+
+    def __iter__(self) -> Iterator[str]:
+        with self.factory() as session:
+            return iter(list(session.scalars(select(Hall.code))))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+
 def print_payload(hall: Hall, ticket: Ticket, data: dict, base_url: str, with_materials: bool) -> dict:
     """What goes on paper: no personal data, only the ticket, its service and the way to follow it."""
-    ticket_settings = hall.settings.get("ticket", {})
     return {
         "hall_name": hall.name,
         "hall_name_en": hall.name_en,
@@ -32,7 +54,7 @@ def print_payload(hall: Hall, ticket: Ticket, data: dict, base_url: str, with_ma
         "estimated_wait": data["estimated_wait"] or {"low_s": 0, "high_s": 0},
         "issued_at": data["issued_at"],
         "track_url": f"{base_url.rstrip('/')}/t/{ticket.id}",
-        "notices": ticket_settings.get("notices", []),
+        "notices": hall_settings(hall).ticket.notices,
         "materials": ticket.service.materials,
         "time_limit_days": ticket.service.time_limit_days,
         "kind": ticket.service.kind,
@@ -51,7 +73,7 @@ class TicketPrinting:
             runtime.factory,
             self.printers,
             on_change=self._job_changed,
-            hall_paper_mm={h.code: h.ticket.paper_mm for h in settings.halls},
+            hall_paper_mm=HallPaper(runtime.factory),
         )
         self.status: dict[str, dict] = {
             name: {"state": "unknown", "detail": "not checked yet"} for name in self.printers

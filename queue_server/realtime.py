@@ -14,6 +14,7 @@ from . import snapshots
 from .db import transaction
 from .exceptions import NotFound, OneWindowError, Unauthorized
 from .extensions import socketio
+from .hall_settings import hall_settings
 from .halls import get_hall
 from .models import Hall
 from .runtime import current
@@ -52,10 +53,7 @@ def announcement(hall: Hall, number: str, window_number: int) -> dict:
     """Text (and, when the voice is on, audio) of a call."""
     voice = current().voice
     if voice is not None:
-        from .config import VoiceConfig
-
-        cfg = VoiceConfig.model_validate(hall.settings.get("voice", {}), context={"saved": True})
-        result = voice.request(cfg, number, window_number)
+        result = voice.request(hall_settings(hall).voice, number, window_number)
         return {"text": result["text"], "texts": result.get("texts", {}), "audio_url": result.get("audio_url")}
     return {"text": f"请 {number} 号，到 {window_number} 号窗口办理", "texts": {}, "audio_url": None}
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from .core.estimate import Estimate, estimate_wait, recent_service_time
 from .core.states import Priority, TicketStatus, allowed_actions
+from .hall_settings import hall_settings
 from .halls import window_states, windows_with_queues
 from .models import Hall, Queue, Ticket, TicketEvent, Window
 from .tickets import waiting_counts
@@ -126,7 +127,7 @@ def _place(
         params.update(order_key=ticket.order_key, pk=ticket.pk)
     ahead = session.scalar(_ahead_query(priority == Priority.NORMAL.value, ticket is not None), params)
     open_windows = sum(1 for _wid, state in serving if state == "open")
-    default_s = float(hall.settings.get("default_service_minutes", 8)) * 60
+    default_s = hall_settings(hall).default_service_minutes * 60
     # The windows that serve this ticket also serve the rest of the pool: their pace is the pool's.
     service_s = recent_service_time(recent_durations(session, frozenset(pool)), default_s)
     return ahead, estimate_wait(ahead, open_windows, service_s)

@@ -12,6 +12,7 @@ from .core.estimate import recent_service_time
 from .core.numbering import parse_number
 from .core.states import TicketStatus
 from .evaluations import LABELS
+from .hall_settings import hall_settings
 from .models import Evaluation, Hall, Queue, ServiceItem, StaffUser, Ticket, TicketEvent, Window
 from .snapshots import iso
 
@@ -20,11 +21,11 @@ SERVICE_HISTORY = 50
 
 
 def target_s(hall: Hall) -> float:
-    return float(hall.settings.get("target_wait_minutes", 5)) * 60
+    return hall_settings(hall).target_wait_minutes * 60
 
 
 def rating_period(hall: Hall) -> timedelta:
-    return timedelta(days=int(hall.settings.get("rating_days", 7)))
+    return timedelta(days=hall_settings(hall).rating_days)
 
 
 def hall_tickets(session: Session, hall: Hall, first: date, last: date, clerk_id: int | None = None) -> list[Ticket]:
@@ -162,7 +163,7 @@ def live(session: Session, hall: Hall) -> dict:
             TicketEvent.hall_id == hall.id, TicketEvent.action == "issue", TicketEvent.at > now - ARRIVAL_WINDOW
         )
     )
-    default_s = float(hall.settings.get("default_service_minutes", 8)) * 60
+    default_s = hall_settings(hall).default_service_minutes * 60
     service_s = recent_service_time(hall_durations(session, hall), default_s)
     advice = erlang.advise(
         arrivals * 3600 / ARRIVAL_WINDOW.total_seconds(), service_s, len(open_windows), count, target_s(hall)

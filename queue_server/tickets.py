@@ -16,6 +16,7 @@ from .core import routing
 from .core.numbering import format_number, local_day, parse_number
 from .core.states import Action, Channel, Priority, TicketStatus, next_status
 from .exceptions import IllegalTransition, NotFound, ValidationFailed
+from .hall_settings import hall_settings
 from .halls import get_service
 from .models import DayCounter, Hall, ServiceItem, StaffUser, Ticket, TicketEvent, Window
 
@@ -220,7 +221,7 @@ def waiting_candidates(session: Session, window: Window) -> list[routing.Candida
 
 
 def rules_for(hall: Hall) -> routing.Rules:
-    return routing.Rules(aging_s=float(hall.settings.get("aging_minutes", 20)) * 60)
+    return routing.Rules(aging_s=hall_settings(hall).aging_minutes * 60)
 
 
 # The service and queue come along: every answer and event about a ticket names them.
@@ -312,7 +313,7 @@ def call_number(
     now = clock.now()
     before = ticket.status
     if ticket.status == TicketStatus.NO_SHOW.value:
-        allowed = int(hall.settings.get("no_show_returns", 1))
+        allowed = hall_settings(hall).no_show_returns
         if ticket.returns >= allowed:
             raise IllegalTransition(
                 f"ticket {ticket.number} already came back {ticket.returns} time(s) after a no-show; "

@@ -10,6 +10,7 @@ from queue_server import appointments, clock, remote, tickets
 from queue_server.appointments import Blocked, SlotFull
 from queue_server.core.appointments import Arrival
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound
+from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_window
 from queue_server.models import Appointment, AppointmentSlot, Ticket
 from tests.support import SECRET, id_number, phone
@@ -20,7 +21,7 @@ from .test_rules import bj
 def book(db, person: int, hour: int, minute: int = 0, service: str = "BD001") -> Appointment:
     with db.session() as s:
         hall = db.hall(s)
-        cfg = appointments.configs(db.settings, hall)[0]
+        cfg = hall_settings(hall).appointments
         appt = appointments.book(
             s,
             hall,
@@ -40,7 +41,7 @@ def book(db, person: int, hour: int, minute: int = 0, service: str = "BD001") ->
 def check_in(db, *, code=None, id_no=None):
     with db.session() as s:
         hall = db.hall(s)
-        cfg = appointments.configs(db.settings, hall)[0]
+        cfg = hall_settings(hall).appointments
         now = clock.now()
         appt = appointments.find_for_check_in(s, hall, code=code, id_number=id_no, secret=SECRET, cfg=cfg, now=now)
         arrival, change = appointments.check_in(s, hall, appt, cfg, now)
@@ -62,9 +63,7 @@ def walk_in(db, service: str = "BD001") -> str:
 def test_slots_offer_seats_and_booking_takes_one(make_hall, fake_clock):
     db = make_hall()
     with db.session() as s:
-        view = appointments.slots_view(
-            s, db.hall(s), "BD001", appointments.configs(db.settings, db.hall(s))[0], fake_clock()
-        )
+        view = appointments.slots_view(s, db.hall(s), "BD001", hall_settings(db.hall(s)).appointments, fake_clock())
     assert [d["date"] for d in view["days"]] == ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
     first = view["days"][0]["slots"][0]
     assert first["starts_at"] == "2026-03-02T09:30:00+08:00" and first["capacity"] == 3 and first["left"] == 3
@@ -80,7 +79,7 @@ def test_capacity_follows_the_windows_serving_the_queue(make_hall, fake_clock):
     db = make_hall(appointments={"max_per_slot": None})
     with db.session() as s:
         hall = db.hall(s)
-        cfg = appointments.configs(db.settings, hall)[0]
+        cfg = hall_settings(hall).appointments
         assert appointments.slots_view(s, hall, "BD001", cfg, fake_clock())["days"][0]["slots"][0]["capacity"] == 20
 
 
@@ -114,13 +113,13 @@ def test_cancel_frees_the_seat_until_the_cut_off(make_hall, fake_clock):
     first = book(db, 1, 11)
     with db.session() as s:
         appt = appointments.get_appointment(s, first.id)
-        appointments.cancel(s, appt, appointments.configs(db.settings, appt.hall)[0], fake_clock())
+        appointments.cancel(s, appt, hall_settings(appt.hall).appointments, fake_clock())
     book(db, 2, 11)  # the freed seat
     late = book(db, 3, 10, 30)
     fake_clock.advance(minutes=31)  # 09:31: within an hour of 10:30
     with db.session() as s, pytest.raises(IllegalTransition):
         appt = appointments.get_appointment(s, late.id)
-        appointments.cancel(s, appt, appointments.configs(db.settings, appt.hall)[0], fake_clock())
+        appointments.cancel(s, appt, hall_settings(appt.hall).appointments, fake_clock())
 
 
 def test_reschedule_moves_the_seat(make_hall, fake_clock):
@@ -128,7 +127,7 @@ def test_reschedule_moves_the_seat(make_hall, fake_clock):
     appt = book(db, 1, 14)
     with db.session() as s:
         a = appointments.get_appointment(s, appt.id)
-        appointments.reschedule(s, a, bj(15), appointments.configs(db.settings, a.hall)[0], fake_clock())
+        appointments.reschedule(s, a, bj(15), hall_settings(a.hall).appointments, fake_clock())
         assert a.starts_at == bj(15)
     book(db, 2, 14)  # the old slot is free again
     with pytest.raises(SlotFull):
@@ -141,7 +140,7 @@ def test_two_no_shows_block_booking(make_hall, fake_clock):
     fake_clock.advance(days=1)  # Tuesday: Monday's booking was never checked in
     with db.session() as s:
         hall = db.hall(s)
-        cfg = appointments.configs(db.settings, hall)[0]
+        cfg = hall_settings(hall).appointments
         appointments.book(
             s,
             hall,
@@ -168,7 +167,7 @@ def test_two_no_shows_block_booking(make_hall, fake_clock):
             phone=phone(5),
             id_number=id_number(5),
             notify_ref=None,
-            cfg=appointments.configs(db.settings, hall)[0],
+            cfg=hall_settings(hall).appointments,
             secret=SECRET,
             now=fake_clock(),
         )
@@ -184,7 +183,7 @@ def test_two_no_shows_block_booking(make_hall, fake_clock):
             phone=phone(6),
             id_number=id_number(6),
             notify_ref=None,
-            cfg=appointments.configs(db.settings, hall)[0],
+            cfg=hall_settings(hall).appointments,
             secret=SECRET,
             now=fake_clock(),
         )
@@ -243,7 +242,7 @@ def test_remote_ticket_not_checked_in_when_called(make_hall, fake_clock, rule):
     db = make_hall(remote={"unchecked_on_call": rule})
     with db.session() as s:
         hall = db.hall(s)
-        cfg = appointments.configs(db.settings, hall)[1]
+        cfg = hall_settings(hall).remote
         remote_ticket = remote.join(s, hall, "BD001", phone=phone(1), notify_ref=None, cfg=cfg, now=fake_clock()).ticket
         remote_id, remote_number = remote_ticket.id, remote_ticket.number
     behind = walk_in(db)
@@ -266,7 +265,7 @@ def test_remote_tickets_follow_hours_and_the_daily_cap(make_hall, fake_clock):
     db = make_hall(remote={"hours": ["09:00-10:00"], "max_per_day": 1})
     with db.session() as s:
         hall = db.hall(s)
-        cfg = appointments.configs(db.settings, hall)[1]
+        cfg = hall_settings(hall).remote
         remote.join(s, hall, "BD001", phone=None, notify_ref=None, cfg=cfg, now=fake_clock())
         assert remote.status(s, hall, cfg, fake_clock())["left_today"] == 0
     with db.session() as s, pytest.raises(remote.RemoteClosed):

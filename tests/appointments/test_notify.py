@@ -9,7 +9,8 @@ import threading
 
 from sqlalchemy import select
 
-from queue_server import appointments, clock, remote, tickets
+from queue_server import clock, remote, tickets
+from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_window
 from queue_server.models import Notification
 from queue_server.notify import NotifyWorker, sign
@@ -27,7 +28,7 @@ def webhook(url: str, **extra) -> dict:
 def join(db, service: str = "BD001") -> tuple[str, str]:
     with db.session() as s:
         hall = db.hall(s)
-        cfg = appointments.configs(db.settings, hall)[1]
+        cfg = hall_settings(hall).remote
         t = remote.join(s, hall, service, phone=phone(1), notify_ref="wx-openid-1", cfg=cfg, now=clock.now()).ticket
         return t.id, t.number
 

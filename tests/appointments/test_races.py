@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 
 from queue_server import appointments, clock
 from queue_server.appointments import SlotFull
+from queue_server.hall_settings import hall_settings
 from queue_server.models import Appointment, AppointmentSlot
 from tests.support import SECRET, id_number, phone, wait_until
 
@@ -26,7 +27,7 @@ def _book(db, person: int, session=None):
             phone=phone(person),
             id_number=id_number(person),
             notify_ref=None,
-            cfg=appointments.configs(db.settings, hall)[0],
+            cfg=hall_settings(hall).appointments,
             secret=SECRET,
             now=clock.now(),
         )

@@ -114,8 +114,40 @@
     ADM.api("GET", hallPath()).then(function (res) {
       if (!res.ok) { answer(false, errorText(res)); return; }
       fillForm($("#hall-form"), res.data);
+      fillMore(res.data.settings || {});
     });
   }
+  /* Every other setting: numbers, one reason a line, and each section as JSON. */
+  function fillMore(settings) {
+    var form = $("#hall-more-form");
+    form.querySelectorAll("[name]").forEach(function (el) {
+      var v = settings[el.name];
+      if (el.hasAttribute("data-json")) el.value = v === undefined ? "" : JSON.stringify(v, null, 2);
+      else if (Array.isArray(v)) el.value = v.join("\n");
+      else el.value = v === undefined || v === null ? "" : v;
+    });
+  }
+  $("#hall-more-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var form = ev.target, v = {}, bad = null;
+    ADM.clearErrors(form);
+    form.querySelectorAll("[name]").forEach(function (el) {
+      if (bad) return;
+      if (el.hasAttribute("data-json")) {
+        try { v[el.name] = JSON.parse(el.value || "{}"); } catch (e) { bad = el.name; }
+      } else if (el.name === "call_reasons") v[el.name] = lines(el.value);
+      else if (el.value !== "") v[el.name] = Number(el.value);
+    });
+    if (bad) {
+      ADM.showResult(form, { ok: false, data: { error: { field: bad, message: OW.t("不是有效的 JSON", "not valid JSON") } } });
+      return;
+    }
+    ADM.api("PATCH", hallPath(), v).then(function (res) {
+      var err = res.data && res.data.error;
+      if (err && err.field && err.field.indexOf(".") > 0) err.field = err.field.split(".")[0];  // shown at its section
+      if (ADM.showResult(form, res, OW.t("已保存", "Saved"))) { fillMore(res.data.settings || {}); fillForm($("#hall-form"), res.data); }
+    });
+  });
   $("#hall-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var v = values(ev.target);
@@ -123,6 +155,7 @@
     ADM.api("PATCH", hallPath(), v).then(function (res) {
       if (ADM.showResult(ev.target, res, OW.t("已保存", "Saved"))) {
         fillForm(ev.target, res.data);
+        fillMore(res.data.settings || {});
         S.halls.forEach(function (x) { if (x.code === res.data.code) { x.name = res.data.name; x.name_en = res.data.name_en; } });
         renderHallSelect();
       }
