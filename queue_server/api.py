@@ -7,13 +7,13 @@ from functools import lru_cache
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 
-from . import access, clock, permissions, personal, snapshots, tickets, windows
+from . import access, clock, issuing, permissions, personal, snapshots, tickets, windows
 from . import schemas as sc
 from .db import transaction
 from .evaluations import evaluate
 from .exceptions import Forbidden, NotFound
 from .hall_settings import hall_settings
-from .halls import check_open, get_hall, get_service
+from .halls import get_hall, get_service
 from .models import Hall, ServiceItem, StaffUser
 from .openapi import Api
 from .realtime import events_for, publish
@@ -89,42 +89,39 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
     with transaction(rt.factory) as s:
         h = get_hall(s, hall)
         user, device = access.optional_staff(s), access.optional_device(s)
-        printer = _issuer_checks(h, body, user, device)
-        if user is None:  # staff at a counter are not bound by opening hours (nor rate limited: see limit=)
-            check_open(h, clock.now())
-        privacy, limits = personal.hall_rules(rt.settings, h)
-        person = personal.read_person(rt.settings.server.secret_key, body.phone, body.id_number)
-        service = get_service(s, h, body.service)
-        personal.check_limits(s, h, service, person, limits)
-        place = snapshots.place_of_new(s, h, service.queue_id, body.priority)
-        change = tickets.issue(
+        _issuer_checks(h, body, user, device)
+        caller = issuing.Caller(
+            user=user,
+            device=device,
+            on_server_machine=access.on_server_machine(),
+            print=body.print,
+            printer=body.printer,
+            with_materials=body.with_materials,
+            base_url=rt.settings.server.public_url or request.host_url,
+        )
+        issued = issuing.issue(
             s,
             h,
-            service,
+            get_service(s, h, body.service),
             channel=body.channel,
             priority=body.priority,
-            user=user,
-            **personal.columns(person, privacy),
-            **snapshots.quote(place),
+            person=personal.read_person(rt.settings.server.secret_key, body.phone, body.id_number),
+            caller=caller,
+            settings=rt.settings,
+            now=clock.now(),
+            spooler=rt.spooler,
+            events_for=events_for,
         )
-        t = change.ticket
-        data = snapshots.ticket_full(s, t, place)
-        job = None
-        if rt.spooler is not None and body.print and body.channel == "kiosk":
-            base = rt.settings.server.public_url or request.host_url
-            job = rt.spooler.enqueue_ticket(s, h, t, data, base, printer, body.with_materials)
-        events = events_for(s, h, change, data)
-    data["print_job"] = job
-    publish(events)
-    if job is not None:
+    publish(issued.events)
+    if issued.wake_spooler:
         rt.spooler.wake()
-    return data, 201
+    return issued.data, 201
 
 
-def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, device) -> str | None:
-    """Who may issue what: priority and counter tickets need staff; a kiosk device prints on its printer."""
+def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, device) -> None:
+    """Who may issue what: priority and counter tickets need staff; a device must be one of the hall's kiosks."""
     if user is not None:
-        permissions.check_hall(hall, user)
+        windows.check_hall(hall, user)
     if device is not None:
         if device.hall_id != hall.id:
             raise Forbidden(f"device {device.name} belongs to hall {device.hall.code}, not {hall.code}")
@@ -132,18 +129,6 @@ def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, de
             raise Forbidden(f"device {device.name} is a {device.kind}; only kiosks issue tickets")
     if user is None and (body.priority != "normal" or body.channel in ("counter", "appointment")):
         raise Forbidden("priority, counter and appointment tickets are issued by staff; sign in first")
-    kiosk = device is not None and device.kind == "kiosk"
-    if body.channel == "kiosk" and body.print and user is None and not kiosk:
-        # Without a registered kiosk only the server's own PC prints: nobody else runs the paper out.
-        if current().settings.server.require_devices or not access.on_server_machine():
-            raise Forbidden(
-                "kiosk tickets are printed only by a registered kiosk; ask an admin to register this one "
-                "(queue-server device add NAME --hall CODE --kind kiosk)",
-                zh="只有已登记的自助取号机才能打印号票，请联系管理员登记本机",
-            )
-    if kiosk and device.printer:
-        return device.printer
-    return body.printer
 
 
 @api.route(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from . import tickets
+from . import issuing
+from .config import Settings
 from .core import appointments as rules
 from .core.appointments import Arrival
 from .core.numbering import local_day
@@ -27,7 +29,7 @@ from .models import (
     Ticket,
     window_queues,
 )
-from .personal import clean_id_number, clean_phone, person_hash
+from .personal import Person, clean_id_number, clean_phone, person_hash
 from .privacy import mask_id_number, mask_name, mask_phone
 from .snapshots import iso
 
@@ -377,9 +379,22 @@ def find_for_check_in(
 
 
 def check_in(
-    session: Session, hall: Hall, appt: Appointment, cfg: AppointmentConfig, now: datetime
-) -> tuple[Arrival, tickets.Change]:
-    """Turn a booking into a ticket: of class appointment when on time, a normal one when late."""
+    session: Session,
+    hall: Hall,
+    appt: Appointment,
+    cfg: AppointmentConfig,
+    now: datetime,
+    *,
+    settings: Settings,
+    caller: issuing.Caller = issuing.PUBLIC,
+    spooler: Any = None,
+    events_for: issuing.EventsFor | None = None,
+) -> tuple[Arrival, issuing.Issued]:
+    """Turn a booking into a ticket: of class appointment when on time, a normal one when late.
+
+    The ticket is issued as every ticket is (issuing.issue, the booking's person counted in the hall's
+    limits); the booking's own times stand in for the hall's opening hours.
+    """
     session.refresh(appt, with_for_update=True)
     if appt.status == "checked_in":
         number = appt.ticket.number if appt.ticket else "?"
@@ -398,12 +413,25 @@ def check_in(
     if arrival == Arrival.EXPIRED:
         appt.status = "no_show"
         raise IllegalTransition("预约已过期 (the booking has expired)", status="expired")
-    priority = "appointment" if arrival == Arrival.ON_TIME else "normal"
-    change = tickets.issue(session, hall, appt.service.code, channel="appointment", priority=priority)
-    appt.status, appt.checked_in_at, appt.arrival, appt.ticket_pk = "checked_in", now, arrival.value, change.ticket.pk
-    appt.ticket = change.ticket
-    subscribe(session, change.ticket, ref=appt.notify_ref, phone_masked=appt.phone_masked, now=now)
-    return arrival, change
+    issued = issuing.issue(
+        session,
+        hall,
+        appt.service,
+        channel="appointment",
+        priority="appointment" if arrival == Arrival.ON_TIME else "normal",
+        person=Person(phone_hash=appt.phone_hash, id_hash=appt.id_number_hash),
+        caller=caller,
+        settings=settings,
+        now=now,
+        spooler=spooler,
+        events_for=events_for,
+        check_hours=False,
+    )
+    ticket = issued.ticket
+    appt.status, appt.checked_in_at, appt.arrival, appt.ticket_pk = "checked_in", now, arrival.value, ticket.pk
+    appt.ticket = ticket
+    subscribe(session, ticket, ref=appt.notify_ref, phone_masked=appt.phone_masked, now=now)
+    return arrival, issued
 
 
 def subscribe(session: Session, ticket: Ticket, *, ref: str | None, phone_masked: str | None, now: datetime) -> None:

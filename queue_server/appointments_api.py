@@ -7,12 +7,12 @@ from datetime import datetime
 from flask import Blueprint, request
 from pydantic import BaseModel, Field
 
-from . import access, appointments, clock, personal, remote, snapshots, tickets
+from . import access, appointments, clock, issuing, personal, remote, snapshots, tickets
 from . import api as public
 from .db import transaction
 from .exceptions import NotFound, ValidationFailed
 from .hall_settings import hall_settings
-from .halls import get_hall, get_service
+from .halls import get_hall
 from .openapi import Api
 from .realtime import events_for, publish
 from .runtime import current
@@ -281,20 +281,22 @@ def check_in_booking(hall: str, body: CheckInRequest):
             appt = appointments.find_for_check_in(
                 s, h, code=body.code, id_number=body.id_number, secret=rt.settings.server.secret_key, cfg=cfg, now=now
             )
-        arrival, change = appointments.check_in(s, h, appt, cfg, now)
-        data = snapshots.ticket_full(s, change.ticket)
-        job = None
-        if rt.spooler is not None and body.print:
-            base = rt.settings.server.public_url or request.host_url
-            printer = device.printer if device is not None and device.printer else body.printer
-            job = rt.spooler.enqueue_ticket(s, h, change.ticket, data, base, printer, False)
-        events = events_for(s, h, change, data)
+        caller = issuing.Caller(
+            device=device,
+            on_server_machine=access.on_server_machine(),
+            print=body.print,
+            printer=body.printer,
+            base_url=rt.settings.server.public_url or request.host_url,
+        )
+        arrival, issued = appointments.check_in(
+            s, h, appt, cfg, now, settings=rt.settings, caller=caller, spooler=rt.spooler, events_for=events_for
+        )
         booking = {k: v for k, v in appointments.view(appt, cfg).items() if k in BookingCheckedIn.model_fields}
         if not body.appointment:  # checked in by code or ID number: the booking's own id stays with its holder
             booking["id"] = None
-        answer = {"arrival": arrival.value, "appointment": booking, "ticket": {**data, "print_job": job}}
-    publish(events)
-    if job is not None:
+        answer = {"arrival": arrival.value, "appointment": booking, "ticket": issued.data}
+    publish(issued.events)
+    if issued.wake_spooler:
         rt.spooler.wake()
     return answer, 201
 
@@ -327,24 +329,19 @@ def join_remotely(hall: str, body: RemoteJoinRequest):
     rt = current()
     with transaction(rt.factory) as s:
         h = get_hall(s, hall)
-        # a phone counts against the hall's per-person limits, as at the kiosk (the address has its own)
-        person = personal.read_person(rt.settings.server.secret_key, body.phone, None)
-        privacy, limits = personal.hall_rules(rt.settings, h)
-        personal.check_limits(s, h, get_service(s, h, body.service), person, limits)
-        change = remote.join(
+        issued = remote.join(
             s,
             h,
             body.service,
-            phone=body.phone,
+            person=personal.read_person(rt.settings.server.secret_key, body.phone, None),
             notify_ref=body.notify_ref,
             cfg=_cfg(h)[1],
             now=clock.now(),
-            person_columns=personal.columns(person, privacy),
+            settings=rt.settings,
+            events_for=events_for,
         )
-        data = snapshots.ticket_full(s, change.ticket)
-        events = events_for(s, h, change, data)
-    publish(events)
-    return data, 201
+    publish(issued.events)
+    return issued.data, 201
 
 
 @api.route(

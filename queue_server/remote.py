@@ -7,15 +7,16 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import tickets
+from . import issuing, tickets
 from .appointments import subscribe
-from .config import RemoteConfig
+from .config import RemoteConfig, Settings
 from .core import appointments as rules
 from .core.numbering import local_day
 from .core.states import TicketStatus
 from .exceptions import Conflict, IllegalTransition, NotFound
+from .halls import get_service
 from .models import Hall, Ticket
-from .personal import clean_phone
+from .personal import Person
 from .privacy import mask_phone
 
 
@@ -55,16 +56,18 @@ def join(
     hall: Hall,
     service_code: str,
     *,
-    phone: str | None,
+    person: Person,
     notify_ref: str | None,
     cfg: RemoteConfig,
     now: datetime,
-    person_columns: dict | None = None,
-) -> tickets.Change:
+    settings: Settings,
+    caller: issuing.Caller = issuing.PUBLIC,
+    events_for: issuing.EventsFor | None = None,
+) -> issuing.Issued:
     """A normal ticket taken from home; it must be checked in at the hall before it is called.
 
-    `person_columns` (personal.columns) carry the phone's keyed hash, so the hall's per-person
-    limits count remote tickets too.
+    The ticket is issued as every ticket is (issuing.issue: the phone counts in the hall's per-person
+    limits, the wait is quoted); the remote hours stand in for the hall's opening hours.
     """
     if not cfg.enabled:
         raise NotFound("this hall does not give remote tickets")
@@ -72,16 +75,29 @@ def join(
         raise RemoteClosed(
             f"现在不能线上取号，线上取号时间 {'、'.join(cfg.hours)} (remote tickets only during these hours)"
         )
-    phone_masked = mask_phone(clean_phone(phone)) if phone else None
+    service = get_service(session, hall, service_code)
     if cfg.max_per_day:
         # The hall row lock makes the daily cap exact across processes.
         session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())
         if issued_today(session, hall, now) >= cfg.max_per_day:
             raise RemoteClosed("今天的线上取号名额已满，请到大厅现场取号 (today's remote tickets are all taken)")
-    change = tickets.issue(session, hall, service_code, channel="mobile", **(person_columns or {}))
-    change.ticket.unchecked_on_call = cfg.unchecked_on_call
-    subscribe(session, change.ticket, ref=notify_ref, phone_masked=phone_masked, now=now)
-    return change
+    issued = issuing.issue(
+        session,
+        hall,
+        service,
+        channel="mobile",
+        priority="normal",
+        person=person,
+        caller=caller,
+        settings=settings,
+        now=now,
+        events_for=events_for,
+        check_hours=False,
+        fields={"unchecked_on_call": cfg.unchecked_on_call},
+    )
+    phone_masked = mask_phone(person.phone) if person.phone else None
+    subscribe(session, issued.ticket, ref=notify_ref, phone_masked=phone_masked, now=now)
+    return issued
 
 
 def check_in(session: Session, ticket: Ticket, now: datetime) -> tickets.Change:

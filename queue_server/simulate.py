@@ -1,7 +1,7 @@
 """A synthetic hall day on a real database with a fast clock: Poisson arrivals, service times, staffing.
 
-The simulation drives the real domain functions (tickets.issue, windows.act, snapshots.place_of_new for the
-quoted range, exactly as the API does) in one process, moving a `clock.FakeClock` from event to event,
+The simulation drives the real domain functions (issuing.issue, the use case every channel issues through,
+and windows.act) in one process, moving a `clock.FakeClock` from event to event,
 so a whole day runs in seconds and the statistics come from the same event history a real day leaves.
 """
 
@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import clock, snapshots, stats_data, tickets, windows
+from . import clock, issuing, snapshots, stats_data, tickets, windows
 from .auth import add_user
+from .config import Settings
 from .db import transaction
-from .halls import get_hall, get_service
+from .halls import HallClosed, get_hall, get_service
 from .models import ServiceItem, StaffUser, Window
+from .personal import LimitReached, Person
 
 
 @dataclass
@@ -71,6 +73,7 @@ class Result:
     tickets: int
     stats: dict
     advice: list[dict]
+    turned_away: int = 0
 
     @property
     def inside_share(self) -> float | None:
@@ -80,8 +83,11 @@ class Result:
 class _Day:
     """The event loop: each event moves the fake clock, then acts through the domain functions."""
 
-    def __init__(self, factory: sessionmaker[Session], hall_code: str, day: date, shape: DayShape, seed: int):
-        self.factory, self.hall_code, self.day, self.shape = factory, hall_code, day, shape
+    def __init__(
+        self, factory: sessionmaker[Session], settings: Settings, hall_code: str, day: date, shape: DayShape, seed: int
+    ):
+        self.factory, self.settings, self.hall_code, self.day, self.shape = factory, settings, hall_code, day, shape
+        self.turned_away = 0
         self.rng = random.Random(seed)
         self.events: list = []
         self.seq = 0
@@ -159,11 +165,22 @@ class _Day:
     def on_arrive(self) -> None:
         queue = self.rng.choices(list(self.shape.queue_mix), weights=list(self.shape.queue_mix.values()))[0]
         code = self.rng.choice(self.items[queue])
-        with transaction(self.factory) as s:
-            hall = get_hall(s, self.hall_code)
-            service = get_service(s, hall, code)
-            place = snapshots.place_of_new(s, hall, service.queue_id, "normal")  # quoted as the API quotes it
-            tickets.issue(s, hall, service, **snapshots.quote(place))
+        try:
+            with transaction(self.factory) as s:
+                hall = get_hall(s, self.hall_code)
+                issuing.issue(
+                    s,
+                    hall,
+                    get_service(s, hall, code),
+                    channel="kiosk",
+                    priority="normal",
+                    person=Person(),
+                    settings=self.settings,
+                    now=clock.now(),
+                )
+        except (HallClosed, LimitReached):
+            self.turned_away += 1  # the hall's own rules (hours, a service's daily cap) sent this citizen home
+            return
         self.wake()
 
     def wake(self) -> None:
@@ -251,14 +268,20 @@ class _Day:
 
 
 def simulate_day(
-    factory: sessionmaker[Session], hall_code: str, day: date, *, seed: int = 1, shape: DayShape | None = None
+    factory: sessionmaker[Session],
+    hall_code: str,
+    day: date,
+    *,
+    settings: Settings,
+    seed: int = 1,
+    shape: DayShape | None = None,
 ) -> Result:
-    """Run one synthetic day in the hall and return its statistics, estimate error and advice samples."""
-    sim = _Day(factory, hall_code, day, shape or DayShape(), seed)
+    """Run one synthetic day in the hall under its settings; its statistics, estimate error and advice samples."""
+    sim = _Day(factory, settings, hall_code, day, shape or DayShape(), seed)
     sim.run()
     with transaction(factory) as s:
         figures = stats_data.compute(s, get_hall(s, hall_code), day, day)
-    return Result(hall_code, day, seed, figures["counts"]["issued"], figures, sim.advice)
+    return Result(hall_code, day, seed, figures["counts"]["issued"], figures, sim.advice, sim.turned_away)
 
 
 def report(result: Result) -> str:
@@ -315,7 +338,7 @@ def run_cli(args, settings) -> int:
         hall = get_hall(s, args.hall)
         if s.scalar(select(Ticket.pk).where(Ticket.hall_id == hall.id, Ticket.day == day).limit(1)):
             raise ValidationFailed(f"{url} already has tickets of {day} in {args.hall}; simulate on an empty database")
-    result = simulate_day(factory, args.hall, day, seed=args.seed)
+    result = simulate_day(factory, args.hall, day, settings=settings, seed=args.seed)
     engine.dispose()
     if args.json:
         print(

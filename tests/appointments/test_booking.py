@@ -13,6 +13,7 @@ from queue_server.exceptions import Conflict, IllegalTransition, NotFound
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_window
 from queue_server.models import Appointment, AppointmentSlot, Ticket
+from queue_server.personal import Person, read_person
 from tests.support import SECRET, id_number, phone
 
 from .test_rules import bj
@@ -44,8 +45,8 @@ def check_in(db, *, code=None, id_no=None):
         cfg = hall_settings(hall).appointments
         now = clock.now()
         appt = appointments.find_for_check_in(s, hall, code=code, id_number=id_no, secret=SECRET, cfg=cfg, now=now)
-        arrival, change = appointments.check_in(s, hall, appt, cfg, now)
-        return arrival, change.ticket.number, change.ticket.priority
+        arrival, issued = appointments.check_in(s, hall, appt, cfg, now, settings=db.settings)
+        return arrival, issued.ticket.number, issued.ticket.priority
 
 
 def call_next(db, window: int) -> str | None:
@@ -53,6 +54,10 @@ def call_next(db, window: int) -> str | None:
         hall = db.hall(s)
         change = tickets.call_next(s, hall, get_window(s, hall, window), None)
         return change.ticket.number if change.ticket else None
+
+
+def citizen(serial: int) -> Person:
+    return read_person(SECRET, phone(serial), None)
 
 
 def walk_in(db, service: str = "BD001") -> str:
@@ -243,7 +248,9 @@ def test_remote_ticket_not_checked_in_when_called(make_hall, fake_clock, rule):
     with db.session() as s:
         hall = db.hall(s)
         cfg = hall_settings(hall).remote
-        remote_ticket = remote.join(s, hall, "BD001", phone=phone(1), notify_ref=None, cfg=cfg, now=fake_clock()).ticket
+        remote_ticket = remote.join(
+            s, hall, "BD001", person=citizen(1), notify_ref=None, cfg=cfg, now=fake_clock(), settings=db.settings
+        ).ticket
         remote_id, remote_number = remote_ticket.id, remote_ticket.number
     behind = walk_in(db)
     _open(db, 11)
@@ -266,10 +273,14 @@ def test_remote_tickets_follow_hours_and_the_daily_cap(make_hall, fake_clock):
     with db.session() as s:
         hall = db.hall(s)
         cfg = hall_settings(hall).remote
-        remote.join(s, hall, "BD001", phone=None, notify_ref=None, cfg=cfg, now=fake_clock())
+        remote.join(s, hall, "BD001", person=Person(), notify_ref=None, cfg=cfg, now=fake_clock(), settings=db.settings)
         assert remote.status(s, hall, cfg, fake_clock())["left_today"] == 0
     with db.session() as s, pytest.raises(remote.RemoteClosed):
-        remote.join(s, db.hall(s), "BD001", phone=None, notify_ref=None, cfg=cfg, now=fake_clock())
+        remote.join(
+            s, db.hall(s), "BD001", person=Person(), notify_ref=None, cfg=cfg, now=fake_clock(), settings=db.settings
+        )
     fake_clock.advance(hours=1)
     with db.session() as s, pytest.raises(remote.RemoteClosed):
-        remote.join(s, db.hall(s), "SB001", phone=None, notify_ref=None, cfg=cfg, now=fake_clock())
+        remote.join(
+            s, db.hall(s), "SB001", person=Person(), notify_ref=None, cfg=cfg, now=fake_clock(), settings=db.settings
+        )

@@ -14,7 +14,8 @@ from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_window
 from queue_server.models import Notification
 from queue_server.notify import NotifyWorker, sign
-from tests.support import phone
+from queue_server.personal import read_person
+from tests.support import SECRET, phone
 
 from .receiver import Receiver
 
@@ -25,11 +26,14 @@ def webhook(url: str, **extra) -> dict:
     return {"kind": "webhook", "url": url, "secret": HOOK_SECRET, "ahead": 1, "retry_s": 10, **extra}
 
 
-def join(db, service: str = "BD001") -> tuple[str, str]:
+def join(db, service: str = "BD001", person: int = 1) -> tuple[str, str]:
     with db.session() as s:
         hall = db.hall(s)
         cfg = hall_settings(hall).remote
-        t = remote.join(s, hall, service, phone=phone(1), notify_ref="wx-openid-1", cfg=cfg, now=clock.now()).ticket
+        citizen = read_person(SECRET, phone(person), None)  # one active ticket per person and queue
+        t = remote.join(
+            s, hall, service, person=citizen, notify_ref="wx-openid-1", cfg=cfg, now=clock.now(), settings=db.settings
+        ).ticket
         return t.id, t.number
 
 
@@ -136,7 +140,7 @@ def test_a_receiver_that_never_answers_ok_is_given_up_after_max_attempts(make_ha
 def test_concurrent_workers_deliver_each_message_once(make_hall, fake_clock):
     with Receiver() as hook:
         db = make_hall(notify=webhook(hook.url, ahead=50))
-        numbers = [join(db)[1] for _ in range(6)]
+        numbers = [join(db, person=n)[1] for n in range(6)]
         workers = [NotifyWorker(db.factory, db.settings) for _ in range(3)]
         start = threading.Barrier(len(workers))
         errors: list[BaseException] = []

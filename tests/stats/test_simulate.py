@@ -24,12 +24,13 @@ def empty_hall(sqlite_url, settings_for):
     factory = session_factory(engine)
     with transaction(factory) as s:
         seed(s, settings)
-    yield factory
+    yield factory, settings
     engine.dispose()
 
 
 def test_estimates_on_a_simulated_day_hold_seven_in_ten_actual_waits(empty_hall):
-    result = simulate_day(empty_hall, "erdao", date(2026, 3, 2), seed=SEED)
+    factory, settings = empty_hall
+    result = simulate_day(factory, "erdao", date(2026, 3, 2), settings=settings, seed=SEED)
     st = result.stats
     assert 250 <= st["counts"]["issued"] <= 340, "about 300 arrivals with a morning peak"
     assert st["counts"]["open"] == 0, "everyone with a ticket is served or marked no-show by closing"
@@ -52,7 +53,7 @@ def test_the_same_seed_gives_the_same_day(tmp_path, settings_for):
         factory = session_factory(engine)
         with transaction(factory) as s:
             seed(s, settings_for(url))
-        shape_day = simulate_day(factory, "erdao", date(2026, 3, 2), seed=3)
+        shape_day = simulate_day(factory, "erdao", date(2026, 3, 2), settings=settings_for(url), seed=3)
         days.append((shape_day.stats["counts"], shape_day.stats["wait"], shape_day.stats["estimate"]))
         engine.dispose()
     assert days[0] == days[1]
