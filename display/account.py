@@ -121,7 +121,9 @@ def account_password():
         try:
             change_password(s, user, new)
         except OneWindowError as exc:
-            return _page("account.html", status=exc.status, user=_brief(s, user), message=exc.message, ok=None)
+            return _page(
+                "account.html", status=exc.status, user=_brief(s, user), message=exc.zh or exc.message, ok=None
+            )
         s.flush()
         session[access.STAFF_KEY] = current().tokens.issue(user)
         return _page("account.html", user=_brief(s, user), message=None, ok="密码已修改，其他登录已失效")

@@ -36,7 +36,10 @@ def check_csrf(given: str | None) -> None:
     """CsrfFailed unless `given` is this session's CSRF token."""
     expected = cookie.get(CSRF_KEY)
     if not expected or not given or not hmac.compare_digest(str(given), expected):
-        raise CsrfFailed("the form or request lacks a valid CSRF token; reload the page and try again")
+        raise CsrfFailed(
+            "the form or request lacks a valid CSRF token; reload the page and try again",
+            zh="页面已过期或缺少安全校验，请刷新页面后重试",
+        )
 
 
 def _scheme(name: str) -> str | None:
@@ -66,7 +69,10 @@ def staff(session: Session) -> StaffUser:
     user = optional_staff(session)
     if user is None:
         if _scheme("Device") is not None:
-            raise Unauthorized("a device token does not sign in staff; send Authorization: Bearer <token>")
+            raise Unauthorized(
+                "a device token does not sign in staff; send Authorization: Bearer <token>",
+                zh="设备令牌不能用于工作人员登录，请用工作人员账号登录",
+            )
         raise Unauthorized("sign in first: send Authorization: Bearer <token>", zh="请先登录")
     return user
 

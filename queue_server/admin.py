@@ -115,9 +115,9 @@ PROBLEMS = {
 
 
 def invalid(field_name: str, zh: str, en: str) -> ValidationFailed:
-    """A validation error for one field, Chinese first, that the page shows next to that field."""
+    """A validation error for one field, in English and Chinese, that the page shows next to that field."""
     label = LABELS.get(field_name, (field_name, field_name))
-    return ValidationFailed(f"{label[0]}：{zh}（{label[1]}: {en}）", field=field_name)
+    return ValidationFailed(f"{label[1]}: {en}", zh=f"{label[0]}：{zh}", field=field_name)
 
 
 def validated(model: type[BaseModel], data: dict, rename: dict | None = None) -> BaseModel:
@@ -267,9 +267,7 @@ def _check_template(name: str, value: str) -> str:
     try:
         return check_template(_check_text(name, value, longest=LONGEST_TEMPLATE))
     except TemplateError as problem:
-        error = invalid(name, problem.zh, problem.message)
-        error.zh = f"{LABELS[name][0]}：{problem.zh}"
-        raise error from None
+        raise invalid(name, problem.zh, problem.message) from None
 
 
 def _check_hours(hours: list[str]) -> list[str]:
@@ -302,7 +300,7 @@ def create_hall(session: Session, user: StaffUser, body: dict) -> Outcome:
             "use lower-case letters, digits, - or _, up to 32, e.g. jinxiu",
         )
     if session.scalar(select(Hall.id).where(Hall.code == code)) is not None:
-        raise Conflict(f"编码：大厅 {code} 已存在（hall {code} already exists）", field="code")
+        raise Conflict(f"code: hall {code} already exists", zh=f"编码：大厅 {code} 已存在", field="code")
     name = _check_text("name", body.get("name"))
     timezone = _check_timezone(str(body.get("timezone") or "Asia/Shanghai"))
     hall = Hall(
@@ -409,7 +407,9 @@ def queue_view(session: Session, queue: Queue, items: int | None = None) -> dict
 def get_queue(session: Session, hall: Hall, prefix: str) -> Queue:
     queue = session.scalar(select(Queue).where(Queue.hall_id == hall.id, Queue.prefix == prefix))
     if queue is None:
-        raise NotFound(f"大厅 {hall.code} 没有队列 {prefix}（no queue {prefix!r} in hall {hall.code}）", queue=prefix)
+        raise NotFound(
+            f"no queue {prefix!r} in hall {hall.code}", zh=f"大厅 {hall.code} 没有队列 {prefix}", queue=prefix
+        )
     return queue
 
 
@@ -440,7 +440,9 @@ def _catalog_events(hall: Hall) -> list[Event]:
 def _unique_prefix(session: Session, hall: Hall, prefix: str, own_id: int | None = None) -> None:
     other = session.scalar(select(Queue.id).where(Queue.hall_id == hall.id, Queue.prefix == prefix))
     if other is not None and other != own_id:
-        raise Conflict(f"前缀：本大厅已有队列 {prefix}（queue prefix {prefix} is taken in this hall）", field="prefix")
+        raise Conflict(
+            f"prefix: queue prefix {prefix} is taken in this hall", zh=f"前缀：本大厅已有队列 {prefix}", field="prefix"
+        )
 
 
 def create_queue(session: Session, user: StaffUser, hall: Hall, body: dict) -> Outcome:
@@ -514,14 +516,14 @@ def delete_queue(session: Session, user: StaffUser, hall: Hall, prefix: str) -> 
     items = session.scalar(select(func.count()).where(ServiceItem.queue_id == queue.id))
     if items:
         raise Conflict(
-            f"队列 {prefix} 下还有 {items} 个事项，请先把事项移到其他队列或删除（queue {prefix} still has "
-            f"{items} service items; move or delete them first）",
+            f"queue {prefix} still has {items} service items; move or delete them first",
+            zh=f"队列 {prefix} 下还有 {items} 个事项，请先把事项移到其他队列或删除",
             field="prefix",
         )
     if session.scalar(select(exists().where(Ticket.queue_id == queue.id))):
         raise Conflict(
-            f"队列 {prefix} 已有取号记录，不能删除；可改名继续使用（tickets refer to queue {prefix}; "
-            f"it cannot be deleted）",
+            f"tickets refer to queue {prefix}; it cannot be deleted (rename it instead)",
+            zh=f"队列 {prefix} 已有取号记录，不能删除；可改名继续使用",
             field="prefix",
         )
     session.execute(delete(window_queues).where(window_queues.c.queue_id == queue.id))
@@ -576,7 +578,7 @@ def _served(session: Session, hall: Hall, prefixes: list[str]) -> list[Queue]:
 def _unique_number(session: Session, hall: Hall, number: int, own_id: int | None = None) -> None:
     other = session.scalar(select(Window.id).where(Window.hall_id == hall.id, Window.number == number))
     if other is not None and other != own_id:
-        raise Conflict(f"窗口号：本大厅已有 {number} 号窗口（window {number} exists）", field="number")
+        raise Conflict(f"number: window {number} exists", zh=f"窗口号：本大厅已有 {number} 号窗口", field="number")
 
 
 def _window_events(session: Session, hall: Hall, window: Window) -> list[Event]:
@@ -646,8 +648,8 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
         if state == "closed" and window.state != "closed" and window.ticket_id is not None:
             current = session.scalar(select(Ticket.number).where(Ticket.id == window.ticket_id))
             raise Conflict(
-                f"窗口上还有 {current} 号，请先办结、挂起或转出再关闭（window {window.number} still has "
-                f"ticket {current}; finish, hold or transfer it first）",
+                f"window {window.number} still has ticket {current}; finish, hold or transfer it first",
+                zh=f"窗口上还有 {current} 号，请先办结、挂起或转出再关闭",
                 field="state",
             )
         if state != window.state:
@@ -707,7 +709,8 @@ def delete_window(session: Session, user: StaffUser, hall: Hall, number: int) ->
     )
     if used:
         raise Conflict(
-            f"{number} 号窗口已有办件记录，不能删除；可以停用（tickets refer to window {number}; disable it instead）",
+            f"tickets refer to window {number}; disable it instead",
+            zh=f"{number} 号窗口已有办件记录，不能删除；可以停用",
             field="number",
             disable=True,
         )

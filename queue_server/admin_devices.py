@@ -68,7 +68,7 @@ def revoke(session: Session, user, hall: Hall, name: str) -> Outcome:
     check_manages(user, hall)
     device = session.scalar(select(Device).where(Device.name == name, Device.hall_id == hall.id))
     if device is None:
-        raise NotFound(f"大厅 {hall.code} 没有设备 {name}（no device {name!r} in hall {hall.code}）", device=name)
+        raise NotFound(f"no device {name!r} in hall {hall.code}", zh=f"大厅 {hall.code} 没有设备 {name}", device=name)
     device.active = False
     record(session, user, hall.id, "device", name, "revoke", {"active": [True, False]})
     return Outcome(device_view(device))

@@ -44,7 +44,7 @@ def _queues(session: Session, hall: Hall) -> dict[str, Queue]:
 def get_item(session: Session, hall: Hall, code: str) -> ServiceItem:
     item = session.scalar(select(ServiceItem).where(ServiceItem.hall_id == hall.id, ServiceItem.code == code))
     if item is None:
-        raise NotFound(f"大厅 {hall.code} 没有事项 {code}（no service {code!r} in hall {hall.code}）", service=code)
+        raise NotFound(f"no service {code!r} in hall {hall.code}", zh=f"大厅 {hall.code} 没有事项 {code}", service=code)
     return item
 
 
@@ -104,7 +104,7 @@ def _form(body: dict) -> dict:
 def _unique_code(session: Session, hall: Hall, code: str, own_id: int | None = None) -> None:
     other = session.scalar(select(ServiceItem.id).where(ServiceItem.hall_id == hall.id, ServiceItem.code == code))
     if other is not None and other != own_id:
-        raise Conflict(f"编码：本大厅已有事项 {code}（service code {code} exists）", field="code")
+        raise Conflict(f"code: service code {code} exists", zh=f"编码：本大厅已有事项 {code}", field="code")
 
 
 def create_item(session: Session, user, hall: Hall, body: dict) -> Outcome:
@@ -156,7 +156,8 @@ def delete_item(session: Session, user, hall: Hall, code: str) -> Outcome:
     item = get_item(session, hall, code)
     if session.scalar(select(exists().where(Ticket.service_id == item.id))):
         raise Conflict(
-            f"事项 {code} 已有取号记录，不能删除；可以停用（tickets refer to service {code}; disable it instead）",
+            f"tickets refer to service {code}; disable it instead",
+            zh=f"事项 {code} 已有取号记录，不能删除；可以停用",
             field="code",
             disable=True,
         )
@@ -190,7 +191,8 @@ def _rows(text: str) -> list[tuple[int, dict]]:
     if missing or unknown:
         what = f"缺少列 {', '.join(missing)}" if missing else f"未知列 {', '.join(unknown)}"
         raise ValidationFailed(
-            f"第 1 行：{what}；应为 {', '.join(COLUMNS)}（line 1: expected columns {', '.join(COLUMNS)}）",
+            f"line 1: expected columns {', '.join(COLUMNS)}",
+            zh=f"第 1 行：{what}；应为 {', '.join(COLUMNS)}",
             field="csv",
             line=1,
         )
@@ -199,7 +201,7 @@ def _rows(text: str) -> list[tuple[int, dict]]:
         if any((v or "").strip() for k, v in row.items() if k is not None):
             rows.append((reader.line_num, dict(row)))
         if len(rows) > MAX_ROWS:
-            raise ValidationFailed(f"最多 {MAX_ROWS} 行（at most {MAX_ROWS} rows）", field="csv")
+            raise ValidationFailed(f"at most {MAX_ROWS} rows", zh=f"最多 {MAX_ROWS} 行", field="csv")
     return rows
 
 
@@ -213,7 +215,9 @@ def preview(session: Session, hall: Hall, text: str) -> dict:
     for line, row in _rows(text):
         extra = row.pop(None, None)
         if extra:
-            errors.append({"line": line, "field": "row", "message": "列数多于表头（more cells than columns）"})
+            errors.append(
+                {"line": line, "field": "row", "message": "more cells than columns", "message_zh": "列数多于表头"}
+            )
             continue
         try:
             cfg = parse_row(row)
@@ -221,14 +225,17 @@ def preview(session: Session, hall: Hall, text: str) -> dict:
             err = exc.errors()[0]
             name = ".".join(str(p) for p in err["loc"]) or "row"
             zh = PROBLEMS.get(err["type"], ("不正确", ""))[0]
-            errors.append({"line": line, "field": name, "message": f"{name}：{zh}（{err['msg']}）"})
+            errors.append(
+                {"line": line, "field": name, "message": f"{name}: {err['msg']}", "message_zh": f"{name}：{zh}"}
+            )
             continue
         if cfg.queue not in queues:
             errors.append(
                 {
                     "line": line,
                     "field": "queue",
-                    "message": f"queue：本大厅没有队列 {cfg.queue!r}，可选 {', '.join(queues)}（unknown queue）",
+                    "message": f"queue: unknown queue {cfg.queue!r}; use one of {', '.join(queues)}",
+                    "message_zh": f"queue：本大厅没有队列 {cfg.queue!r}，可选 {', '.join(queues)}",
                 }
             )
             continue
@@ -237,7 +244,8 @@ def preview(session: Session, hall: Hall, text: str) -> dict:
                 {
                     "line": line,
                     "field": "code",
-                    "message": f"code：编码 {cfg.code} 与第 {seen[cfg.code]} 行重复（duplicate code in the file）",
+                    "message": f"code: duplicate code {cfg.code} in the file (see line {seen[cfg.code]})",
+                    "message_zh": f"code：编码 {cfg.code} 与第 {seen[cfg.code]} 行重复",
                 }
             )
             continue
@@ -273,8 +281,9 @@ def apply_import(session: Session, user, hall: Hall, text: str) -> Outcome:
     if result["errors"]:
         first = result["errors"][0]
         raise ValidationFailed(
-            f"第 {first['line']} 行：{first['message']}；文件有 {len(result['errors'])} 处错误，"
-            f"未导入任何内容（line {first['line']}: nothing was imported）",
+            f"line {first['line']}: {first['message']}; the file has {len(result['errors'])} error(s); "
+            "nothing was imported",
+            zh=f"第 {first['line']} 行：{first['message_zh']}；文件有 {len(result['errors'])} 处错误，未导入任何内容",
             field="csv",
             line=first["line"],
             errors=len(result["errors"]),

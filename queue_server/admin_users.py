@@ -48,9 +48,9 @@ def get_user(session: Session, actor: StaffUser, username: str) -> StaffUser:
     check_manager(actor)
     user = session.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
-        raise NotFound(f"没有用户 {username}（no user {username!r}）", user=username)
+        raise NotFound(f"no user {username!r}", zh=f"没有用户 {username}", user=username)
     if actor.role != Role.ADMIN and (user.hall_id != actor.hall_id or user.role == Role.ADMIN):
-        raise Forbidden("只能管理本大厅的工作人员（a supervisor manages only their own hall's staff）")
+        raise Forbidden("a supervisor manages only their own hall's staff", zh="只能管理本大厅的工作人员")
     return user
 
 
@@ -60,7 +60,7 @@ def _hall_for(session: Session, actor: StaffUser, role: str, code: str | None) -
             "role", "只能是 窗口人员(clerk)、主管(supervisor) 或 管理员(admin)", "must be clerk, supervisor or admin"
         )
     if actor.role != Role.ADMIN and role == Role.ADMIN:
-        raise Forbidden("主管不能创建或授予管理员（a supervisor cannot make admins）", field="role")
+        raise Forbidden("a supervisor cannot make admins", zh="主管不能创建或授予管理员", field="role")
     hall = None
     if code:
         hall = session.scalar(select(Hall).where(Hall.code == code))
@@ -89,7 +89,7 @@ def create_user(session: Session, actor: StaffUser, body: dict) -> Outcome:
     code = body.get("hall") or (own.code if own is not None and actor.role != Role.ADMIN else None)
     hall = _hall_for(session, actor, role, code)
     if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
-        raise Conflict(f"用户名：{username} 已存在（user {username} already exists）", field="username")
+        raise Conflict(f"username: user {username} already exists", zh=f"用户名：{username} 已存在", field="username")
     name = str(body.get("display_name") or "").strip()[:100] or username
     user = StaffUser(
         username=username,
@@ -123,7 +123,7 @@ def update_user(session: Session, actor: StaffUser, username: str, body: dict) -
     code = body["hall"] if "hall" in body else before["hall"]
     if user.id == actor.id and (role != user.role or body.get("active") is False):
         raise Forbidden(
-            "不能停用自己或更改自己的角色（you cannot disable yourself or change your own role）", field="role"
+            "you cannot disable yourself or change your own role", zh="不能停用自己或更改自己的角色", field="role"
         )
     hall = _hall_for(session, actor, role, code or None)
     user.role, user.hall_id = role, hall.id if hall else None

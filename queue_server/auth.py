@@ -25,7 +25,9 @@ _DUMMY_HASH = _hasher.hash("not-a-password")
 
 def hash_password(password: str) -> str:
     if len(password) < 8:
-        raise ValidationFailed("the password must have at least 8 characters", field="password")
+        raise ValidationFailed(
+            "the password must have at least 8 characters", zh="密码至少需要 8 个字符", field="password"
+        )
     return _hasher.hash(password)
 
 
@@ -34,9 +36,11 @@ def add_user(
 ) -> StaffUser:
     """Create a staff account; the password is stored only as an argon2 hash."""
     if role not in ROLES:
-        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise ValidationFailed(
+            f"role must be one of {', '.join(ROLES)}", zh=f"角色只能是 {', '.join(ROLES)} 之一", field="role"
+        )
     if session.scalar(select(StaffUser).where(StaffUser.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists", field="username")
+        raise Conflict(f"user {username!r} already exists", zh=f"用户 {username} 已存在", field="username")
     hall_id = None
     if not hall_code and role != Role.ADMIN:
         # A clerk or supervisor without a hall is refused in every hall: take the only hall, or ask.

@@ -29,16 +29,22 @@ def read_rows(path: Path) -> list[tuple[int, dict]]:
         if isinstance(data, dict):
             data = data.get("services", [])
         if not isinstance(data, list):
-            raise ImportFailed(f"{path}: expected a list of services")
+            raise ImportFailed(f"{path}: expected a list of services", zh=f"{path}：应为事项列表")
         lines = _yaml_item_lines(text)
         return [(lines[i] if i < len(lines) else i + 1, row) for i, row in enumerate(data)]
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in ("code", "name", "queue") if c not in (reader.fieldnames or [])]
     if missing:
-        raise ImportFailed(f"{path}: line 1: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+        raise ImportFailed(
+            f"{path}: line 1: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}",
+            zh=f"{path}：第 1 行：缺少列 {', '.join(missing)}；应为 {', '.join(COLUMNS)}",
+        )
     unknown = [c for c in reader.fieldnames or [] if c not in COLUMNS]
     if unknown:
-        raise ImportFailed(f"{path}: line 1: unknown column(s) {', '.join(unknown)}; expected {', '.join(COLUMNS)}")
+        raise ImportFailed(
+            f"{path}: line 1: unknown column(s) {', '.join(unknown)}; expected {', '.join(COLUMNS)}",
+            zh=f"{path}：第 1 行：未知的列 {', '.join(unknown)}；应为 {', '.join(COLUMNS)}",
+        )
     return [(reader.line_num, dict(row)) for row in reader]
 
 
@@ -71,7 +77,7 @@ def import_services(session: Session, hall_code: str, path: str | Path) -> dict[
     """Validate every row first, then insert or update; a bad row names its line and nothing is written."""
     path = Path(path)
     if not path.exists():
-        raise ImportFailed(f"{path}: file not found")
+        raise ImportFailed(f"{path}: file not found", zh=f"{path}：找不到文件")
     hall = get_hall(session, hall_code)
     queues = {q.prefix: q for q in session.scalars(select(Queue).where(Queue.hall_id == hall.id))}
     parsed: dict[str, ServiceConfig] = {}
@@ -81,15 +87,24 @@ def import_services(session: Session, hall_code: str, path: str | Path) -> dict[
         except ValidationError as exc:
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"]) or "row"
-            raise ImportFailed(f"{path}: line {line}: {field}: {err['msg']}", line=line) from None
+            raise ImportFailed(
+                f"{path}: line {line}: {field}: {err['msg']}",
+                zh=f"{path}：第 {line} 行：{field}：{err['msg']}",
+                line=line,
+            ) from None
         if item.queue not in queues:
             raise ImportFailed(
                 f"{path}: line {line}: queue: unknown queue {item.queue!r} in hall {hall_code}; "
                 f"use one of {', '.join(queues)}",
+                zh=f"{path}：第 {line} 行：队列：大厅 {hall_code} 没有队列 {item.queue}；请用 {', '.join(queues)} 之一",
                 line=line,
             )
         if item.code in parsed:
-            raise ImportFailed(f"{path}: line {line}: code: duplicate code {item.code!r} in the file", line=line)
+            raise ImportFailed(
+                f"{path}: line {line}: code: duplicate code {item.code!r} in the file",
+                zh=f"{path}：第 {line} 行：编码：文件中编码 {item.code} 重复",
+                line=line,
+            )
         parsed[item.code] = item
     existing = {s.code: s for s in session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id))}
     created = updated = 0

@@ -171,7 +171,9 @@ def read_password() -> str:
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
         if first != getpass.getpass("Repeat password: "):
-            raise ValidationFailed("the two passwords differ; nothing was changed")
+            raise ValidationFailed(
+                "the two passwords differ; nothing was changed", zh="两次输入的密码不一致，未作任何更改"
+            )
         return first
     return sys.stdin.readline().rstrip("\r\n")
 
@@ -190,7 +192,7 @@ def cmd_user(args, config) -> int:
 
         with transaction(factory) as session:
             if session.scalar(select(StaffUser).where(StaffUser.username == args.name)) is None:
-                raise NotFound(f"no user {args.name!r}")
+                raise NotFound(f"no user {args.name!r}", zh=f"没有用户 {args.name}")
             print(f"sign-in locks of {args.name} lifted ({unlock(session, args.name)} address(es))")
         return 0
     password = read_password()
@@ -198,7 +200,7 @@ def cmd_user(args, config) -> int:
         if getattr(args, "user_command", "add") == "passwd":
             user = session.scalar(select(StaffUser).where(StaffUser.username == args.name))
             if user is None:
-                raise NotFound(f"no user {args.name!r}")
+                raise NotFound(f"no user {args.name!r}", zh=f"没有用户 {args.name}")
             change_password(session, user, password)
             print(f"password of {user.username} changed; the user is signed out everywhere")
             return 0

@@ -36,26 +36,39 @@ def add_device(
 ) -> tuple[Device, str]:
     """Register a device; returns it with its token, which is shown once and stored only hashed."""
     if kind not in KINDS:
-        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}", field="kind")
+        raise ValidationFailed(
+            f"kind must be one of {', '.join(KINDS)}", zh=f"设备类型只能是 {', '.join(KINDS)} 之一", field="kind"
+        )
     if not name or len(name) > 64:
-        raise ValidationFailed("the device name must have 1 to 64 characters", field="name")
+        raise ValidationFailed(
+            "the device name must have 1 to 64 characters", zh="设备名称应为 1 到 64 个字符", field="name"
+        )
     hall = get_hall(session, hall_code)
     if session.scalar(select(Device).where(Device.name == name)) is not None:
-        raise Conflict(f"a device named {name!r} already exists; choose another name", field="name")
+        raise Conflict(
+            f"a device named {name!r} already exists; choose another name",
+            zh=f"设备 {name} 已存在，请换一个名称",
+            field="name",
+        )
     if printer is not None:
         if kind != "kiosk":
-            raise ValidationFailed("only a kiosk has a printer", field="printer")
+            raise ValidationFailed("only a kiosk has a printer", zh="只有取号机可以连接打印机", field="printer")
         if hall_printers is not None and printer not in hall_printers:
             raise ValidationFailed(
                 f"hall {hall.code} has no printer {printer!r}; use one of {', '.join(hall_printers) or 'none'}",
+                zh=f"大厅 {hall.code} 没有打印机 {printer}；可用的打印机：{'、'.join(hall_printers) or '无'}",
                 field="printer",
             )
     if kind == "window" and window is None:
-        raise ValidationFailed("a window screen needs --window N", field="window")
+        raise ValidationFailed(
+            "a window screen needs --window N", zh="窗口屏需要指定窗口号（--window N）", field="window"
+        )
     if window is not None:
         exists = session.scalar(select(Window.id).where(Window.hall_id == hall.id, Window.number == window))
         if exists is None:
-            raise ValidationFailed(f"hall {hall.code} has no window {window}", field="window")
+            raise ValidationFailed(
+                f"hall {hall.code} has no window {window}", zh=f"大厅 {hall.code} 没有 {window} 号窗口", field="window"
+            )
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     device = Device(
         name=name,
@@ -77,7 +90,10 @@ def verify(session: Session, token: str) -> Device:
     """The active device with this token, or Unauthorized; notes when it was last seen."""
     device = session.scalar(select(Device).where(Device.token_hash == token_hash(token)))
     if device is None or not device.active:
-        raise Unauthorized("this device is not registered (or was revoked); ask an admin for a device token")
+        raise Unauthorized(
+            "this device is not registered (or was revoked); ask an admin for a device token",
+            zh="此设备未登记或已被停用，请联系管理员获取设备令牌",
+        )
     now = clock.now()
     if device.last_seen_at is None or now - device.last_seen_at > SEEN_EVERY:
         device.last_seen_at = now
@@ -88,7 +104,7 @@ def revoke(session: Session, name: str) -> Device:
     """The device stops working at once."""
     device = session.scalar(select(Device).where(Device.name == name))
     if device is None:
-        raise NotFound(f"no device named {name!r}", device=name)
+        raise NotFound(f"no device named {name!r}", zh=f"没有名为 {name} 的设备", device=name)
     device.active = False
     return device
 

@@ -69,21 +69,27 @@ def listing(session: Session, hall: Hall, state: str = "open") -> list[FollowUp]
     elif state in ("open", "closed"):
         query = query.where(FollowUp.state == state)
     elif state != "all":
-        raise ValidationFailed("state is one of open, overdue, closed, all", field="state")
+        raise ValidationFailed(
+            "state is one of open, overdue, closed, all", zh="状态只能是 open、overdue、closed 或 all", field="state"
+        )
     return list(session.scalars(query.order_by(FollowUp.due_at, FollowUp.id)))
 
 
 def get(session: Session, hall: Hall, followup_id: int) -> FollowUp:
     item = session.scalar(select(FollowUp).where(FollowUp.id == followup_id, FollowUp.hall_id == hall.id))
     if item is None:
-        raise NotFound(f"hall {hall.code} has no follow-up {followup_id}", followup=followup_id)
+        raise NotFound(
+            f"hall {hall.code} has no follow-up {followup_id}",
+            zh=f"大厅 {hall.code} 没有编号为 {followup_id} 的回访",
+            followup=followup_id,
+        )
     return item
 
 
 def update(item: FollowUp, assignee: str | None, action: str | None) -> FollowUp:
     """Record who handles it and what has been done so far."""
     if item.state != FollowUpState.OPEN.value:
-        raise Conflict(f"follow-up {item.id} is closed", status=item.state)
+        raise Conflict(f"follow-up {item.id} is closed", zh=f"回访 {item.id} 已结案", status=item.state)
     if assignee is not None:
         item.assignee = assignee.strip()
     if action is not None:
@@ -94,9 +100,11 @@ def update(item: FollowUp, assignee: str | None, action: str | None) -> FollowUp
 def close(item: FollowUp, user: StaffUser, action: str, assignee: str | None = None) -> FollowUp:
     """Close it with what was done (required); the closing supervisor and time are kept."""
     if item.state != FollowUpState.OPEN.value:
-        raise Conflict(f"follow-up {item.id} is already closed", status=item.state)
+        raise Conflict(f"follow-up {item.id} is already closed", zh=f"回访 {item.id} 已经结案", status=item.state)
     if not action.strip():
-        raise ValidationFailed("say what was done to close the follow-up", field="action")
+        raise ValidationFailed(
+            "say what was done to close the follow-up", zh="请填写结案时采取的处理措施", field="action"
+        )
     update(item, assignee, action)
     item.state, item.closed_at, item.closed_by = FollowUpState.CLOSED.value, clock.now(), user.id
     return item

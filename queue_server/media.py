@@ -15,12 +15,12 @@ def announcement_audio(key: str):
     """The WAV of one call announcement; waits for the renderer if it is still working on it."""
     voice = current().voice
     if voice is None:
-        raise NotFound("the voice is off on this server")
+        raise NotFound("the voice is off on this server", zh="本服务器未开启语音播报")
     try:
         path = voice.wait(key, timeout=30)
     except ValueError:
         path = None
     if path is None:
-        raise NotFound("no such announcement")
+        raise NotFound("no such announcement", zh="没有这条播报语音")
     response = send_file(path, mimetype="audio/wav", max_age=86400)
     return response

@@ -51,7 +51,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
             )
         check_json(data)
     if not isinstance(data, dict):
-        raise BadJSON("the request body must be a JSON object")
+        raise BadJSON("the request body must be a JSON object", zh="请求内容必须是 JSON 对象")
     try:
         return model.model_validate(data)
     except ValidationError as exc:

@@ -98,7 +98,9 @@ class TicketPrinting:
         names = self.hall_printers(hall.code)
         if printer is not None and printer not in names:
             raise ValidationFailed(
-                f"hall {hall.code} has no printer {printer!r}; use one of {', '.join(names) or 'none'}", field="printer"
+                f"hall {hall.code} has no printer {printer!r}; use one of {', '.join(names) or 'none'}",
+                zh=f"大厅 {hall.code} 没有打印机 {printer}；可用的打印机：{'、'.join(names) or '无'}",
+                field="printer",
             )
         name = printer or (names[0] if names else None)
         if name is None:
@@ -117,7 +119,7 @@ class TicketPrinting:
             select(PrintJob).where(PrintJob.ticket_id == ticket_id).order_by(PrintJob.id.desc()).limit(1)
         )
         if job is None:
-            raise NotFound("this ticket was not sent to a printer")
+            raise NotFound("this ticket was not sent to a printer", zh="这张号票没有发送到打印机")
         return job_dict(job)
 
     def wake(self) -> None:

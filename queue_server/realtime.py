@@ -206,6 +206,8 @@ def resync_everyone() -> None:
 
 def _fail(exc: OneWindowError) -> dict:
     error = {"code": exc.code, "message": exc.message}
+    if exc.zh:
+        error["message_zh"] = exc.zh
     emit("error", error)
     return {"error": error}
 
@@ -242,7 +244,7 @@ def on_subscribe(data=None):
     if (data is None or data == {}) and request.sid in _devices:
         data = {"hall": _devices[request.sid]}  # a registered board shows its own hall
     if not isinstance(data, dict) or not (isinstance(data.get("hall"), str) or isinstance(data.get("ticket"), str)):
-        return _fail(OneWindowError('send {"hall": code} or {"ticket": id}'))
+        return _fail(OneWindowError('send {"hall": code} or {"ticket": id}', zh="请发送大厅编码或号票编号"))
     joined = set(rooms()) - {request.sid}
     try:
         if isinstance(data.get("ticket"), str):
@@ -271,10 +273,19 @@ def _board(hall_code: str) -> dict:
 
 def _check_rooms(joined: set[str], wanted: list[str]) -> None:
     if len(joined | set(wanted)) > MAX_ROOMS:
-        raise TooManyRooms(f"one connection follows at most {MAX_ROOMS} rooms; open another for more")
+        raise TooManyRooms(
+            f"one connection follows at most {MAX_ROOMS} rooms; open another for more",
+            zh=f"一个连接最多关注 {MAX_ROOMS} 个房间，请另开连接",
+        )
 
 
 @socketio.on_error_default
 def on_error(exc):
     log.warning("socket handler failed: %s", type(exc).__name__)
-    return {"error": {"code": "internal", "message": "the server could not handle this message"}}
+    return {
+        "error": {
+            "code": "internal",
+            "message": "the server could not handle this message",
+            "message_zh": "服务器无法处理这条消息",
+        }
+    }

@@ -70,7 +70,7 @@ def change_own_password(body: sc.PasswordChangeRequest):
     with transaction(rt.factory) as s:
         user = staff_user(s)
         if not check_password(user, body.current_password):
-            raise Unauthorized("the current password is wrong")
+            raise Unauthorized("the current password is wrong", zh="当前密码不正确")
         change_password(s, user, body.new_password)
         s.flush()
         hall = s.get(Hall, user.hall_id) if user.hall_id else None
@@ -133,7 +133,7 @@ def _date_arg(zone: ZoneInfo) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed("date must be YYYY-MM-DD", field="date") from None
+        raise ValidationFailed("date must be YYYY-MM-DD", zh="日期格式应为 YYYY-MM-DD", field="date") from None
 
 
 @api.route(
@@ -170,7 +170,7 @@ def this_device():
     with transaction(current().factory) as s:
         device = access.optional_device(s)
         if device is None:
-            raise Unauthorized("send Authorization: Device <token>")
+            raise Unauthorized("send Authorization: Device <token>", zh="请提供设备令牌")
         return devices.device_brief(device)
 
 

@@ -106,7 +106,7 @@ def export_stats(hall: str):
     """Download the statistics as CSV (one long table) or XLSX (one sheet per table)."""
     fmt = request.args.get("format", "xlsx")
     if fmt not in ("csv", "xlsx"):
-        raise ValidationFailed("format is csv or xlsx", field="format")
+        raise ValidationFailed("format is csv or xlsx", zh="格式只能是 csv 或 xlsx", field="format")
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
         supervisor(s, h)
@@ -133,7 +133,7 @@ def export_ratings(hall: str):
     """One row per rated ticket (and per ticket defaulted to 基本满意), with its case ID."""
     fmt = request.args.get("format", "csv")
     if fmt not in ("csv", "json"):
-        raise ValidationFailed("format is csv or json", field="format")
+        raise ValidationFailed("format is csv or json", zh="格式只能是 csv 或 json", field="format")
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
         supervisor(s, h)
@@ -208,7 +208,9 @@ def set_case_id(hall: str, window: int, body: CaseRequest):
     """The clerk links the ticket to the department's case, for the rating platform."""
     case_id = body.case_id.strip()
     if not CASE_ID.match(case_id):
-        raise ValidationFailed("a case ID has letters, digits and - _ . / only", field="case_id")
+        raise ValidationFailed(
+            "a case ID has letters, digits and - _ . / only", zh="办件编号只能包含字母、数字和 - _ . /", field="case_id"
+        )
     with transaction(current().factory) as s:
         user = public.staff_user(s)
         h = get_hall(s, hall)
@@ -227,7 +229,9 @@ def _case_ticket(session, hall: Hall, window, number: str | None) -> Ticket:
         ticket = tickets.find_by_number(session, hall, number)
         if ticket.window_id != window.id:
             raise IllegalTransition(
-                f"ticket {ticket.number} was not served at window {window.number}", status=ticket.status
+                f"ticket {ticket.number} was not served at window {window.number}",
+                zh=f"{ticket.number} 号不是在 {window.number} 号窗口办理的",
+                status=ticket.status,
             )
         return ticket
     if window.ticket_id:
@@ -239,7 +243,11 @@ def _case_ticket(session, hall: Hall, window, number: str | None) -> Ticket:
         .limit(1)
     )
     if last is None:
-        raise IllegalTransition(f"window {window.number} has no current or finished ticket", status="none")
+        raise IllegalTransition(
+            f"window {window.number} has no current or finished ticket",
+            zh=f"{window.number} 号窗口没有正在办理或已办结的号",
+            status="none",
+        )
     return last
 
 
@@ -293,7 +301,11 @@ def rate_at_window(hall: str, window: int, body: EvaluationRequest):
         access.hall_device(s, h.id, "rating", window)
         ticket = _to_rate(s, get_window(s, h, window))
         if ticket is None:
-            raise IllegalTransition(f"window {window} has no finished ticket to rate now", status="none")
+            raise IllegalTransition(
+                f"window {window} has no finished ticket to rate now",
+                zh=f"{window} 号窗口现在没有可评价的已办结号",
+                status="none",
+            )
         return evaluate(s, ticket, body.score, body.comment), 201
 
 

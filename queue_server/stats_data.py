@@ -204,11 +204,13 @@ def parse_range(first: str | None, last: str | None, today: date) -> tuple[date,
         a = date.fromisoformat(first) if first else today
         b = date.fromisoformat(last) if last else (a if first else today)
     except ValueError:
-        raise ValidationFailed("from and to are dates such as 2026-03-02", field="from") from None
+        raise ValidationFailed(
+            "from and to are dates such as 2026-03-02", zh="起止日期格式应如 2026-03-02", field="from"
+        ) from None
     if b < a:
-        raise ValidationFailed("to is before from", field="to")
+        raise ValidationFailed("to is before from", zh="结束日期早于开始日期", field="to")
     if (b - a).days > 366:
-        raise ValidationFailed("ask for at most a year at a time", field="to")
+        raise ValidationFailed("ask for at most a year at a time", zh="一次最多查询一年", field="to")
     return a, b
 
 

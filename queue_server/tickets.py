@@ -178,7 +178,9 @@ def issue(
 def _check_enum(enum, value: str, name: str) -> None:
     allowed = [e.value for e in enum]
     if value not in allowed:
-        raise ValidationFailed(f"{name} must be one of {', '.join(allowed)}", field=name)
+        raise ValidationFailed(
+            f"{name} must be one of {', '.join(allowed)}", zh=f"{name} 只能是 {', '.join(allowed)} 之一", field=name
+        )
 
 
 def _candidate_queries():
@@ -357,7 +359,11 @@ def find_by_number(session: Session, hall: Hall, number: str) -> Ticket:
     try:
         parse_number(number.strip().upper())
     except ValueError:
-        raise ValidationFailed(f"{number!r} is not a ticket number such as A001", field="number") from None
+        raise ValidationFailed(
+            f"{number!r} is not a ticket number such as A001",
+            zh=f"{number} 不是有效的号码（例如 A001）",
+            field="number",
+        ) from None
     day = local_day(clock.now(), hall.timezone)
     ticket = session.scalar(
         select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day == day, Ticket.number == number.strip().upper())

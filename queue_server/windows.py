@@ -62,7 +62,11 @@ def _ticket_for(session: Session, hall: Hall, window: Window, body: dict) -> Tic
     if number:
         ticket = tickets.find_by_number(session, hall, str(number))
         if ticket.window_id != window.id:
-            raise Conflict(f"ticket {ticket.number} is not at window {window.number}", status=ticket.status)
+            raise Conflict(
+                f"ticket {ticket.number} is not at window {window.number}",
+                zh=f"{ticket.number} 号不在 {window.number} 号窗口",
+                status=ticket.status,
+            )
         return ticket
     return current_ticket(session, window)
 
@@ -99,11 +103,12 @@ def do_call(session, hall, window, user, body) -> Change:
     number, reason = body.get("number"), str(body.get("reason") or "").strip()
     code = str(body.get("reason_code") or "").strip()
     if not number:
-        raise ValidationFailed("number is required, e.g. A001", field="number")
+        raise ValidationFailed("number is required, e.g. A001", zh="请填写号码，例如 A001", field="number")
     if not reason and not code:
         raise ValidationFailed(
             "reason is required to call a number out of order: give a reason_code "
             "(e.g. no_show_return) and/or a reason",
+            zh="不按顺序叫号时须说明原因：请选择原因代码（如 no_show_return）或填写原因",
             field="reason",
         )
     change = tickets.call_number(session, hall, window, user, str(number), (reason or code)[:200])
@@ -143,7 +148,9 @@ def do_resume(session, hall, window, user, body) -> Change:
         ticket = tickets.find_by_number(session, hall, str(body["number"]))
         if ticket.window_id != window.id or ticket.status != TicketStatus.HELD.value:
             raise IllegalTransition(
-                f"ticket {ticket.number} is not held at window {window.number}", status=ticket.status
+                f"ticket {ticket.number} is not held at window {window.number}",
+                zh=f"{ticket.number} 号没有挂起在 {window.number} 号窗口",
+                status=ticket.status,
             )
     else:
         ticket = session.scalar(held.order_by(Ticket.called_at.desc()).limit(1))
@@ -174,17 +181,23 @@ def transfer(
     """Move a ticket to another service ({"service"}) or window ({"window"}), keeping its number and place."""
     service_code, target = body.get("service"), body.get("window")
     if bool(service_code) == (target is not None):
-        raise ValidationFailed('give exactly one of "service" (a service code) or "window" (a number)', field="service")
+        raise ValidationFailed(
+            'give exactly one of "service" (a service code) or "window" (a number)',
+            zh="请在“事项”和“窗口”中选择且只选择一项",
+            field="service",
+        )
     data: dict = {"from_window": window.number} if window is not None else {"moved_by": user.username}
     if service_code:
         service = get_service(session, hall, str(service_code))
         data["to_service"] = service.code
     else:
         if not isinstance(target, int) or isinstance(target, bool):
-            raise ValidationFailed("window must be a window number", field="window")
+            raise ValidationFailed("window must be a window number", zh="窗口应为窗口号", field="window")
         other = get_window(session, hall, target)
         if window is not None and other.id == window.id:
-            raise ValidationFailed("cannot transfer a ticket to the same window", field="window")
+            raise ValidationFailed(
+                "cannot transfer a ticket to the same window", zh="不能转到同一个窗口", field="window"
+            )
         if not other.active:  # nobody would ever call it there
             raise Conflict(
                 f"window {other.number} is disabled; transfer to an open window or to a service",
@@ -206,7 +219,9 @@ def do_force_close(session, hall, window, user, body) -> Change:
     """A supervisor closes a window whatever its state; its current ticket goes back to the line."""
     check_manages(user, hall)
     if window.state == WindowState.CLOSED.value:
-        raise IllegalTransition(f"window {window.number} is already closed", status=window.state)
+        raise IllegalTransition(
+            f"window {window.number} is already closed", zh=f"{window.number} 号窗口已经关闭", status=window.state
+        )
     ticket = None
     if window.ticket_id is not None:
         ticket = tickets.get_ticket(session, window.ticket_id)
@@ -228,7 +243,9 @@ def _window_state(action: str, new_state: WindowState) -> Callable:
     def run(session, hall, window, user, body) -> Change:
         if WindowState(window.state) not in WINDOW_TRANSITIONS[action]:
             raise IllegalTransition(
-                f"cannot {action} window {window.number}: it is {window.state}", status=window.state
+                f"cannot {action} window {window.number}: it is {window.state}",
+                zh=f"{window.number} 号窗口当前状态为 {window.state}，不能执行 {action}",
+                status=window.state,
             )
         if action == "open" and user.role == Role.CLERK:
             elsewhere = session.scalar(
@@ -270,9 +287,17 @@ def act(session: Session, hall: Hall, number: int, action: str, user: StaffUser,
     """Run one window action for a signed-in staff member."""
     handler = ACTIONS.get(action)
     if handler is None:
-        raise NotFound(f"unknown window action {action!r}; use one of {', '.join(ACTIONS)}", action=action)
+        raise NotFound(
+            f"unknown window action {action!r}; use one of {', '.join(ACTIONS)}",
+            zh=f"未知的窗口操作 {action}；可用操作：{'、'.join(ACTIONS)}",
+            action=action,
+        )
     window = get_window(session, hall, number, lock=True)
     if action == "open" and not window.active:  # disabled in the administration pages
-        raise Conflict(f"{number} 号窗口已停用，请主管先启用（window {number} is disabled）", status="disabled")
+        raise Conflict(
+            f"window {number} is disabled; a supervisor must enable it first",
+            zh=f"{number} 号窗口已停用，请主管先启用",
+            status="disabled",
+        )
     check_clerk(session, hall, window, user, action)
     return handler(session, hall, window, user, body)

@@ -86,7 +86,8 @@ def test_bad_input_names_the_field_in_chinese_first_and_changes_nothing(app, as_
         assert r.status_code == status, (path, body, r.get_json())
         error = r.get_json()["error"]
         assert error["field"] == field, error
-        assert "\u4e00" <= error["message"][0] <= "\u9fff", error["message"]  # Chinese first
+        assert "\u4e00" <= error["message_zh"][0] <= "\u9fff", error  # Chinese in message_zh
+        assert error["message"].isascii(), error  # English in message
     assert changes_in(app) == before
 
 
@@ -165,7 +166,7 @@ def test_delete_is_refused_when_tickets_refer_and_disable_works(as_user):
     code = as_user().get("/halls/jinxiu/services").get_json()["services"][0]["code"]
     assert as_user().post("/halls/jinxiu/tickets", {"service": code, "print": False}).status_code == 201
     r = root.delete(f"/admin/halls/jinxiu/services/{code}")
-    assert r.status_code == 409 and "停用" in r.get_json()["error"]["message"]
+    assert r.status_code == 409 and "停用" in r.get_json()["error"]["message_zh"]
     assert root.patch(f"/admin/halls/jinxiu/services/{code}", {"active": False}).get_json()["active"] is False
     assert code not in [s["code"] for s in as_user().get("/halls/jinxiu/services").get_json()["services"]]
     assert as_user().post("/halls/jinxiu/tickets", {"service": code, "print": False}).status_code == 404
@@ -271,7 +272,7 @@ def test_a_disabled_window_cannot_be_opened_until_enabled(as_user):
     root, clerk = as_user("root"), as_user("street1")
     assert root.patch("/admin/halls/jinxiu/windows/2", {"active": False}).status_code == 200
     r = clerk.post("/halls/jinxiu/windows/2/open")
-    assert r.status_code == 409 and "停用" in r.get_json()["error"]["message"]
+    assert r.status_code == 409 and "停用" in r.get_json()["error"]["message_zh"]
     assert root.patch("/admin/halls/jinxiu/windows/2", {"active": True}).status_code == 200
     assert clerk.post("/halls/jinxiu/windows/2/open").status_code == 200
 

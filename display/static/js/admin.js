@@ -300,7 +300,7 @@
       p["new"].length + " new, " + p.changed.length + " changed, " + p.unchanged + " unchanged, " + p.errors.length + " errors");
     $("#csv-errors").hidden = !p.errors.length;
     OW.fill($("#csv-errors tbody"), p.errors.map(function (e) {
-      return h("tr", { class: "error-row", "data-line": String(e.line) }, h("td", { text: OW.t("第 " + e.line + " 行", "line " + e.line) }), h("td", { text: e.message }));
+      return h("tr", { class: "error-row", "data-line": String(e.line) }, h("td", { text: OW.t("第 " + e.line + " 行", "line " + e.line) }), h("td", { text: OW.errorText(e) }));
     }));
     OW.fill($("#csv-changes tbody"), p["new"].map(function (n) {
       return h("tr", { "data-code": n.code }, h("td", { text: String(n.line) }), h("td", { text: n.code }), h("td", { text: OW.t("新增：", "new: ") + n.name }));

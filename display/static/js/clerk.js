@@ -126,7 +126,7 @@
         renderDesk();
       },
       queue_changed: function (d) { if (S.board) { S.board.queues = d.queues; renderWaiting(); } },
-      error: function (e) { log(false, (e && e.message) || "socket error"); }
+      error: function (e) { log(false, OW.errorText(e) || "socket error"); }
     }, { auth: { token: S.token } });
   }
 

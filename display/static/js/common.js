@@ -109,6 +109,12 @@
   /* A registered kiosk, board or window screen opens its page with ?device=<token>. */
   OW.device = new URLSearchParams(window.location.search).get("device");
 
+  /* The text of an error (or an import row error) in the page language: message_zh on Chinese pages when sent. */
+  OW.errorText = function (err) {
+    if (!err) return "";
+    return (OW.lang() !== "en" && err.message_zh) || err.message || "";
+  };
+
   OW.api = function (method, path, body, token) {
     var headers = { "Accept": "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -121,8 +127,8 @@
           var data = null;
           try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
           if (!r.ok && !(data && data.error)) data = { error: { code: "http_" + r.status, message: "HTTP " + r.status + (text ? ": " + text.slice(0, 120) : "") } };
-          // Chinese first: the server sends message_zh next to message where it has one.
-          if (data && data.error && data.error.message_zh && OW.lang() !== "en") data.error.message = data.error.message_zh;
+          // The page language: the server sends message (English) and message_zh (Chinese).
+          if (data && data.error) data.error.message = OW.errorText(data.error);
           return { ok: r.ok, status: r.status, data: data };
         });
       }, function (err) {

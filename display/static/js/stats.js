@@ -15,7 +15,7 @@
   function pct(x) { return x === null || x === undefined ? "—" : Math.round(x * 1000) / 10 + "%"; }
   function fail(res) {
     if (res.status === 401) { store.removeItem("ow.token"); token = null; view("login"); }
-    $("#stats-msg").textContent = res.data && res.data.error ? res.data.error.message : "";
+    $("#stats-msg").textContent = res.data && res.data.error ? OW.errorText(res.data.error) : "";
   }
 
   $("#login-form").addEventListener("submit", function (ev) {

@@ -117,7 +117,7 @@
       if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* ignore */ } }
     },
     queue_changed: throttledRefetch,
-    error: function (e) { showError(OW.t("未找到该号票：", "Ticket not found: ") + (e && e.message)); }
+    error: function (e) { showError(OW.t("未找到该号票：", "Ticket not found: ") + OW.errorText(e)); }
   });
   OW.onLang(render);
   window.OWTicket = { get: function () { return ticket; }, lastCall: function () { return lastCall; } };
