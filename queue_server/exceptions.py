@@ -57,3 +57,8 @@ class ImportFailed(OneWindowError):
 class Unavailable(OneWindowError):
     code = "unavailable"
     status = 503
+
+
+class RateLimited(OneWindowError):
+    code = "rate_limited"
+    status = 429

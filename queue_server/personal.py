@@ -15,11 +15,10 @@ from . import clock
 from .config import Settings
 from .core.numbering import local_day
 from .core.states import ACTIVE
-from .exceptions import ValidationFailed
+from .exceptions import RateLimited, ValidationFailed
 from .hall_settings import LimitsConfig, PrivacyConfig, hall_settings
 from .models import Hall, ServiceItem, Ticket
 from .privacy import mask_id_number, mask_phone, valid_id_number, valid_phone
-from .ratelimit import RateLimited
 
 ACTIVE_VALUES = [s.value for s in ACTIVE]
 

@@ -13,15 +13,10 @@ from limits.strategies import FixedWindowRateLimiter
 
 from .access import client_ip, proxied
 from .config import Settings
-from .exceptions import OneWindowError
+from .exceptions import OneWindowError, RateLimited
 
 log = logging.getLogger("onewindow.ratelimit")
 KEY_PREFIX = "onewindow-limits"
-
-
-class RateLimited(OneWindowError):
-    code = "rate_limited"
-    status = 429
 
 
 def describe(item: RateLimitItem) -> str:

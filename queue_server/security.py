@@ -10,8 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .auth import LockedOut
 from .config import Settings
 from .errors import error_body
-from .exceptions import OneWindowError
-from .ratelimit import RateLimited
+from .exceptions import OneWindowError, RateLimited
 
 # JSON and other non-page answers load nothing; pages set their own, wider policy.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
