@@ -124,11 +124,20 @@ def _issuer_checks(hall: Hall, body: sc.IssueRequest, user: StaffUser | None, de
         windows.check_hall(hall, user)
     if device is not None:
         if device.hall_id != hall.id:
-            raise Forbidden(f"device {device.name} belongs to hall {device.hall.code}, not {hall.code}")
+            raise Forbidden(
+                f"device {device.name} belongs to hall {device.hall.code}, not {hall.code}",
+                zh=f"设备 {device.name} 属于大厅 {device.hall.code}，不属于 {hall.code}",
+            )
         if device.kind != "kiosk":
-            raise Forbidden(f"device {device.name} is a {device.kind}; only kiosks issue tickets")
+            raise Forbidden(
+                f"device {device.name} is a {device.kind}; only kiosks issue tickets",
+                zh=f"设备 {device.name} 不是取号机，只有取号机可以取号",
+            )
     if user is None and (body.priority != "normal" or body.channel in ("counter", "appointment")):
-        raise Forbidden("priority, counter and appointment tickets are issued by staff; sign in first")
+        raise Forbidden(
+            "priority, counter and appointment tickets are issued by staff; sign in first",
+            zh="优先号、窗口代取号和预约号须由工作人员登录后发放",
+        )
 
 
 @api.route(
@@ -184,7 +193,7 @@ def ticket_print_job(ticket_id: str):
     with transaction(rt.factory) as s:
         ticket = tickets.get_ticket(s, ticket_id)
         if rt.spooler is None:
-            raise NotFound("printing is not set up on this server")
+            raise NotFound("printing is not set up on this server", zh="本服务器未设置打印")
         return rt.spooler.last_job(s, ticket.id)
 
 
@@ -204,7 +213,7 @@ def reprint_ticket(hall: str, number: str):
         h = get_hall(s, hall)
         permissions.check_manages(user, h)
         if rt.spooler is None:
-            raise NotFound("printing is not set up on this server")
+            raise NotFound("printing is not set up on this server", zh="本服务器未设置打印")
         ticket = tickets.find_by_number(s, h, number)
         job = rt.spooler.reprint(s, ticket)
         tickets.record(
@@ -271,7 +280,11 @@ def _check_reason_code(hall: Hall, code: str | None) -> None:
     if code not in allowed:
         from .exceptions import ValidationFailed
 
-        raise ValidationFailed(f"reason_code must be one of {', '.join(allowed)}", field="reason_code")
+        raise ValidationFailed(
+            f"reason_code must be one of {', '.join(allowed)}",
+            zh=f"原因代码只能是 {', '.join(allowed)} 之一",
+            field="reason_code",
+        )
 
 
 @api.route(

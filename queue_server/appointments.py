@@ -175,12 +175,16 @@ def _slot_at(
     for slot in open_slots(session, hall, queue, cfg, now):
         if slot.starts_at == starts_at:
             return slot
-    raise NotFound("no bookable slot at that time; choose one from the slot list", field="starts_at")
+    raise NotFound(
+        "no bookable slot at that time; choose one from the slot list",
+        zh="该时间没有可预约的时段，请从时段列表中选择",
+        field="starts_at",
+    )
 
 
 def _require_enabled(cfg: AppointmentConfig) -> None:
     if not cfg.enabled:
-        raise NotFound("this hall does not take bookings")
+        raise NotFound("this hall does not take bookings", zh="本大厅不接受预约")
 
 
 # --- booking -------------------------------------------------------------------------------------
@@ -210,7 +214,7 @@ def book(
     _require_enabled(cfg)
     name = name.strip()
     if not 1 <= len(name) <= 40:
-        raise ValidationFailed("name: 1 to 40 characters", field="name")
+        raise ValidationFailed("name: 1 to 40 characters", zh="姓名应为 1 到 40 个字", field="name")
     phone, id_number = clean_phone(phone), clean_id_number(id_number)
     id_hash = person_hash(secret, "id", id_number)
     service = get_service(session, hall, service_code)
@@ -218,7 +222,9 @@ def book(
     until = rules.blocked_until(no_show_times(session, id_hash, now), now, rule)
     if until is not None:
         raise Blocked(
-            f"该身份证号 {cfg.no_show_days} 天内预约未到 {cfg.no_show_limit} 次，"
+            f"this ID number missed {cfg.no_show_limit} bookings in {cfg.no_show_days} days; no bookings before "
+            f"{iso(until, hall.timezone)[:10]}; take a ticket in the hall",
+            zh=f"该身份证号 {cfg.no_show_days} 天内预约未到 {cfg.no_show_limit} 次，"
             f"{iso(until, hall.timezone)[:10]} 前不能预约，请到大厅现场取号",
             until=iso(until, hall.timezone),
         )
@@ -228,7 +234,10 @@ def book(
         .where(Appointment.id_number_hash == id_hash, Appointment.status == "booked", Appointment.checkin_until > now)
     )
     if session.scalar(active) >= cfg.max_active_per_person:
-        raise Conflict(f"该身份证号已有 {cfg.max_active_per_person} 个未使用的预约，请先办理或取消后再预约")
+        raise Conflict(
+            f"this ID number already has {cfg.max_active_per_person} unused booking(s); use or cancel one first",
+            zh=f"该身份证号已有 {cfg.max_active_per_person} 个未使用的预约，请先办理或取消后再预约",
+        )
     slot = _slot_at(session, hall, service.queue, starts_at, cfg, now)
     same = session.scalar(
         active.where(
@@ -238,9 +247,12 @@ def book(
         )
     )
     if same:
-        raise Conflict("该身份证号当天在同一业务已有预约；如需改时间请改约")
+        raise Conflict(
+            "this ID number already has a booking for this service that day; change that booking instead",
+            zh="该身份证号当天在同一业务已有预约；如需改时间请改约",
+        )
     if not take_seat(session, slot.id):
-        raise SlotFull("这个时段已约满，请选择其他时段 (this slot is full)")
+        raise SlotFull("this slot is full; choose another", zh="这个时段已约满，请选择其他时段")
     appt = Appointment(
         id=secrets.token_urlsafe(16),
         code=_new_code(session, hall),
@@ -272,7 +284,7 @@ def _new_code(session: Session, hall: Hall) -> str:
         taken = session.scalar(select(Appointment.pk).where(Appointment.hall_id == hall.id, Appointment.code == code))
         if taken is None:
             return code
-    raise Conflict("could not make a booking code; try again")
+    raise Conflict("could not make a booking code; try again", zh="无法生成预约码，请重试")
 
 
 def normalise_code(code: str) -> str:
@@ -284,7 +296,7 @@ def get_appointment(session: Session, appt_id: str, *, lock: bool = False) -> Ap
     query = select(Appointment).where(Appointment.id == appt_id[:64])
     appt = session.scalar(query.with_for_update() if lock else query)
     if appt is None:
-        raise NotFound("no such booking")
+        raise NotFound("no such booking", zh="没有这个预约")
     return appt
 
 
@@ -294,15 +306,23 @@ def lookup(session: Session, hall: Hall, code: str, phone: str, secret: str) -> 
         select(Appointment).where(Appointment.hall_id == hall.id, Appointment.code == normalise_code(code))
     )
     if appt is None or not hmac.compare_digest(appt.phone_hash, person_hash(secret, "phone", clean_phone(phone))):
-        raise NotFound("没有找到该预约，请核对预约码和手机号 (no booking with this code and phone)")
+        raise NotFound("no booking with this code and phone", zh="没有找到该预约，请核对预约码和手机号")
     return appt
 
 
 def _require_changeable(appt: Appointment, cfg: AppointmentConfig, now: datetime) -> None:
     if appt.status != "booked":
-        raise IllegalTransition(f"the booking is {appt.status}; only a booked one can change", status=appt.status)
+        raise IllegalTransition(
+            f"the booking is {appt.status}; only a booked one can change",
+            zh=f"该预约状态为 {appt.status}，只有已预约的才能更改",
+            status=appt.status,
+        )
     if not rules.changeable(now, appt.starts_at, cfg.change_cutoff_minutes):
-        raise IllegalTransition(f"预约开始前 {cfg.change_cutoff_minutes} 分钟内不能取消或改约", status=appt.status)
+        raise IllegalTransition(
+            f"no cancelling or changing within {cfg.change_cutoff_minutes} minutes of the start",
+            zh=f"预约开始前 {cfg.change_cutoff_minutes} 分钟内不能取消或改约",
+            status=appt.status,
+        )
 
 
 def cancel(session: Session, appt: Appointment, cfg: AppointmentConfig, now: datetime) -> Appointment:
@@ -321,10 +341,10 @@ def reschedule(
     session.refresh(appt, with_for_update=True)
     _require_changeable(appt, cfg, now)
     if starts_at == appt.starts_at:
-        raise ValidationFailed("that is the slot already booked", field="starts_at")
+        raise ValidationFailed("that is the slot already booked", zh="这就是已预约的时段", field="starts_at")
     slot = _slot_at(session, appt.hall, appt.queue, starts_at, cfg, now)
     if not take_seat(session, slot.id):
-        raise SlotFull("这个时段已约满，请选择其他时段 (this slot is full)")
+        raise SlotFull("this slot is full; choose another", zh="这个时段已约满，请选择其他时段")
     release_seat(session, appt.slot_id)
     appt.slot_id, appt.starts_at, appt.ends_at = slot.id, slot.starts_at, slot.ends_at
     appt.checkin_until, appt.changed_at = _day_end(slot.starts_at, appt.hall.timezone), now
@@ -350,10 +370,10 @@ def find_for_check_in(
             select(Appointment).where(Appointment.hall_id == hall.id, Appointment.code == normalise_code(code))
         )
         if appt is None:
-            raise NotFound("没有这个预约码，请核对 (no booking with this code)")
+            raise NotFound("no booking with this code", zh="没有这个预约码，请核对")
         return appt
     if not id_number:
-        raise ValidationFailed("give the booking code or the ID number", field="code")
+        raise ValidationFailed("give the booking code or the ID number", zh="请输入预约码或身份证号", field="code")
     id_hash = person_hash(secret, "id", clean_id_number(id_number))
     found = list(
         session.scalars(
@@ -369,7 +389,7 @@ def find_for_check_in(
     )
     today = [a for a in found if local_day(a.starts_at, hall.timezone) == local_day(now, hall.timezone)]
     if not today:
-        raise NotFound("该身份证号今天没有预约 (no booking today for this ID number)")
+        raise NotFound("no booking today for this ID number", zh="该身份证号今天没有预约")
     due = [
         a
         for a in today
@@ -398,21 +418,24 @@ def check_in(
     session.refresh(appt, with_for_update=True)
     if appt.status == "checked_in":
         number = appt.ticket.number if appt.ticket else "?"
-        raise Conflict(f"已签到，您的号码是 {number} (already checked in: number {number})", number=number)
+        raise Conflict(f"already checked in: number {number}", zh=f"已签到，您的号码是 {number}", number=number)
     if appt.status != "booked":
-        raise IllegalTransition(f"the booking is {appt.status}", status=appt.status)
+        raise IllegalTransition(
+            f"the booking is {appt.status}", zh=f"该预约状态为 {appt.status}，不能签到", status=appt.status
+        )
     arrival = rules.classify(now, appt.starts_at, appt.checkin_until, cfg.early_minutes, cfg.late_minutes)
     if arrival == Arrival.TOO_EARLY:
         opens = appt.starts_at - timedelta(minutes=cfg.early_minutes)
         at = iso(opens, hall.timezone)[11:16]
         raise IllegalTransition(
-            f"签到时间未到，请于 {at} 后签到 (check-in opens at {at})",
+            f"check-in opens at {at}",
+            zh=f"签到时间未到，请于 {at} 后签到",
             status="too_early",
             opens_at=iso(opens, hall.timezone),
         )
     if arrival == Arrival.EXPIRED:
         appt.status = "no_show"
-        raise IllegalTransition("预约已过期 (the booking has expired)", status="expired")
+        raise IllegalTransition("the booking has expired", zh="预约已过期", status="expired")
     issued = issuing.issue(
         session,
         hall,

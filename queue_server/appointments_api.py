@@ -141,7 +141,11 @@ def _when(value: str) -> datetime:
     except ValueError:
         moment = None
     if moment is None or moment.tzinfo is None:
-        raise ValidationFailed("starts_at: an ISO-8601 time with offset, as in the slot list", field="starts_at")
+        raise ValidationFailed(
+            "starts_at: an ISO-8601 time with offset, as in the slot list",
+            zh="时段开始时间格式不正确，请从时段列表中选择",
+            field="starts_at",
+        )
     return moment
 
 
@@ -161,7 +165,7 @@ def list_slots(hall: str):
     """Slots of the next days with the seats left, for the booking page."""
     code = request.args.get("service", "")
     if not code:
-        raise ValidationFailed("add ?service=CODE", field="service")
+        raise ValidationFailed("add ?service=CODE", zh="请指定事项（?service=编码）", field="service")
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
         return appointments.slots_view(s, h, code[:64], _cfg(h)[0], clock.now())
@@ -276,7 +280,7 @@ def check_in_booking(hall: str, body: CheckInRequest):
         if body.appointment:
             appt = appointments.get_appointment(s, body.appointment)
             if appt.hall_id != h.id:
-                raise NotFound(f"this booking is for another hall, not {h.code}")
+                raise NotFound(f"this booking is for another hall, not {h.code}", zh=f"该预约不属于大厅 {h.code}")
         else:
             appt = appointments.find_for_check_in(
                 s, h, code=body.code, id_number=body.id_number, secret=rt.settings.server.secret_key, cfg=cfg, now=now

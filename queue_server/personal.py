@@ -49,14 +49,22 @@ def person_hash(secret: str, kind: str, value: str) -> str:
 def clean_phone(phone: str) -> str:
     phone = phone.strip().replace(" ", "").replace("-", "")
     if not valid_phone(phone):
-        raise ValidationFailed("phone: not a mainland mobile number (11 digits starting with 1)", field="phone")
+        raise ValidationFailed(
+            "phone: not a mainland mobile number (11 digits starting with 1)",
+            zh="手机号不正确：应为以 1 开头的 11 位大陆手机号",
+            field="phone",
+        )
     return phone
 
 
 def clean_id_number(id_number: str) -> str:
     id_number = id_number.strip().upper()
     if not valid_id_number(id_number):
-        raise ValidationFailed("id_number: not a valid 18-character resident ID number", field="id_number")
+        raise ValidationFailed(
+            "id_number: not a valid 18-character resident ID number",
+            zh="身份证号不正确：应为 18 位居民身份证号",
+            field="id_number",
+        )
     return id_number
 
 
@@ -97,7 +105,10 @@ def check_limits(session: Session, hall: Hall, service: ServiceItem, person: Per
             .where(Ticket.hall_id == hall.id, Ticket.service_id == service.id, Ticket.day == day)
         )
         if given >= cap:
-            raise LimitReached(f"“{service.name}”今日号源已取完（每天 {cap} 个），请改日再来或预约办理")
+            raise LimitReached(
+                f"today's tickets for {service.code} are all taken ({cap} a day); come another day or book",
+                zh=f"“{service.name}”今日号源已取完（每天 {cap} 个），请改日再来或预约办理",
+            )
     if not (limits.per_person_per_day or limits.active_per_person_per_queue):
         return  # no per-person rule: nothing to lock or count
     for column, value in person.hashes:
@@ -107,13 +118,21 @@ def check_limits(session: Session, hall: Hall, service: ServiceItem, person: Per
         )
         who = "该身份证号" if column == "id_number_hash" else "该手机号"
         if limits.per_person_per_day and session.scalar(mine.where(Ticket.day == day)) >= limits.per_person_per_day:
-            raise LimitReached(f"{who}今日取号已达上限（每天 {limits.per_person_per_day} 个），请明天再来")
+            raise LimitReached(
+                f"{'this ID number' if column == 'id_number_hash' else 'this phone number'} has reached today's limit "
+                f"({limits.per_person_per_day} a day); come back tomorrow",
+                zh=f"{who}今日取号已达上限（每天 {limits.per_person_per_day} 个），请明天再来",
+            )
         if (
             limits.active_per_person_per_queue
             and session.scalar(mine.where(Ticket.queue_id == service.queue_id, Ticket.status.in_(ACTIVE_VALUES)))
             >= limits.active_per_person_per_queue
         ):
-            raise LimitReached(f"{who}在该队列已有未办结的号，请先办理或取消后再取号")
+            raise LimitReached(
+                f"{'this ID number' if column == 'id_number_hash' else 'this phone number'} already has an open ticket in this queue; "
+                "finish or cancel it first",
+                zh=f"{who}在该队列已有未办结的号，请先办理或取消后再取号",
+            )
 
 
 def columns(person: Person, privacy: PrivacyConfig) -> dict[str, str | None]:

@@ -70,17 +70,21 @@ def join(
     limits, the wait is quoted); the remote hours stand in for the hall's opening hours.
     """
     if not cfg.enabled:
-        raise NotFound("this hall does not give remote tickets")
+        raise NotFound("this hall does not give remote tickets", zh="本大厅不提供线上取号")
     if not rules.is_open(now, cfg.hours, cfg.weekdays, hall.timezone):
         raise RemoteClosed(
-            f"现在不能线上取号，线上取号时间 {'、'.join(cfg.hours)} (remote tickets only during these hours)"
+            f"remote tickets only during {', '.join(cfg.hours)}",
+            zh=f"现在不能线上取号，线上取号时间 {'、'.join(cfg.hours)}",
         )
     service = get_service(session, hall, service_code)
     if cfg.max_per_day:
         # The hall row lock makes the daily cap exact across processes.
         session.execute(select(Hall.id).where(Hall.id == hall.id).with_for_update())
         if issued_today(session, hall, now) >= cfg.max_per_day:
-            raise RemoteClosed("今天的线上取号名额已满，请到大厅现场取号 (today's remote tickets are all taken)")
+            raise RemoteClosed(
+                "today's remote tickets are all taken; take a ticket in the hall",
+                zh="今天的线上取号名额已满，请到大厅现场取号",
+            )
     issued = issuing.issue(
         session,
         hall,
@@ -104,7 +108,11 @@ def check_in(session: Session, ticket: Ticket, now: datetime) -> tickets.Change:
     """The holder is in the hall: a remote ticket may now be called. Checking in twice changes nothing."""
     session.refresh(ticket, with_for_update=True)
     if ticket.status not in (TicketStatus.WAITING.value, TicketStatus.CALLED.value):
-        raise IllegalTransition(f"ticket {ticket.number} is {ticket.status}; nothing to check in", status=ticket.status)
+        raise IllegalTransition(
+            f"ticket {ticket.number} is {ticket.status}; nothing to check in",
+            zh=f"{ticket.number} 号当前状态为 {ticket.status}，无需签到",
+            status=ticket.status,
+        )
     if ticket.unchecked_on_call is None or ticket.checked_in_at is not None:
         return tickets.Change(ticket=ticket)
     ticket.checked_in_at = now

@@ -327,7 +327,9 @@ def run_cli(args, settings) -> int:
     try:
         hall_cfg = settings.hall(args.hall)
     except KeyError:
-        raise ValidationFailed(f"no hall {args.hall!r} in {settings.source}") from None
+        raise ValidationFailed(
+            f"no hall {args.hall!r} in {settings.source}", zh=f"{settings.source} 中没有大厅 {args.hall}"
+        ) from None
     day = date.fromisoformat(args.day) if args.day else local_day(clock.now(), hall_cfg.timezone)
     url = args.database or f"sqlite:///{tempfile.mkdtemp(prefix='onewindow-sim-')}/simulate.sqlite3"
     engine = make_engine(url)
@@ -337,7 +339,10 @@ def run_cli(args, settings) -> int:
         seed(s, settings)
         hall = get_hall(s, args.hall)
         if s.scalar(select(Ticket.pk).where(Ticket.hall_id == hall.id, Ticket.day == day).limit(1)):
-            raise ValidationFailed(f"{url} already has tickets of {day} in {args.hall}; simulate on an empty database")
+            raise ValidationFailed(
+                f"{url} already has tickets of {day} in {args.hall}; simulate on an empty database",
+                zh=f"{url} 已有大厅 {args.hall} 在 {day} 的号，请在空数据库上模拟",
+            )
     result = simulate_day(factory, args.hall, day, settings=settings, seed=args.seed)
     engine.dispose()
     if args.json:

@@ -80,14 +80,14 @@ def test_one_active_ticket_per_person_per_queue_and_per_day(make_app, raw):
     assert issue(client, id_number=ID_NUMBER).status_code == 201
     r = issue(client, service="QY002", id_number=ID_NUMBER)  # same queue A
     assert r.status_code == 429 and r.get_json()["error"]["code"] == "limit_reached"
-    assert "该身份证号在该队列已有未办结的号" in r.get_json()["error"]["message"]
+    assert "该身份证号在该队列已有未办结的号" in r.get_json()["error"]["message_zh"]
     assert ID_NUMBER not in r.get_data(as_text=True)
     assert issue(client, service="SB001", id_number=ID_NUMBER).status_code == 201, "another queue"
     assert issue(client, id_number="11010519491231002X").status_code == 201, "another person"
     assert issue(client, service="BD001", phone=PHONE).status_code == 201
     assert issue(client, service="GJ001", id_number=ID_NUMBER).status_code == 201
     r = issue(client, service="HJ001", id_number=ID_NUMBER)
-    assert r.status_code == 429 and "今日取号已达上限" in r.get_json()["error"]["message"]
+    assert r.status_code == 429 and "今日取号已达上限" in r.get_json()["error"]["message_zh"]
     assert issue(client, service="BD002", phone=PHONE).status_code == 429, "the phone has a ticket in queue C"
     assert issue(client, service="GJ002", phone=PHONE).status_code == 201
     assert tickets_in(app) == 6
@@ -100,7 +100,7 @@ def test_daily_cap_per_service(make_app, raw):
     assert issue(client, service="BD005").status_code == 201
     assert issue(client, service="BD005", ip="10.0.0.9").status_code == 201
     r = issue(client, service="BD005", ip="10.0.0.8")
-    assert r.status_code == 429 and "今日号源已取完" in r.get_json()["error"]["message"]
+    assert r.status_code == 429 and "今日号源已取完" in r.get_json()["error"]["message_zh"]
     assert issue(client, service="BD004", ip="10.0.0.8").status_code == 201
 
 
