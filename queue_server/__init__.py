@@ -11,6 +11,6 @@ __version__ = "0.1.0"
 
 def create_app(*args, **kwargs):
     """Build the Flask app (see queue_server.app.create_app)."""
-    from .app import create_app as factory
+    from queue_server.app import create_app as factory
 
     return factory(*args, **kwargs)

@@ -6,12 +6,12 @@ import logging
 
 from flask import Flask
 
-from .auth import Tokens
-from .config import Settings, load_settings
-from .db import make_engine, open_for_service, session_factory, transaction
-from .extensions import socketio
-from .halls import seed
-from .runtime import Runtime
+from queue_server.config import Settings, load_settings
+from queue_server.db import make_engine, open_for_service, session_factory, transaction
+from queue_server.extensions import socketio
+from queue_server.halls import seed
+from queue_server.runtime import Runtime
+from queue_server.staff.auth import Tokens
 
 log = logging.getLogger("onewindow")
 
@@ -45,21 +45,16 @@ def create_app(
     app.extensions["onewindow"] = runtime
 
     # Blueprints: public API (+ staff routes), bookings, health, call audio, statistics, administration.
-    from . import (  # noqa: F401 - staff_api adds routes to the API blueprint
-        admin_api,
-        api,
-        appointments_api,
-        errors,
-        health,
-        inputs,
-        media,
-        realtime,
-        security,
-        staff_api,
-        stats_api,
-    )
-    from .ratelimit import RateLimits
-    from .socket_limits import ClientLimits
+    from queue_server.admin import routes as admin_api
+    from queue_server.appointments import routes as appointments_api
+    from queue_server.realtime import media
+    from queue_server.realtime import sockets as realtime
+    from queue_server.realtime.limits import ClientLimits
+    from queue_server.staff import routes as staff_api  # noqa: F401 - its routes join the API blueprint
+    from queue_server.stats import routes as stats_api
+    from queue_server.tickets import routes as api
+    from queue_server.web import errors, health, inputs, security
+    from queue_server.web.ratelimit import RateLimits
 
     for blueprint in (api.bp, appointments_api.bp, health.bp, media.bp, stats_api.bp, admin_api.bp):
         app.register_blueprint(blueprint)
@@ -74,7 +69,7 @@ def create_app(
         options["cors_allowed_origins"] = settings.server.cors_origins  # default: same origin only
     runtime.extras["boards"] = boards = realtime.BoardCache()
     if settings.server.redis_url:
-        from .scaleout import HallRedisManager
+        from queue_server.realtime.scaleout import HallRedisManager
 
         runtime.redis = HallRedisManager(
             settings.server.redis_url,
@@ -87,7 +82,7 @@ def create_app(
     runtime.counts = realtime.WaitingCounts(factory)
     if start_workers:
         runtime.counts.start()
-    from .notify import NotifyWorker  # bookings' no-shows and the messages to citizens
+    from queue_server.appointments.notify import NotifyWorker  # bookings' no-shows and the messages to citizens
 
     runtime.extras["notify"] = NotifyWorker(factory, settings)
     if start_workers:
@@ -122,7 +117,7 @@ def _default_voice(runtime: Runtime):
 
 def _default_spooler(runtime: Runtime):
     try:
-        from .printing import TicketPrinting
+        from queue_server.printing import TicketPrinting
     except ImportError:
         return None
     return TicketPrinting(runtime)

@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     config = getattr(args, "config_sub", None) or args.config
     if args.command == "run":
-        from .server import serve  # patches the async library before anything else loads
+        from queue_server.server import serve  # patches the async library before anything else loads
 
         try:
             return serve(config, host=args.host, port=args.port)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"queue-server: {exc}", file=sys.stderr)
                 return 2
             raise
-    from .exceptions import OneWindowError
+    from queue_server.exceptions import OneWindowError
 
     try:
         return COMMANDS[args.command](args, config)
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _settings(config):
-    from .config import load_settings
+    from queue_server.config import load_settings
 
     settings = load_settings(config)
     settings.ensure_secret()  # the same keyed hashes (phones, ID numbers) as the server
@@ -131,8 +131,8 @@ def _settings(config):
 
 
 def _database(config):
-    from .db import make_engine, open_for_service, session_factory, transaction
-    from .halls import seed
+    from queue_server.db import make_engine, open_for_service, session_factory, transaction
+    from queue_server.halls import seed
 
     settings = _settings(config)
     engine = make_engine(settings.server.database_url)
@@ -152,8 +152,8 @@ def cmd_init_db(args, config) -> int:
 def cmd_import(args, config) -> int:
     import time
 
-    from .catalog import import_services
-    from .db import transaction
+    from queue_server.admin.catalog import import_services
+    from queue_server.db import transaction
 
     _settings_, factory, _ = _database(config)
     started = time.perf_counter()
@@ -166,7 +166,7 @@ def cmd_import(args, config) -> int:
 
 def read_password() -> str:
     """Prompt twice on a terminal; read one line from stdin otherwise."""
-    from .exceptions import ValidationFailed
+    from queue_server.exceptions import ValidationFailed
 
     if sys.stdin.isatty():
         first = getpass.getpass("Password: ")
@@ -181,14 +181,14 @@ def read_password() -> str:
 def cmd_user(args, config) -> int:
     from sqlalchemy import select
 
-    from .auth import add_user, change_password
-    from .db import transaction
-    from .exceptions import NotFound
-    from .models import Hall, StaffUser
+    from queue_server.db import transaction
+    from queue_server.exceptions import NotFound
+    from queue_server.models import Hall, StaffUser
+    from queue_server.staff.auth import add_user, change_password
 
     _s, factory, _ = _database(config)
     if args.user_command == "unlock":
-        from .auth import unlock
+        from queue_server.staff.auth import unlock
 
         with transaction(factory) as session:
             if session.scalar(select(StaffUser).where(StaffUser.username == args.name)) is None:
@@ -211,8 +211,8 @@ def cmd_user(args, config) -> int:
 
 
 def cmd_device(args, config) -> int:
-    from . import devices
-    from .db import transaction
+    from queue_server.db import transaction
+    from queue_server.staff import devices
 
     settings, factory, _ = _database(config)
     with transaction(factory) as session:
@@ -246,10 +246,10 @@ def cmd_device(args, config) -> int:
 def cmd_close_day(args, config) -> int:
     from sqlalchemy import select
 
-    from .db import transaction
-    from .halls import get_hall
-    from .models import Hall
-    from .tickets import close_day
+    from queue_server.db import transaction
+    from queue_server.halls import get_hall
+    from queue_server.models import Hall
+    from queue_server.tickets.service import close_day
 
     _s, factory, _ = _database(config)
     with transaction(factory) as session:
@@ -264,8 +264,8 @@ def cmd_close_day(args, config) -> int:
 
 
 def cmd_purge(args, config) -> int:
-    from .db import transaction
-    from .personal import purge
+    from queue_server.db import transaction
+    from queue_server.tickets.personal import purge
 
     _, factory, _ = _database(config)
     with transaction(factory) as session:
@@ -277,7 +277,7 @@ def cmd_purge(args, config) -> int:
 
 
 def cmd_print_test(args, config) -> int:
-    from .printing import print_test
+    from queue_server.printing import print_test
 
     return print_test(_settings(config), args.printer, args.preview)
 
@@ -301,7 +301,7 @@ def cmd_announcer(args, config) -> int:
 
 
 def cmd_simulate(args, config) -> int:
-    from .simulate import run_cli
+    from queue_server.stats.simulate import run_cli
 
     return run_cli(args, _settings(config))
 

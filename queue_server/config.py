@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .exceptions import ConfigError
+from queue_server.exceptions import ConfigError
 
 # The per-hall models live with HallSettings; imported from here too, where they always were.
-from .hall_settings import (  # noqa: F401
+from queue_server.hall_settings import (  # noqa: F401
     HOURS,
     AppointmentConfig,
     FieldProblem,

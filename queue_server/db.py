@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .exceptions import Unavailable
+from queue_server.exceptions import Unavailable
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # How long a request waits for SQLite's write lock (held by another process: a backup, an import,
@@ -32,7 +32,7 @@ def make_engine(url: str, *, pool_size: int = 10, lock_wait_s: float = SQLITE_LO
     """An engine tuned for the backend: WAL and immediate write transactions on SQLite."""
     backend = url.split(":", 1)[0].split("+", 1)[0]
     if backend not in SUPPORTED:
-        from .exceptions import ConfigError
+        from queue_server.exceptions import ConfigError
 
         raise ConfigError(
             f"server.database_url: {backend or url!r} is not supported; use sqlite:///PATH (embedded) "
@@ -150,7 +150,7 @@ def write_problem(engine: Engine) -> str | None:
 
 def open_for_service(engine: Engine) -> None:
     """Migrate, then prove a write works; ConfigError with one line naming the database and the fix."""
-    from .exceptions import ConfigError
+    from queue_server.exceptions import ConfigError
 
     try:
         upgrade(engine)

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core.core_schema import ValidationInfo
 
-from .core.announcements import TemplateError, check_template
-from .text import printable
+from queue_server.core.announcements import TemplateError, check_template
+from queue_server.core.text import printable
 
 log = logging.getLogger("onewindow.halls")
 

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from .config import HallConfig, ServiceConfig, Settings
-from .core import appointments as rules
-from .exceptions import Conflict, NotFound
-from .hall_settings import hall_settings
-from .models import Hall, Queue, ServiceItem, Window, window_queues
+from queue_server.config import HallConfig, ServiceConfig, Settings
+from queue_server.core import appointments as rules
+from queue_server.exceptions import Conflict, NotFound
+from queue_server.hall_settings import hall_settings
+from queue_server.models import Hall, Queue, ServiceItem, Window, window_queues
 
 
 def seed(session: Session, settings: Settings) -> list[str]:

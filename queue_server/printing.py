@@ -13,11 +13,10 @@ from printer.connections import connected
 from printer.layout import TicketPrint, print_ticket
 from printer.spool import Spooler, job_dict
 from printer.status import printer_status
-
-from .exceptions import NotFound, ValidationFailed
-from .hall_settings import hall_settings, read_stored
-from .models import Hall, PrintJob, Ticket
-from .runtime import Runtime
+from queue_server.exceptions import NotFound, ValidationFailed
+from queue_server.hall_settings import hall_settings, read_stored
+from queue_server.models import Hall, PrintJob, Ticket
+from queue_server.runtime import Runtime
 
 STATUS_EVERY_S = 15
 
@@ -155,7 +154,7 @@ class TicketPrinting:
 
     def _emit(self, event: str, payload: dict, hall_code: str) -> None:
         if self._socketio is not None:
-            from .realtime import hall_room
+            from queue_server.realtime.events import hall_room
 
             self._socketio.emit(event, payload, to=hall_room(hall_code))
 

@@ -9,8 +9,8 @@ from flask import current_app
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from .auth import Tokens
-from .config import Settings
+from queue_server.config import Settings
+from queue_server.staff.auth import Tokens
 
 
 @dataclass

@@ -30,7 +30,7 @@ def patch(async_mode: str) -> None:
         try:
             from gevent import monkey
         except ImportError:
-            from .exceptions import ConfigError
+            from queue_server.exceptions import ConfigError
 
             raise ConfigError(
                 "server.async_mode is gevent but gevent is not installed; "
@@ -70,7 +70,7 @@ def tune_gc() -> None:
 def serve(config: str | None, host: str | None = None, port: int | None = None) -> int:
     """Run the server until interrupted."""
     patch(early_async_mode(config))
-    from .config import DEMO_SECRET, load_settings
+    from queue_server.config import DEMO_SECRET, load_settings
 
     settings = load_settings(config)
     host = host or settings.server.host
@@ -83,8 +83,8 @@ def serve(config: str | None, host: str | None = None, port: int | None = None) 
         )
         return 2
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
-    from .app import create_app
-    from .extensions import socketio
+    from queue_server.app import create_app
+    from queue_server.extensions import socketio
 
     app = create_app(settings)
     tune_gc()

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .states import Priority
+from queue_server.core.states import Priority
 
 # Lower is served first.
 TARGETED, PRIORITY, NORMAL = 0, 1, 2

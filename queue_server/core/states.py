@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from ..exceptions import IllegalTransition
+from queue_server.exceptions import IllegalTransition
 
 
 class TicketStatus(StrEnum):

@@ -1,0 +1,1 @@
+"""Administration: halls, queues, service items, windows, users, devices, the change log."""

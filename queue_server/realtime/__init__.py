@@ -1,0 +1,1 @@
+"""Socket.IO: subscriptions, events after commit, fan-out across processes, call audio."""

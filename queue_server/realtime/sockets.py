@@ -1,0 +1,236 @@
+"""Socket.IO: subscriptions with an immediate snapshot, and hall events sent after each commit."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import request
+from flask_socketio import ConnectionRefusedError, emit, join_room, rooms
+from sqlalchemy.orm import Session
+
+from queue_server.db import transaction
+from queue_server.exceptions import NotFound, OneWindowError, Unauthorized
+from queue_server.extensions import socketio
+from queue_server.halls import get_hall
+from queue_server.models import Hall
+from queue_server.realtime import events
+from queue_server.realtime.events import Event, hall_of_room, hall_room, holders_room, ticket_room
+from queue_server.runtime import current
+from queue_server.tickets import snapshots
+from queue_server.tickets.service import Change, get_ticket
+
+log = logging.getLogger("onewindow.realtime")
+_staff: dict[str, int] = {}  # socket id -> staff user id
+_devices: dict[str, str] = {}  # socket id -> hall code of the registered device
+MAX_ROOMS = 4  # a board follows one hall, a phone one ticket (two rooms); a console a few at most
+
+
+class TooManyRooms(OneWindowError):
+    code = "too_many_rooms"
+
+
+def events_for(session: Session, hall: Hall, change: Change, full: dict | None = None) -> list[Event]:
+    """events.events_for with this server's voice renderer (the routes' way in)."""
+    return events.events_for(session, hall, change, full, voice=current().voice)
+
+
+class BoardCache:
+    """Board snapshots per hall, so a burst of subscribes (a resync, a reconnect storm) costs one build.
+
+    A snapshot is forgotten as soon as an event for the hall's room is sent (here, or by another
+    process through Redis), and after `ttl` seconds in any case.
+    """
+
+    def __init__(self, ttl: float = 2.0, clock=time.monotonic) -> None:
+        self.ttl, self.clock = ttl, clock
+        self.entries: dict[str, tuple[int, float, dict]] = {}  # hall code -> (generation, built at, snapshot)
+        self.generations: dict[str, int] = {}
+        self.building = threading.Lock()
+
+    def changed(self, hall_code: str | None) -> None:
+        if hall_code is not None:
+            self.generations[hall_code] = self.generations.get(hall_code, 0) + 1
+            self.entries.pop(hall_code, None)
+
+    def get(self, hall_code: str, build) -> dict:
+        """The hall's snapshot, built by `build()` (which may raise NotFound) when none is fresh."""
+        cached = self._fresh(hall_code)
+        if cached is not None:
+            return cached
+        with self.building:  # subscribers arriving during a build wait for it instead of building again
+            cached = self._fresh(hall_code)
+            if cached is not None:
+                return cached
+            generation, started = self.generations.get(hall_code, 0), self.clock()
+            snapshot = build()
+            if self.generations.get(hall_code, 0) == generation:  # nothing happened while it was built
+                self.entries[hall_code] = (generation, started, snapshot)
+            return snapshot
+
+    def _fresh(self, hall_code: str) -> dict | None:
+        entry = self.entries.get(hall_code)
+        if entry is None or entry[0] != self.generations.get(hall_code, 0) or self.clock() - entry[1] > self.ttl:
+            return None
+        return entry[2]
+
+
+def publish(events: list[Event]) -> None:
+    """Send events (through Redis when configured); call only after the commit."""
+    boards = current().extras.get("boards")
+    for name, payload, room in events:
+        if boards is not None:
+            boards.changed(hall_of_room(room))
+        if name == "queue_changed":
+            current().counts.mark(payload["hall"])
+        else:
+            socketio.emit(name, payload, to=room)
+
+
+class WaitingCounts:
+    """Sends `queue_changed` with fresh waiting counts, at most once per hall every `interval` seconds.
+
+    Counting is the one part of an update that grows with the queue, and a busy hall issues
+    and calls many tickets a second: coalescing keeps both the requests and the screens cheap.
+    """
+
+    def __init__(self, factory, interval: float = 0.2) -> None:
+        self.factory, self.interval = factory, interval
+        self.dirty: set[str] = set()
+        self.wake = threading.Event()
+        self.running = False
+
+    def mark(self, hall_code: str) -> None:
+        self.dirty.add(hall_code)
+        if self.running:
+            self.wake.set()
+        else:
+            self.flush()
+
+    def start(self) -> None:
+        self.running = True
+        socketio.start_background_task(self._loop)
+
+    def _loop(self) -> None:
+        failing = False
+        while self.running:
+            self.wake.wait()
+            self.wake.clear()
+            socketio.sleep(self.interval)
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - a database outage must not end the loop
+                if not failing:  # say it once per outage, not twice a second
+                    log.error("cannot send waiting counts (%s); retrying until the database answers", exc)
+                failing = True
+                self.wake.set()
+                socketio.sleep(1)
+                continue
+            if failing:
+                log.warning("waiting counts are sent again")
+                failing = False
+
+    def flush(self) -> None:
+        halls, self.dirty = self.dirty, set()
+        for code in sorted(halls):
+            try:
+                with transaction(self.factory) as session:
+                    counts = {"hall": code, "queues": snapshots.queue_counts(session, get_hall(session, code))}
+            except Exception:
+                self.dirty |= halls  # nothing is forgotten: sent once the database answers again
+                raise
+            socketio.emit("queue_changed", counts, to=hall_room(code))
+            socketio.emit("queue_changed", counts, to=holders_room(code))
+
+
+def resync_everyone() -> None:
+    """After a Redis outage: every client of this process gets fresh snapshots."""
+    socketio.emit("resync", {}, ignore_queue=True)
+
+
+def _fail(exc: OneWindowError) -> dict:
+    error = {"code": exc.code, "message": exc.message}
+    if exc.zh:
+        error["message_zh"] = exc.zh
+    emit("error", error)
+    return {"error": error}
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Staff bring their token, devices theirs; others are anonymous and see public data only."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    device = auth.get("device") if isinstance(auth, dict) else None
+    if not token and not device:
+        return True
+    try:
+        with transaction(current().factory) as session:
+            if token:
+                _staff[request.sid] = current().tokens.verify(session, str(token)[:512]).id
+            if device:
+                from queue_server.staff.devices import verify
+
+                _devices[request.sid] = verify(session, str(device)[:128]).hall.code
+    except Unauthorized as exc:
+        raise ConnectionRefusedError(exc.message) from None
+    return True
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    _staff.pop(request.sid, None)
+    _devices.pop(request.sid, None)
+
+
+@socketio.on("subscribe")
+def on_subscribe(data=None):
+    """Join a hall (boards, kiosks, clerks) or one ticket (its holder) and get a snapshot at once."""
+    if (data is None or data == {}) and request.sid in _devices:
+        data = {"hall": _devices[request.sid]}  # a registered board shows its own hall
+    if not isinstance(data, dict) or not (isinstance(data.get("hall"), str) or isinstance(data.get("ticket"), str)):
+        return _fail(OneWindowError('send {"hall": code} or {"ticket": id}', zh="请发送大厅编码或号票编号"))
+    joined = set(rooms()) - {request.sid}
+    try:
+        if isinstance(data.get("ticket"), str):
+            with transaction(current().factory) as session:
+                ticket = get_ticket(session, data["ticket"][:64])
+                wanted, event = [ticket_room(ticket.id), holders_room(ticket.hall.code)], "ticket"
+                _check_rooms(joined, wanted)
+                snapshot = snapshots.ticket_full(session, ticket)
+        else:
+            code = data["hall"][:64]
+            _check_rooms(joined, [hall_room(code)])
+            snapshot = current().extras["boards"].get(code, lambda: _board(code))
+            wanted, event = [hall_room(snapshot["hall"]["code"])], "board"
+    except (NotFound, OneWindowError) as exc:
+        return _fail(exc)
+    for room in wanted:
+        join_room(room)
+    emit(event, snapshot)
+    return {"ok": True}
+
+
+def _board(hall_code: str) -> dict:
+    with transaction(current().factory) as session:
+        return snapshots.board(session, get_hall(session, hall_code))
+
+
+def _check_rooms(joined: set[str], wanted: list[str]) -> None:
+    if len(joined | set(wanted)) > MAX_ROOMS:
+        raise TooManyRooms(
+            f"one connection follows at most {MAX_ROOMS} rooms; open another for more",
+            zh=f"一个连接最多关注 {MAX_ROOMS} 个房间，请另开连接",
+        )
+
+
+@socketio.on_error_default
+def on_error(exc):
+    log.warning("socket handler failed: %s", type(exc).__name__)
+    return {
+        "error": {
+            "code": "internal",
+            "message": "the server could not handle this message",
+            "message_zh": "服务器无法处理这条消息",
+        }
+    }

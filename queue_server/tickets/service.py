@@ -1,0 +1,440 @@
+"""Issuing tickets and moving them through the hall: the core applied to the database."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+
+from queue_server import clock
+from queue_server.core import routing
+from queue_server.core.numbering import format_number, local_day, parse_number
+from queue_server.core.states import Action, Channel, Priority, TicketStatus, next_status
+from queue_server.exceptions import IllegalTransition, NotFound, ValidationFailed
+from queue_server.hall_settings import hall_settings
+from queue_server.halls import get_service
+from queue_server.models import DayCounter, Hall, ServiceItem, StaffUser, Ticket, TicketEvent, Window
+
+# Every column of a fresh ticket that the caller does not choose, so the stored row and the object agree.
+NEW_TICKET = {
+    "status": TicketStatus.WAITING.value,
+    "order_key": 0,
+    "called_at": None,
+    "started_at": None,
+    "finished_at": None,
+    "window_id": None,
+    "target_window_id": None,
+    "clerk_id": None,
+    "recall_count": 0,
+    "returns": 0,
+    "phone_masked": None,
+    "id_number_masked": None,
+    "phone_hash": None,
+    "id_number_hash": None,
+    "case_id": None,
+    "quoted_low_s": None,
+    "quoted_high_s": None,
+    "unchecked_on_call": None,
+    "checked_in_at": None,
+}
+CANDIDATES = 25  # per class; routing only ever needs the head of each
+# A remote ticket under the hall rule "skip" keeps its place but is passed over until checked in at the hall.
+READY = or_(Ticket.unchecked_on_call.is_(None), Ticket.unchecked_on_call != "skip", Ticket.checked_in_at.is_not(None))
+
+
+@dataclass
+class Change:
+    """What an operation did, so the caller can tell the hall after the commit."""
+
+    ticket: Ticket | None = None
+    called: bool = False
+    queues_changed: bool = False
+    window: Window | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def new_ticket_id() -> str:
+    """An opaque, unguessable ticket id (128 random bits, URL-safe): the holder's credential."""
+    return secrets.token_urlsafe(16)
+
+
+def _seq_statement(dialect: str):
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_(DayCounter.__table__)
+        .values(hall_id=bindparam("hall_id"), queue_id=bindparam("queue_id"), day=bindparam("day"), last_seq=1)
+        .on_conflict_do_update(
+            index_elements=["hall_id", "queue_id", "day"], set_={"last_seq": DayCounter.__table__.c.last_seq + 1}
+        )
+        .returning(DayCounter.__table__.c.last_seq)
+    )
+
+
+SEQ_STATEMENTS = {dialect: _seq_statement(dialect) for dialect in ("postgresql", "sqlite")}
+TICKETS, EVENTS = Ticket.__table__, TicketEvent.__table__
+# Plain table statements, built once: issuing runs them for every ticket.
+INSERT_TICKET = TICKETS.insert().returning(TICKETS.c.pk)
+SET_ORDER_KEY = TICKETS.update().where(TICKETS.c.pk == bindparam("ticket_pk")).values(order_key=bindparam("ticket_pk"))
+INSERT_EVENT = EVENTS.insert()
+
+
+def allocate_seq(session: Session, hall_id: int, queue_id: int, day) -> int:
+    """Next number of the day for a queue; one atomic upsert, safe across processes."""
+    stmt = SEQ_STATEMENTS[session.get_bind().dialect.name]
+    return session.execute(stmt, {"hall_id": hall_id, "queue_id": queue_id, "day": day}).scalar_one()
+
+
+def record(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    before: str | None,
+    *,
+    now: datetime,
+    window: Window | None = None,
+    user: StaffUser | None = None,
+    reason: str | None = None,
+    data: dict | None = None,
+) -> None:
+    """Append one row to the ticket's history (written at once: a plain insert, outside the unit of work)."""
+    session.execute(
+        INSERT_EVENT,
+        {
+            "ticket_pk": ticket.pk,
+            "hall_id": ticket.hall_id,
+            "action": action,
+            "from_status": before,
+            "to_status": ticket.status,
+            "at": now,
+            "window_id": window.id if window else ticket.window_id,
+            "user_id": user.id if user else None,
+            "reason": reason,
+            "data": data,
+        },
+    )
+
+
+def issue(
+    session: Session,
+    hall: Hall,
+    service: str | ServiceItem,
+    *,
+    channel: str = "kiosk",
+    priority: str = "normal",
+    user: StaffUser | None = None,
+    **fields,
+) -> Change:
+    """Hand out the next number of the service's queue (`service`: a code, or the item already loaded).
+
+    `fields` sets more columns at once (the person's hashes and masked numbers as
+    `personal.columns` decides them, the quoted wait). The rows go in as
+    three plain statements and the ticket joins the session as already stored: issuing is the
+    busiest write of a hall, and the ORM's unit of work cost more than the rest of it together.
+    """
+    _check_enum(Channel, channel, "channel")
+    _check_enum(Priority, priority, "priority")
+    if isinstance(service, str):
+        service = get_service(session, hall, service)
+    now = clock.now()
+    day = local_day(now, hall.timezone)
+    seq = allocate_seq(session, hall.id, service.queue_id, day)
+    values = {
+        **NEW_TICKET,
+        "id": new_ticket_id(),
+        "hall_id": hall.id,
+        "queue_id": service.queue_id,
+        "service_id": service.id,
+        "day": day,
+        "seq": seq,
+        "number": format_number(service.queue.prefix, seq),
+        "channel": channel,
+        "priority": priority,
+        "issued_at": now,
+        "queued_at": now,
+        **fields,
+    }
+    pk = session.execute(INSERT_TICKET, values).scalar_one()
+    # Arrival order comes from the database's own sequence, never from the clock.
+    session.execute(SET_ORDER_KEY, {"ticket_pk": pk})
+    ticket = Ticket(pk=pk, **{**values, "order_key": pk})
+    ticket.hall, ticket.service, ticket.queue, ticket.window, ticket.target_window = (
+        hall,
+        service,
+        service.queue,
+        None,
+        None,
+    )
+    record(session, ticket, "issue", None, now=now, user=user, data={"channel": channel, "priority": priority})
+    make_transient_to_detached(ticket)  # stored already: later changes are updates, and nothing is reloaded
+    session.add(ticket)
+    return Change(ticket=ticket, queues_changed=True, extra={"issued": True})
+
+
+def _check_enum(enum, value: str, name: str) -> None:
+    allowed = [e.value for e in enum]
+    if value not in allowed:
+        raise ValidationFailed(
+            f"{name} must be one of {', '.join(allowed)}", zh=f"{name} 只能是 {', '.join(allowed)} 之一", field=name
+        )
+
+
+def _candidate_queries():
+    """Sent to the window, priority, and normal: each line's head in arrival order (built once)."""
+    columns = (Ticket.id, Ticket.queue_id, Ticket.priority, Ticket.queued_at, Ticket.order_key, Ticket.target_window_id)
+    base = select(*columns).where(
+        Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value, READY
+    )
+    mine = Ticket.target_window_id.is_(None) & Ticket.queue_id.in_(bindparam("queue_ids", expanding=True))
+    groups = [
+        base.where(Ticket.target_window_id == bindparam("window_id")),
+        base.where(mine, Ticket.priority != Priority.NORMAL.value),
+        base.where(mine, Ticket.priority == Priority.NORMAL.value),
+    ]
+    return [query.order_by(Ticket.order_key).limit(CANDIDATES) for query in groups]
+
+
+CANDIDATE_QUERIES = _candidate_queries()
+
+
+def waiting_candidates(session: Session, window: Window) -> list[routing.Candidate]:
+    """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
+    params = {"hall_id": window.hall_id, "window_id": window.id, "queue_ids": [q.id for q in window.queues]}
+    rows = []
+    for query in CANDIDATE_QUERIES:
+        # Routing only needs the head of each line; the rest are spares for when other windows win the race.
+        rows += session.execute(query, params).all()
+    prefix = {q.id: q.prefix for q in window.queues}
+    return [
+        routing.Candidate(
+            ticket_id=ticket_id,
+            queue=prefix.get(queue_id, ""),
+            priority=priority,
+            queued_at=queued_at,
+            order_key=order_key,
+            target_window=window.number if target == window.id else None,
+        )
+        for ticket_id, queue_id, priority, queued_at, order_key, target in rows
+    ]
+
+
+def rules_for(hall: Hall) -> routing.Rules:
+    return routing.Rules(aging_s=hall_settings(hall).aging_minutes * 60)
+
+
+# The service and queue come along: every answer and event about a ticket names them.
+WITH_ITEM = (joinedload(Ticket.service, innerjoin=True), joinedload(Ticket.queue, innerjoin=True))
+TICKET_BY_ID = select(Ticket).where(Ticket.id == bindparam("ticket_id")).options(*WITH_ITEM)
+CLAIM_UPDATE = (
+    TICKETS.update()
+    .where(TICKETS.c.pk == bindparam("ticket_pk"), TICKETS.c.status == TicketStatus.WAITING.value)
+    .values(status=TicketStatus.CALLED.value)
+)
+
+
+def claim(session: Session, ranked_ids: list[str]) -> Ticket | None:
+    """Take the first of these tickets (in this order) that is still waiting and that no other window is
+    calling right now, or None if all are taken.
+
+    One statement however many windows race for the head of the line: PostgreSQL skips the rows other
+    windows hold (SKIP LOCKED) and re-checks the status of the row it locks.
+    """
+    rank = case({ticket_id: n for n, ticket_id in enumerate(ranked_ids)}, value=Ticket.id)
+    query = (
+        select(Ticket)
+        .where(Ticket.id.in_(ranked_ids), Ticket.status == TicketStatus.WAITING.value)
+        # Only the ticket row is locked, never the shared service and queue rows.
+        .options(*WITH_ITEM)
+        .order_by(rank)
+        .limit(1)
+        .with_for_update(of=Ticket, skip_locked=True)
+    )
+    ticket = session.scalar(query)
+    if ticket is None:
+        return None
+    # The conditional update is the real guard (SQLite has no row locks, only its write lock).
+    result = session.execute(CLAIM_UPDATE, {"ticket_pk": ticket.pk})
+    if result.rowcount != 1:
+        return None
+    set_committed_value(ticket, "status", TicketStatus.CALLED.value)  # what the update stored; no re-read
+    return ticket
+
+
+def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | None) -> Change:
+    """Call the best waiting ticket for this window; Change.ticket is None when nobody waits."""
+    now = clock.now()
+    for _attempt in range(3):
+        ranked = routing.rank(
+            waiting_candidates(session, window),
+            window.number,
+            [q.prefix for q in window.queues],
+            now,
+            rules_for(hall),
+        )
+        if not ranked:
+            return Change(window=window)
+        ids = [candidate.ticket_id for candidate in ranked]
+        while ids and (ticket := claim(session, ids)) is not None:
+            ids = ids[ids.index(ticket.id) + 1 :]
+            if not _missed_check_in(session, ticket, window, user, now):
+                _mark_called(session, ticket, window, user, now, "call", TicketStatus.WAITING.value)
+                return Change(ticket=ticket, called=True, queues_changed=True, window=window)
+        # Every candidate was taken by other windows meanwhile: look again.
+    return Change(window=window)
+
+
+def _missed_check_in(session: Session, ticket: Ticket, window: Window, user: StaffUser | None, now: datetime) -> bool:
+    """A remote ticket (hall rule "no_show") not checked in at the hall when its turn comes is a no-show."""
+    if ticket.unchecked_on_call != "no_show" or ticket.checked_in_at is not None:
+        return False
+    ticket.status = TicketStatus.NO_SHOW.value
+    record(
+        session,
+        ticket,
+        "no_show",
+        TicketStatus.WAITING.value,
+        now=now,
+        window=window,
+        user=user,
+        reason="remote ticket not checked in",
+    )
+    return True
+
+
+def call_number(
+    session: Session, hall: Hall, window: Window, user: StaffUser | None, number: str, reason: str
+) -> Change:
+    """Call a given number out of order (a returning no-show, an urgent case); the reason is recorded."""
+    ticket = find_by_number(session, hall, number)
+    # Lock and re-read the row: another window may be calling this very ticket right now.
+    session.refresh(ticket, with_for_update=True)
+    now = clock.now()
+    before = ticket.status
+    if ticket.status == TicketStatus.NO_SHOW.value:
+        allowed = hall_settings(hall).no_show_returns
+        if ticket.returns >= allowed:
+            raise IllegalTransition(
+                f"ticket {ticket.number} already came back {ticket.returns} time(s) after a no-show; "
+                f"the hall allows {allowed}. Please take a new ticket.",
+                status=ticket.status,
+                zh=f"{ticket.number} 号过号后已返回 {ticket.returns} 次（本厅允许 {allowed} 次），请重新取号",
+            )
+        ticket.status = next_status(ticket.status, Action.RETURN).value
+        ticket.returns += 1
+    next_status(ticket.status, Action.CALL)
+    if ticket.target_window_id not in (None, window.id):
+        ticket.target_window_id = None
+    ticket.status = TicketStatus.CALLED.value
+    _mark_called(session, ticket, window, user, now, "call", before, reason=reason, out_of_order=True)
+    return Change(ticket=ticket, called=True, queues_changed=True, window=window)
+
+
+def _mark_called(
+    session: Session,
+    ticket: Ticket,
+    window: Window,
+    user: StaffUser | None,
+    now: datetime,
+    action: str,
+    before: str,
+    reason: str | None = None,
+    out_of_order: bool = False,
+) -> None:
+    ticket.called_at = now
+    ticket.window_id = window.id
+    ticket.window = window
+    ticket.clerk_id = user.id if user else None
+    ticket.recall_count = 0
+    window.ticket_id = ticket.id
+    data = {"out_of_order": True} if out_of_order else None
+    record(session, ticket, action, before, now=now, window=window, user=user, reason=reason, data=data)
+
+
+def find_by_number(session: Session, hall: Hall, number: str) -> Ticket:
+    """Today's ticket with this number in the hall, or NotFound."""
+    try:
+        parse_number(number.strip().upper())
+    except ValueError:
+        raise ValidationFailed(
+            f"{number!r} is not a ticket number such as A001",
+            zh=f"{number} 不是有效的号码（例如 A001）",
+            field="number",
+        ) from None
+    day = local_day(clock.now(), hall.timezone)
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.hall_id == hall.id, Ticket.day == day, Ticket.number == number.strip().upper())
+    )
+    if ticket is None:
+        raise NotFound(f"no ticket {number} today in hall {hall.code}", zh=f"今天没有 {number} 号", number=number)
+    return ticket
+
+
+def get_ticket(session: Session, ticket_id: str) -> Ticket:
+    """The ticket with this id, or NotFound."""
+    ticket = session.scalar(TICKET_BY_ID, {"ticket_id": ticket_id})
+    if ticket is None:
+        raise NotFound("no such ticket", zh="没有这张号票", ticket=ticket_id)
+    return ticket
+
+
+def transition(
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    *,
+    window: Window | None = None,
+    user: StaffUser | None = None,
+    reason: str | None = None,
+    data: dict | None = None,
+) -> str:
+    """Apply one state-machine action to a ticket and record it; returns the previous status."""
+    before = ticket.status
+    ticket.status = next_status(before, action).value
+    now = clock.now()
+    if action == Action.START:
+        ticket.started_at = now
+    elif action == Action.FINISH:
+        ticket.finished_at = now
+    elif action == Action.RECALL:
+        ticket.recall_count += 1
+    record(session, ticket, action.value, before, now=now, window=window, user=user, reason=reason, data=data)
+    return before
+
+
+def cancel(session: Session, ticket: Ticket) -> Change:
+    """The holder gives up a waiting ticket."""
+    # Lock and re-read the row: a window may be calling it right now.
+    session.refresh(ticket, with_for_update=True)
+    transition(session, ticket, Action.CANCEL)
+    return Change(ticket=ticket, queues_changed=True)
+
+
+def waiting_counts(session: Session, hall: Hall) -> dict[int, int]:
+    """Waiting tickets per queue id."""
+    rows = session.execute(
+        select(Ticket.queue_id, func.count())
+        .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING.value)
+        .group_by(Ticket.queue_id)
+    )
+    return {queue_id: count for queue_id, count in rows}
+
+
+def close_day(session: Session, hall: Hall) -> list[str]:
+    """Cancel tickets still waiting from earlier local days, so the morning never calls yesterday's numbers."""
+    today = local_day(clock.now(), hall.timezone)
+    stale = session.scalars(
+        select(Ticket)
+        .where(Ticket.hall_id == hall.id, Ticket.day < today, Ticket.status == TicketStatus.WAITING.value)
+        .order_by(Ticket.pk)
+        .with_for_update()
+    ).all()
+    for ticket in stale:
+        transition(session, ticket, Action.CANCEL, reason="closed at the end of the day")
+    return [f"{t.day.isoformat()} {t.number}" for t in stale]
+
+
+__all__ = ["Change", "issue", "call_next", "call_number", "transition", "cancel", "get_ticket", "find_by_number"]
