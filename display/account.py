@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from flask import Response, redirect, render_template, request, session, url_for
 
-from queue_server import access
-from queue_server.auth import LockedOut, change_password, check_password, sign_in
 from queue_server.db import transaction
 from queue_server.exceptions import OneWindowError
 from queue_server.models import Hall, StaffUser
-from queue_server.permissions import Role
 from queue_server.runtime import current
+from queue_server.staff import access
+from queue_server.staff.auth import LockedOut, change_password, check_password, sign_in
+from queue_server.staff.permissions import Role
 
 from .pages import bp
 

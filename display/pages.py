@@ -6,12 +6,12 @@ from flask import Blueprint, Response, abort, render_template, request
 from sqlalchemy import select
 
 from display import qr
-from queue_server.access import client_ip
 from queue_server.db import transaction
 from queue_server.exceptions import NotFound
 from queue_server.halls import get_hall
 from queue_server.models import Hall, Window
 from queue_server.runtime import current
+from queue_server.staff.access import client_ip
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
@@ -51,8 +51,8 @@ def _check_device(hall_code: str, *kinds: str) -> None:
     """A page opened with ?device=<token> must be opened by that registered device, in its own hall."""
     if not request.args.get("device"):
         return
-    from queue_server import access
     from queue_server.exceptions import Unauthorized
+    from queue_server.staff import access
 
     with transaction(current().factory) as s:
         try:
@@ -139,8 +139,8 @@ def device_start():
     """A registered device opens /device?device=<token> and lands on its own page."""
     from flask import redirect, url_for
 
-    from queue_server import access
     from queue_server.exceptions import Unauthorized
+    from queue_server.staff import access
 
     with transaction(current().factory) as s:
         try:

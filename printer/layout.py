@@ -12,7 +12,7 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos
 from escpos.image import EscposImage
 
-from queue_server.text import printable
+from queue_server.core.text import printable
 
 from .exceptions import PayloadError
 from .ops import PAPER_DOTS, QR, Cut, Feed, Op, Text, columns, text_lines, text_width, wrap

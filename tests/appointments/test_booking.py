@@ -6,14 +6,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from queue_server import appointments, clock, remote, tickets
-from queue_server.appointments import Blocked, SlotFull
+from queue_server import clock
+from queue_server.appointments import remote
+from queue_server.appointments import service as appointments
+from queue_server.appointments.service import Blocked, SlotFull
 from queue_server.core.appointments import Arrival
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_window
 from queue_server.models import Appointment, AppointmentSlot, Ticket
-from queue_server.personal import Person, read_person
+from queue_server.tickets import service as tickets
+from queue_server.tickets.personal import Person, read_person
 from tests.support import SECRET, id_number, phone
 
 from .test_rules import bj

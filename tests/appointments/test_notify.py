@@ -9,12 +9,14 @@ import threading
 
 from sqlalchemy import select
 
-from queue_server import clock, remote, tickets
+from queue_server import clock
+from queue_server.appointments import remote
+from queue_server.appointments.notify import NotifyWorker, sign
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_window
 from queue_server.models import Notification
-from queue_server.notify import NotifyWorker, sign
-from queue_server.personal import read_person
+from queue_server.tickets import service as tickets
+from queue_server.tickets.personal import read_person
 from tests.support import SECRET, phone
 
 from .receiver import Receiver

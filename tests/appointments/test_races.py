@@ -6,8 +6,9 @@ import threading
 
 from sqlalchemy import select, text
 
-from queue_server import appointments, clock
-from queue_server.appointments import SlotFull
+from queue_server import clock
+from queue_server.appointments import service as appointments
+from queue_server.appointments.service import SlotFull
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Appointment, AppointmentSlot
 from tests.support import SECRET, id_number, phone, wait_until

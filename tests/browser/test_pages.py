@@ -9,11 +9,12 @@ import requests
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from queue_server import tickets, windows
 from queue_server.config import load_settings
 from queue_server.db import make_engine, session_factory, transaction
 from queue_server.halls import get_hall
 from queue_server.models import StaffUser
+from queue_server.tickets import service as tickets
+from queue_server.tickets import windows
 from tests.support import BOARD, CLERK, KIOSK, MOBILE, PASSWORD, WINDOW, ServerProcess, act, issue, open_window, shot
 
 pytestmark = pytest.mark.browser

@@ -14,12 +14,12 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from queue_server.auth import authenticate
-from queue_server.catalog import import_services
+from queue_server.admin.catalog import import_services
 from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.exceptions import ImportFailed
 from queue_server.halls import seed
 from queue_server.models import Hall, ServiceItem, StaffUser
+from queue_server.staff.auth import authenticate
 from tests.data.make_catalog import COLUMNS, TOTAL, rows, write
 from tests.support import CATALOG, ROOT, demo_config, write_config
 

@@ -10,11 +10,11 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from queue_server import tickets
 from queue_server.db import make_engine, session_factory, transaction
 from queue_server.exceptions import Unavailable
 from queue_server.halls import get_hall
 from queue_server.models import Queue, Ticket, TicketEvent
+from queue_server.tickets import service as tickets
 from tests.support import run_threads
 
 KIOSKS, PER_KIOSK, WINDOWS = 8, 50, 8

@@ -7,13 +7,13 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
-from queue_server import personal
 from queue_server.config import PrivacyConfig
 from queue_server.db import transaction
 from queue_server.exceptions import NotFound, ValidationFailed
 from queue_server.halls import get_hall
 from queue_server.models import DayCounter, Queue, ServiceItem, Ticket, TicketEvent
-from queue_server.tickets import issue
+from queue_server.tickets import personal
+from queue_server.tickets.service import issue
 
 
 def test_numbers_count_up_per_queue(hall):
@@ -134,7 +134,7 @@ def test_queue_rows_match_the_config(hall):
 def test_close_day_cancels_only_earlier_days_waiting_tickets(hall, fake_clock):
     from queue_server.db import transaction
     from queue_server.halls import get_hall
-    from queue_server.tickets import close_day
+    from queue_server.tickets.service import close_day
 
     at_window = hall.issue("QY001")  # A001
     left_waiting = hall.issue("QY002")  # A002

@@ -14,7 +14,7 @@ from queue_server.config import settings_from_mapping
 from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.halls import seed
 from queue_server.models import Appointment, Ticket
-from queue_server.simulate import DayShape, simulate_day
+from queue_server.stats.simulate import DayShape, simulate_day
 from tests.support import QuietVoice, add_staff, bearer, booking_config, id_number, phone
 
 ALL_DAY = {"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7]}

@@ -16,21 +16,17 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from queue_server import clock, tickets, windows
-from queue_server.auth import add_user
+from queue_server import clock
 from queue_server.config import settings_from_mapping
 from queue_server.core import routing
 from queue_server.core.states import TRANSITIONS, Action, TicketStatus
 from queue_server.db import make_engine, session_factory, transaction, upgrade
-from queue_server.exceptions import (
-    Conflict,
-    Forbidden,
-    IllegalTransition,
-    NotFound,
-    ValidationFailed,
-)
+from queue_server.exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from queue_server.halls import get_hall, seed
 from queue_server.models import Queue, StaffUser, Ticket, TicketEvent, Window
+from queue_server.staff.auth import add_user
+from queue_server.tickets import service as tickets
+from queue_server.tickets import windows
 from tests.support import PASSWORD, demo_config
 
 WINDOWS = [1, 2, 11, 12]  # two integrated windows, real estate (C) and police (E)

@@ -8,11 +8,11 @@ import time
 import pytest
 from sqlalchemy import text
 
-from queue_server import tickets
 from queue_server.exceptions import IllegalTransition
 from queue_server.halls import get_hall
 from queue_server.models import TicketEvent, Window
-from queue_server.windows import act
+from queue_server.tickets import service as tickets
+from queue_server.tickets.windows import act
 from tests.support import seed_hall
 
 pytestmark = pytest.mark.postgres

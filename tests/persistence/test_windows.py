@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from queue_server.exceptions import (
-    Conflict,
-    Forbidden,
-    IllegalTransition,
-    NotFound,
-    ValidationFailed,
-)
+from queue_server.exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from queue_server.models import Ticket, TicketEvent, Window
 from tests.support import PASSWORD
 
@@ -207,8 +201,8 @@ def test_no_show_returns_once(hall):
 
 
 def test_cancel_a_waiting_ticket(hall):
-    from queue_server import tickets
     from queue_server.db import transaction
+    from queue_server.tickets import service as tickets
 
     t = hall.issue("QY001")
     with transaction(hall.factory) as session:
@@ -307,8 +301,8 @@ def test_pause_open_close(hall):
 
 
 def test_clerk_of_another_hall_is_refused(hall):
-    from queue_server.auth import add_user
     from queue_server.db import transaction
+    from queue_server.staff.auth import add_user
 
     with transaction(hall.factory) as session:
         outsider = add_user(session, "jx-clerk", PASSWORD, "clerk", "jinxiu")

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from queue_server import tickets
 from queue_server.core.numbering import local_day
 from queue_server.db import transaction
 from queue_server.halls import get_hall
 from queue_server.models import Ticket, TicketEvent
+from queue_server.tickets import service as tickets
 from tests.support import run_threads
 
 SERVICES = ["QY001", "SB001", "BD001", "GJ001"]  # queues A, B, C, D

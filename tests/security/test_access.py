@@ -8,9 +8,9 @@ import socketio
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from queue_server.auth import add_user, hash_password
 from queue_server.exceptions import ValidationFailed
 from queue_server.models import StaffUser
+from queue_server.staff.auth import add_user, hash_password
 from tests.support import PASSWORD, Listener, db_state, demo_config, expired_token, kept_secret, login, user_id
 
 ACTIONS = [

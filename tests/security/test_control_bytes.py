@@ -13,7 +13,7 @@ from escpos.printer import Dummy
 from sqlalchemy import create_engine, select, text
 
 from printer.layout import TicketPrint, print_ticket
-from queue_server.catalog import import_services
+from queue_server.admin.catalog import import_services
 from queue_server.config import settings_from_mapping
 from queue_server.db import transaction
 from queue_server.models import ServiceItem

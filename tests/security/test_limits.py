@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from queue_server import devices
 from queue_server.db import transaction
 from queue_server.models import Ticket
+from queue_server.staff import devices
 from tests.support import ID_NUMBER, PHONE, PrivateRedis, demo_config, strict
 
 

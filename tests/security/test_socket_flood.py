@@ -12,8 +12,8 @@ import psutil
 import requests
 import websocket
 
-from queue_server.realtime import MAX_ROOMS
-from queue_server.socket_limits import BURST, MAX_WAITING
+from queue_server.realtime.limits import BURST, MAX_WAITING
+from queue_server.realtime.sockets import MAX_ROOMS
 from tests.security.attackers import RawSocketIO, baseline, issue, issue_while
 from tests.support import client_from, demo_config
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from queue_server import erlang
+from queue_server.core import erlang
 
 
 def test_erlang_c_textbook_values():

@@ -6,11 +6,11 @@ from datetime import date
 
 import pytest
 
-from queue_server import stats_data
 from queue_server.db import transaction
-from queue_server.evaluations import evaluate
 from queue_server.halls import get_hall
-from queue_server.tickets import get_ticket
+from queue_server.ratings.evaluations import evaluate
+from queue_server.stats import data as stats_data
+from queue_server.tickets.service import get_ticket
 
 DAY = date(2026, 3, 2)
 

@@ -10,7 +10,7 @@ import pytest
 from queue_server.cli import main
 from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.halls import seed
-from queue_server.simulate import report, simulate_day
+from queue_server.stats.simulate import report, simulate_day
 from tests.support import demo_config, write_config
 
 SEED = 7

@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from queue_server import tickets, windows
-from queue_server.auth import add_user
 from queue_server.config import Settings
 from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.halls import get_hall, seed
 from queue_server.models import StaffUser, Ticket, TicketEvent
+from queue_server.staff.auth import add_user
+from queue_server.tickets import service as tickets
+from queue_server.tickets import windows
 
 from .servers import demo_config
 from .staff import PASSWORD

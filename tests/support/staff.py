@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import requests
 
-from queue_server.auth import add_user
 from queue_server.config import settings_from_mapping
 from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.halls import seed
+from queue_server.staff.auth import add_user
 
 PASSWORD = "correct-horse-42"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.privacy import mask_id_number, mask_name, mask_phone, valid_id_number, valid_phone
+from queue_server.core.privacy import mask_id_number, mask_name, mask_phone, valid_id_number, valid_phone
 
 # A well-formed ID number (check digit computed by ISO 7064 MOD 11-2); not a real person.
 GOOD_ID = "11010519491231002X"

@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queue_server.core.states import (
-    ACTIVE,
-    FINAL,
-    TRANSITIONS,
-    Action,
-    TicketStatus,
-    allowed_actions,
-    next_status,
-)
+from queue_server.core.states import ACTIVE, FINAL, TRANSITIONS, Action, TicketStatus, allowed_actions, next_status
 from queue_server.exceptions import IllegalTransition
 
 S, A = TicketStatus, Action
