@@ -5,7 +5,7 @@ Every form carries the session's CSRF token; the cookie is HttpOnly and SameSite
 
 from __future__ import annotations
 
-from flask import Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, redirect, render_template, request, session, url_for
 
 from queue_server.db import transaction
 from queue_server.exceptions import OneWindowError
@@ -15,7 +15,10 @@ from queue_server.staff import access
 from queue_server.staff.auth import LockedOut, change_password, check_password, sign_in
 from queue_server.staff.permissions import Role
 
-from .pages import bp
+from .pages import security_headers
+
+bp = Blueprint("account", __name__)
+bp.after_request(security_headers)
 
 
 def _page(template: str, status: int = 200, **context) -> Response:
@@ -92,7 +95,7 @@ def logout():
         if user is not None:
             user.token_version += 1
     session.clear()
-    return redirect(url_for("pages.login"), code=303)
+    return redirect(url_for("account.login"), code=303)
 
 
 @bp.route("/account", methods=["GET"])
@@ -101,7 +104,7 @@ def account():
     with transaction(current().factory) as s:
         user = _signed_in(s)
         if user is None:
-            return redirect(url_for("pages.login", next=request.path), code=303)
+            return redirect(url_for("account.login", next=request.path), code=303)
         return _page("account.html", user=_brief(s, user), message=None, ok=None)
 
 
@@ -112,7 +115,7 @@ def account_password():
     with transaction(current().factory) as s:
         user = _signed_in(s)
         if user is None:
-            return redirect(url_for("pages.login", next="/account"), code=303)
+            return redirect(url_for("account.login", next="/account"), code=303)
         new, repeat = request.form.get("new_password", ""), request.form.get("repeat_password", "")
         if not check_password(user, request.form.get("current_password", "")):
             return _page("account.html", status=401, user=_brief(s, user), message="当前密码不正确", ok=None)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import Blueprint, render_template
 
-from display.pages import bp
+from display.pages import security_headers
+
+bp = Blueprint("admin_pages", __name__)
+bp.after_request(security_headers)
 
 SECTIONS = ("settings", "queues", "services", "windows", "users", "devices", "changes")
 

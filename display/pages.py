@@ -25,6 +25,7 @@ CSP = (
 
 @bp.after_request
 def security_headers(response: Response) -> Response:
+    """Every page (the account and administration blueprints use it too): our own scripts only."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     return response
@@ -219,4 +220,3 @@ def _seconds(name: str, default: int) -> int:
 
 
 # Staff sign-in and administration pages register their routes on this blueprint.
-from display import account, admin_pages  # noqa: E402,F401

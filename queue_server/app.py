@@ -50,13 +50,13 @@ def create_app(
     from queue_server.realtime import media
     from queue_server.realtime import sockets as realtime
     from queue_server.realtime.limits import ClientLimits
-    from queue_server.staff import routes as staff_api  # noqa: F401 - its routes join the API blueprint
+    from queue_server.staff import routes as staff_api
     from queue_server.stats import routes as stats_api
     from queue_server.tickets import routes as api
     from queue_server.web import errors, health, inputs, security
     from queue_server.web.ratelimit import RateLimits
 
-    for blueprint in (api.bp, appointments_api.bp, health.bp, media.bp, stats_api.bp, admin_api.bp):
+    for blueprint in (api.bp, staff_api.bp, appointments_api.bp, health.bp, media.bp, stats_api.bp, admin_api.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     inputs.register(app)
@@ -93,10 +93,11 @@ def create_app(
 
 def _register_pages(app: Flask) -> None:
     try:
-        from display.pages import bp as pages
+        from display import account, admin_pages, pages
     except ImportError:  # the pages package is optional for API-only deployments
         return
-    app.register_blueprint(pages)
+    for blueprint in (pages.bp, account.bp, admin_pages.bp):
+        app.register_blueprint(blueprint)
 
 
 def _attach_workers(app: Flask, runtime: Runtime, voice, spooler, start: bool) -> None:

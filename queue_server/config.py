@@ -12,20 +12,12 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from queue_server.exceptions import ConfigError
 
-# The per-hall models live with HallSettings; imported from here too, where they always were.
-from queue_server.hall_settings import (  # noqa: F401
-    HOURS,
-    AppointmentConfig,
+# The per-hall models live with HallSettings.
+from queue_server.hall_settings import (
     FieldProblem,
     HallSettings,
-    LimitsConfig,
-    NotifyConfig,
     PlainText,
-    PrivacyConfig,
-    RemoteConfig,
     Strict,
-    TicketConfig,
-    VoiceConfig,
 )
 
 DEMO_SECRET = "onewindow-demo-secret-change-me"  # shipped in older config.yaml files: refused everywhere

@@ -25,7 +25,6 @@ from queue_server.web.openapi import Api
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1")
 api = Api(bp, "/api/v1")
-api.routes = public.api.routes  # one OpenAPI document for the whole API
 IMPORT_MAX_BYTES = 4 * 1024 * 1024  # a catalog of a few thousand items; the app's default limit is 64 KiB
 
 

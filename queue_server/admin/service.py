@@ -17,11 +17,11 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from queue_server import clock
-from queue_server.config import HOURS, QueueConfig, WindowConfig
+from queue_server.config import QueueConfig, WindowConfig
 from queue_server.core.announcements import LONGEST_TEMPLATE, TemplateError, check_template
 from queue_server.core.text import printable
 from queue_server.exceptions import Conflict, NotFound, ValidationFailed
-from queue_server.hall_settings import SECRET_MASK, HallSettings, changed, hall_settings, patched, shown
+from queue_server.hall_settings import HOURS, SECRET_MASK, HallSettings, changed, hall_settings, patched, shown
 from queue_server.halls import get_window
 from queue_server.models import (
     AdminChange,

@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from queue_server.appointments.service import subscribe
-from queue_server.config import RemoteConfig, Settings
+from queue_server.config import Settings
 from queue_server.core import appointments as rules
 from queue_server.core.numbering import local_day
 from queue_server.core.privacy import mask_phone
 from queue_server.core.states import TicketStatus
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound
+from queue_server.hall_settings import RemoteConfig
 from queue_server.halls import get_service
 from queue_server.models import Hall, Ticket
 from queue_server.tickets import issuing

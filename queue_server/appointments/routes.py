@@ -18,14 +18,12 @@ from queue_server.realtime.sockets import events_for, publish
 from queue_server.runtime import current
 from queue_server.staff import access
 from queue_server.tickets import issuing, personal, snapshots
-from queue_server.tickets import routes as public
 from queue_server.tickets import service as tickets
 from queue_server.web.openapi import Api
 from queue_server.web.schemas import Estimate, Request, TicketPublic, TicketResponse
 
 bp = Blueprint("appointments_api", __name__, url_prefix="/api/v1")
 api = Api(bp, "/api/v1")
-api.routes = public.api.routes  # one OpenAPI document with the public API's routes
 
 
 class BookingRequest(Request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import Blueprint, request
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -19,8 +19,12 @@ from queue_server.staff import access, devices, permissions
 from queue_server.staff.auth import change_password, check_password
 from queue_server.tickets import service as tickets
 from queue_server.tickets import snapshots, windows
-from queue_server.tickets.routes import api, staff_user, user_brief
+from queue_server.tickets.routes import staff_user, user_brief
 from queue_server.web import schemas as sc
+from queue_server.web.openapi import Api
+
+bp = Blueprint("staff_api", __name__, url_prefix="/api/v1")
+api = Api(bp, "/api/v1")
 
 
 @api.route(

@@ -30,7 +30,6 @@ from queue_server.web.schemas import EvaluationRequest, EvaluationResponse, Requ
 bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
 api = Api(bp, "/api/v1")
 # One OpenAPI document: these routes are listed with the public API's.
-api.routes = public.api.routes
 
 RATING_SCREEN_MINUTES = 10  # the tablet rates the window's last ticket only while the citizen is still there
 CASE_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_\-./]{0,63}$")

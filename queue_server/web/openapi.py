@@ -64,8 +64,11 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
 class Api:
     """Registers views on a blueprint and remembers their schemas for /openapi.json."""
 
+    every: list[Api] = []  # one OpenAPI document covers the routes of every blueprint
+
     def __init__(self, blueprint: Blueprint, prefix: str) -> None:
         self.blueprint, self.prefix, self.routes = blueprint, prefix, []
+        Api.every.append(self)
 
     def route(
         self,
@@ -105,7 +108,7 @@ class Api:
         return decorate
 
     def document(self, title: str, version: str) -> dict:
-        """The OpenAPI 3.1 document of every registered route."""
+        """The OpenAPI 3.1 document of every route of every Api (all share one prefix)."""
         schemas: dict[str, dict] = {}
         paths: dict[str, dict] = {}
 
@@ -117,7 +120,7 @@ class Api:
             return {"$ref": f"#/components/schemas/{model.__name__}"}
 
         error = ref(ErrorResponse)
-        for r in self.routes:
+        for r in (route for one in Api.every for route in one.routes):
             path = self.prefix + re.sub(r"<(?:(\w+):)?(\w+)>", r"{\2}", r.rule)
             op: dict = {"summary": r.summary, "tags": [r.tag], "operationId": f"{r.method}_{r.rule}", "responses": {}}
             int_params = set(re.findall(r"<int:(\w+)>", r.rule))

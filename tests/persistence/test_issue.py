@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select, update
 
-from queue_server.config import PrivacyConfig
 from queue_server.db import transaction
 from queue_server.exceptions import NotFound, ValidationFailed
+from queue_server.hall_settings import PrivacyConfig
 from queue_server.halls import get_hall
 from queue_server.models import DayCounter, Queue, ServiceItem, Ticket, TicketEvent
 from queue_server.tickets import personal

@@ -69,7 +69,7 @@ def test_announcement_texts_use_hall_templates_and_languages(hall_voice) -> None
 
 
 def test_announcement_texts_with_the_real_config_model() -> None:
-    config = pytest.importorskip("queue_server.config")
+    config = pytest.importorskip("queue_server.hall_settings")
     cfg = config.VoiceConfig(languages=["zh-CN", "en"])
     texts = dict(announcement_texts(cfg, "A001", 12))
     assert texts["zh-CN"] == "请 A 零零一 号，到 十二 号窗口办理"

@@ -8,9 +8,10 @@ import pytest
 from voice_helpers import HallVoice
 
 from display.voice import DEFAULT_TEMPLATES, announcement_texts
-from queue_server.config import VoiceConfig, settings_from_mapping
+from queue_server.config import settings_from_mapping
 from queue_server.core.announcements import LONGEST_TEMPLATE, TemplateError, check_template
 from queue_server.exceptions import ConfigError
+from queue_server.hall_settings import VoiceConfig
 from tests.support import demo_config
 
 CRASHER = "{number}{window:>300000}"
