@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from queue_server import clock
 from queue_server.config import QueueConfig, WindowConfig
 from queue_server.core.announcements import LONGEST_TEMPLATE, TemplateError, check_template
+from queue_server.core.states import TicketStatus, WindowState
 from queue_server.core.text import printable
 from queue_server.exceptions import Conflict, NotFound, ValidationFailed
 from queue_server.hall_settings import HOURS, SECRET_MASK, HallSettings, changed, hall_settings, patched, shown
@@ -604,7 +605,7 @@ def create_window(session: Session, user: StaffUser, hall: Hall, body: dict) -> 
         name=cfg.name.strip(),
         name_en=cfg.name_en.strip(),
         queues=served,
-        state="closed",
+        state=WindowState.CLOSED.value,
         active=True,
     )
     session.add(window)
@@ -640,13 +641,13 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
         values["active"] = bool(active)
     state = body.get("state")
     if active is False:
-        state = "closed"
+        state = WindowState.CLOSED.value
     if state is not None:
-        if state not in ("open", "closed"):
+        if state not in (WindowState.OPEN, WindowState.CLOSED):
             raise invalid("state", "只能是 开放(open) 或 关闭(closed)", "must be open or closed")
-        if state == "open" and not values.get("active", window.active):
+        if state == WindowState.OPEN and not values.get("active", window.active):
             raise invalid("state", "窗口已停用，请先启用", "the window is disabled; enable it first")
-        if state == "closed" and window.state != "closed" and window.ticket_id is not None:
+        if state == WindowState.CLOSED and window.state != WindowState.CLOSED and window.ticket_id is not None:
             current = session.scalar(select(Ticket.number).where(Ticket.id == window.ticket_id))
             raise Conflict(
                 f"window {window.number} still has ticket {current}; finish, hold or transfer it first",
@@ -655,7 +656,7 @@ def update_window(session: Session, user: StaffUser, hall: Hall, number: int, bo
             )
         if state != window.state:
             values["state"] = state
-            if state == "closed":
+            if state == WindowState.CLOSED:
                 values["clerk_id"] = None
     changes = assign(window, values)
     changes.pop("clerk_id", None)
@@ -684,7 +685,9 @@ def _requeue_aimed_at(session: Session, window: Window) -> None:
 
     now = clock.now()
     aimed = session.scalars(
-        select(Ticket).where(Ticket.target_window_id == window.id, Ticket.status == "waiting").with_for_update()
+        select(Ticket)
+        .where(Ticket.target_window_id == window.id, Ticket.status == TicketStatus.WAITING)
+        .with_for_update()
     )
     for ticket in aimed:
         ticket.target_window_id = None

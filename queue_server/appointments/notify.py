@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import select, update
@@ -32,6 +33,15 @@ from queue_server.models import Hall, Notification, NotifySubscription, Ticket
 from queue_server.tickets.snapshots import position
 
 log = logging.getLogger("onewindow.notify")
+
+
+class NotifyState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
 KINDS = ("ahead", "called", "rate")
 LEASE = timedelta(seconds=60)  # a claimed message not confirmed by then is sent again
 SCAN_BATCH = 500
@@ -107,7 +117,7 @@ def enqueue(session: Session, ticket: Ticket, kind: str, payload: dict, now: dat
             hall_id=ticket.hall_id,
             kind=kind,
             payload={**payload, "key": key},
-            state="pending",
+            state=NotifyState.PENDING.value,
             attempts=0,
             created_at=now,
             next_attempt_at=now,
@@ -180,7 +190,10 @@ def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tu
     with transaction(factory) as session:
         rows = session.execute(
             select(Notification.id, Notification.state, Notification.next_attempt_at)
-            .where(Notification.state.in_(("pending", "sending")), Notification.next_attempt_at <= now)
+            .where(
+                Notification.state.in_((NotifyState.PENDING.value, NotifyState.SENDING.value)),
+                Notification.next_attempt_at <= now,
+            )
             .order_by(Notification.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -190,7 +203,7 @@ def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tu
             result = session.execute(
                 update(Notification)
                 .where(Notification.id == note_id, Notification.state == state, Notification.next_attempt_at == due_at)
-                .values(state="sending", next_attempt_at=now + LEASE)
+                .values(state=NotifyState.SENDING.value, next_attempt_at=now + LEASE)
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:
@@ -230,18 +243,18 @@ def deliver_due(
             note = session.get(Notification, note_id, with_for_update=True)
             note.attempts += 1
             if error is None:
-                note.state, note.sent_at, note.last_error = "sent", clock.now(), None
+                note.state, note.sent_at, note.last_error = NotifyState.SENT.value, clock.now(), None
                 delivered += 1
                 continue
             note.last_error = error
             if note.attempts >= cfg.max_attempts:
-                note.state = "failed"
+                note.state = NotifyState.FAILED.value
                 log.warning(
                     "giving up on %s message %s after %d attempts: %s", note.kind, note.id, note.attempts, error
                 )
             else:
                 backoff = min(3600.0, cfg.retry_s * 2 ** (note.attempts - 1))
-                note.state, note.next_attempt_at = "pending", now + timedelta(seconds=backoff)
+                note.state, note.next_attempt_at = NotifyState.PENDING.value, now + timedelta(seconds=backoff)
     return delivered
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,14 @@ from queue_server.models import Appointment, AppointmentSlot, Hall, NotifySubscr
 from queue_server.tickets import issuing
 from queue_server.tickets.personal import Person, clean_id_number, clean_phone, person_hash
 from queue_server.tickets.snapshots import iso
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed on a kiosk
 CODE_LENGTH = 8
@@ -184,7 +193,10 @@ def _require_enabled(cfg: AppointmentConfig) -> None:
 
 def no_show_times(session: Session, id_hash: str, now: datetime) -> list[datetime]:
     """Slot times this person booked and never came to (marked or not yet marked)."""
-    missed = or_(Appointment.status == "no_show", (Appointment.status == "booked") & (Appointment.checkin_until <= now))
+    missed = or_(
+        Appointment.status == AppointmentStatus.NO_SHOW,
+        (Appointment.status == AppointmentStatus.BOOKED) & (Appointment.checkin_until <= now),
+    )
     return list(session.scalars(select(Appointment.starts_at).where(Appointment.id_number_hash == id_hash, missed)))
 
 
@@ -223,7 +235,11 @@ def book(
     active = (
         select(func.count())
         .select_from(Appointment)
-        .where(Appointment.id_number_hash == id_hash, Appointment.status == "booked", Appointment.checkin_until > now)
+        .where(
+            Appointment.id_number_hash == id_hash,
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.checkin_until > now,
+        )
     )
     if session.scalar(active) >= cfg.max_active_per_person:
         raise Conflict(
@@ -255,7 +271,7 @@ def book(
         starts_at=slot.starts_at,
         ends_at=slot.ends_at,
         checkin_until=_day_end(slot.starts_at, hall.timezone),
-        status="booked",
+        status=AppointmentStatus.BOOKED.value,
         name_masked=mask_name(name),
         phone_masked=mask_phone(phone),
         id_number_masked=mask_id_number(id_number),
@@ -303,7 +319,7 @@ def lookup(session: Session, hall: Hall, code: str, phone: str, secret: str) -> 
 
 
 def _require_changeable(appt: Appointment, cfg: AppointmentConfig, now: datetime) -> None:
-    if appt.status != "booked":
+    if appt.status != AppointmentStatus.BOOKED:
         raise IllegalTransition(
             f"the booking is {appt.status}; only a booked one can change",
             zh=f"该预约状态为 {appt.status}，只有已预约的才能更改",
@@ -321,7 +337,7 @@ def cancel(session: Session, appt: Appointment, cfg: AppointmentConfig, now: dat
     """Give the seat back, up to the cut-off before the slot."""
     session.refresh(appt, with_for_update=True)
     _require_changeable(appt, cfg, now)
-    appt.status, appt.changed_at = "cancelled", now
+    appt.status, appt.changed_at = AppointmentStatus.CANCELLED.value, now
     release_seat(session, appt.slot_id)
     return appt
 
@@ -373,7 +389,7 @@ def find_for_check_in(
             .where(
                 Appointment.hall_id == hall.id,
                 Appointment.id_number_hash == id_hash,
-                Appointment.status == "booked",
+                Appointment.status == AppointmentStatus.BOOKED,
                 Appointment.checkin_until > now,
             )
             .order_by(Appointment.starts_at)
@@ -408,10 +424,10 @@ def check_in(
     limits); the booking's own times stand in for the hall's opening hours.
     """
     session.refresh(appt, with_for_update=True)
-    if appt.status == "checked_in":
+    if appt.status == AppointmentStatus.CHECKED_IN:
         number = appt.ticket.number if appt.ticket else "?"
         raise Conflict(f"already checked in: number {number}", zh=f"已签到，您的号码是 {number}", number=number)
-    if appt.status != "booked":
+    if appt.status != AppointmentStatus.BOOKED:
         raise IllegalTransition(
             f"the booking is {appt.status}", zh=f"该预约状态为 {appt.status}，不能签到", status=appt.status
         )
@@ -426,7 +442,7 @@ def check_in(
             opens_at=iso(opens, hall.timezone),
         )
     if arrival == Arrival.EXPIRED:
-        appt.status = "no_show"
+        appt.status = AppointmentStatus.NO_SHOW.value
         raise IllegalTransition("the booking has expired", zh="预约已过期", status="expired")
     issued = issuing.issue(
         session,
@@ -443,7 +459,12 @@ def check_in(
         check_hours=False,
     )
     ticket = issued.ticket
-    appt.status, appt.checked_in_at, appt.arrival, appt.ticket_pk = "checked_in", now, arrival.value, ticket.pk
+    appt.status, appt.checked_in_at, appt.arrival, appt.ticket_pk = (
+        AppointmentStatus.CHECKED_IN.value,
+        now,
+        arrival.value,
+        ticket.pk,
+    )
     appt.ticket = ticket
     subscribe(session, ticket, ref=appt.notify_ref, phone_masked=appt.phone_masked, now=now)
     return arrival, issued
@@ -467,8 +488,8 @@ def mark_no_shows(session: Session, now: datetime) -> int:
     """Bookings nobody checked in to by the end of their day become no-shows."""
     result = session.execute(
         update(Appointment)
-        .where(Appointment.status == "booked", Appointment.checkin_until <= now)
-        .values(status="no_show")
+        .where(Appointment.status == AppointmentStatus.BOOKED, Appointment.checkin_until <= now)
+        .values(status=AppointmentStatus.NO_SHOW.value)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount

@@ -37,6 +37,12 @@ class Priority(StrEnum):
     GREEN = "green"
 
 
+class WindowState(StrEnum):
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
 class Channel(StrEnum):
     KIOSK = "kiosk"
     MOBILE = "mobile"

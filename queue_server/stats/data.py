@@ -11,7 +11,7 @@ from queue_server import clock
 from queue_server.core import erlang
 from queue_server.core.estimate import recent_service_time
 from queue_server.core.numbering import parse_number
-from queue_server.core.states import TicketStatus
+from queue_server.core.states import TicketStatus, WindowState
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Evaluation, Hall, Queue, ServiceItem, StaffUser, Ticket, TicketEvent, Window
 from queue_server.ratings.evaluations import LABELS
@@ -159,7 +159,7 @@ def live(session: Session, hall: Hall) -> dict:
     ).one()
     count, oldest = waiting
     windows = list(session.scalars(select(Window).where(Window.hall_id == hall.id).order_by(Window.number)))
-    open_windows = [w for w in windows if w.state == "open"]
+    open_windows = [w for w in windows if w.state == WindowState.OPEN]
     arrivals = session.scalar(
         select(func.count()).where(
             TicketEvent.hall_id == hall.id, TicketEvent.action == "issue", TicketEvent.at > now - ARRIVAL_WINDOW
@@ -176,7 +176,7 @@ def live(session: Session, hall: Hall) -> dict:
         "waiting": count,
         "longest_wait_s": round((now - oldest).total_seconds()) if oldest else 0,
         "windows_open": len(open_windows),
-        "windows_paused": sum(1 for w in windows if w.state == "paused"),
+        "windows_paused": sum(1 for w in windows if w.state == WindowState.PAUSED),
         "windows": [{"number": w.number, "state": w.state, "busy": w.ticket_id is not None} for w in windows],
         "advice": advice.as_dict(),
     }

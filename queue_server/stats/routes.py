@@ -10,6 +10,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from queue_server import clock
+from queue_server.core.states import TicketStatus
 from queue_server.db import transaction
 from queue_server.exceptions import IllegalTransition, ValidationFailed
 from queue_server.halls import get_hall, get_window
@@ -261,7 +262,7 @@ def _to_rate(session, window) -> Ticket | None:
     since = clock.now() - timedelta(minutes=RATING_SCREEN_MINUTES)
     ticket = session.scalar(
         select(Ticket)
-        .where(Ticket.window_id == window.id, Ticket.status == "done", Ticket.finished_at >= since)
+        .where(Ticket.window_id == window.id, Ticket.status == TicketStatus.DONE, Ticket.finished_at >= since)
         .order_by(Ticket.finished_at.desc())
         .limit(1)
     )

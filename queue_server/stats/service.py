@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from queue_server.core.states import TicketStatus
+
 SATISFIED = (5, 4, 3)  # 非常满意, 满意, 基本满意 count as satisfied (好评率 of the rating platforms)
 LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 DEFAULT_SCORE = 3  # a ticket not rated within the period counts as 基本满意
@@ -94,10 +96,10 @@ def replay(ticket: TicketFacts, events: Sequence[EventFacts]) -> Life:
                 life.first_call, life.call_window, life.call_clerk = ev.at, ev.window, ev.clerk
         if ev.action == "transfer":
             life.transferred = True
-        if ev.to_status == "serving" and serving_since is None:
+        if ev.to_status == TicketStatus.SERVING and serving_since is None:
             serving_since = (ev.at, ev.window, ev.clerk)
             life.first_start = life.first_start or ev.at
-        if ev.to_status == "held" and held_since is None:
+        if ev.to_status == TicketStatus.HELD and held_since is None:
             held_since = ev.at
         if ev.action == "finish":
             life.finished_window, life.finished_clerk = ev.window, ev.clerk

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from queue_server.core.estimate import Estimate, estimate_wait, recent_service_time
-from queue_server.core.states import Priority, TicketStatus, allowed_actions
+from queue_server.core.states import Priority, TicketStatus, WindowState, allowed_actions
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import window_states, windows_with_queues
 from queue_server.models import Hall, Queue, Ticket, TicketEvent, Window
@@ -126,7 +126,7 @@ def _place(
     if ticket is not None:
         params.update(order_key=ticket.order_key, pk=ticket.pk)
     ahead = session.scalar(_ahead_query(priority == Priority.NORMAL.value, ticket is not None), params)
-    open_windows = sum(1 for _wid, state in serving if state == "open")
+    open_windows = sum(1 for _wid, state in serving if state == WindowState.OPEN)
     default_s = hall_settings(hall).default_service_minutes * 60
     # The windows that serve this ticket also serve the rest of the pool: their pace is the pool's.
     service_s = recent_service_time(recent_durations(session, frozenset(pool)), default_s)

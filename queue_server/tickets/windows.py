@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from queue_server.core.states import Action, TicketStatus
+from queue_server.core.states import Action, TicketStatus, WindowState
 from queue_server.exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from queue_server.halls import get_service, get_window
 from queue_server.models import Hall, StaffUser, Ticket, TicketEvent, Window
 from queue_server.staff.permissions import MANAGERS, Role, check_hall, check_manages
 from queue_server.tickets import service as tickets
 from queue_server.tickets.service import Change
-
-
-class WindowState(StrEnum):
-    CLOSED = "closed"
-    OPEN = "open"
-    PAUSED = "paused"
-
 
 WINDOW_TRANSITIONS = {
     "open": {WindowState.CLOSED, WindowState.PAUSED},
@@ -249,7 +241,9 @@ def _window_state(action: str, new_state: WindowState) -> Callable:
             )
         if action == "open" and user.role == Role.CLERK:
             elsewhere = session.scalar(
-                select(Window).where(Window.clerk_id == user.id, Window.id != window.id, Window.state != "closed")
+                select(Window).where(
+                    Window.clerk_id == user.id, Window.id != window.id, Window.state != WindowState.CLOSED
+                )
             )
             if elsewhere is not None:
                 raise Conflict(
