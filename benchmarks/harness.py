@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.server.conftest import STAFF, prepare
-from tests.support import PG_ADMIN_URL, ServerProcess, demo_config, write_config
+from tests.support import PG_ADMIN_URL, STAFF, ServerProcess, demo_config, prepare, write_config
 
 WINDOWS = 30
 

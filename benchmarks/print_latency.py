@@ -17,9 +17,7 @@ from pathlib import Path
 import requests
 
 from benchmarks.harness import bench_config, database, summary
-from tests.printer.conftest import FakePrinter
-from tests.server.conftest import STAFF, prepare
-from tests.support import ServerProcess, write_config
+from tests.support import STAFF, FakePrinter, ServerProcess, prepare, write_config
 
 
 def measure(tickets: int = 30) -> dict:

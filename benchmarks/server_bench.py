@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from benchmarks.harness import WRK_POST, running_server, summary, wrk
-from tests.server.conftest import PASSWORD
+from tests.support import PASSWORD
 
 
 def issue_throughput(url: str, seconds: int) -> dict:

@@ -21,7 +21,7 @@ import psutil
 import socketio
 
 from benchmarks.harness import WINDOWS, percentile, running_server
-from tests.server.conftest import PASSWORD
+from tests.support import PASSWORD
 
 SERVICES = ["QY001", "SB001", "BD001", "GJ001", "HJ001", "SW001"]
 SAMPLE_S = 10

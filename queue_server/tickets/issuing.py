@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from queue_server.config import Settings
 from queue_server.exceptions import Forbidden
+from queue_server.hall_settings import hall_settings
 from queue_server.halls import check_open
 from queue_server.models import Device, Hall, ServiceItem, StaffUser, Ticket
 from queue_server.tickets import personal, snapshots
@@ -85,8 +86,8 @@ def issue(
     printer = _printer(caller, channel, settings)
     if check_hours and caller.user is None:  # staff at a counter are not bound by opening hours
         check_open(hall, now)
-    privacy, limits = personal.hall_rules(settings, hall)
-    personal.check_limits(session, hall, service, person, limits)
+    rules = hall_settings(hall)
+    personal.check_limits(session, hall, service, person, rules.limits)
     place = snapshots.place_of_new(session, hall, service.queue_id, priority)
     change = tickets.issue(
         session,
@@ -95,7 +96,7 @@ def issue(
         channel=channel,
         priority=priority,
         user=caller.user,
-        **personal.columns(person, privacy),
+        **personal.columns(person, rules.privacy),
         **snapshots.quote(place),
         **(fields or {}),
     )

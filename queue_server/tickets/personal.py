@@ -12,7 +12,6 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from queue_server import clock
-from queue_server.config import Settings
 from queue_server.core.numbering import local_day
 from queue_server.core.privacy import mask_id_number, mask_phone, valid_id_number, valid_phone
 from queue_server.core.states import ACTIVE
@@ -78,12 +77,6 @@ def read_person(secret: str, phone: str | None, id_number: str | None) -> Person
         id_number = clean_id_number(id_number)
         person.id_number, person.id_hash = id_number, person_hash(secret, "id", id_number)
     return person
-
-
-def hall_rules(_settings: Settings | None, hall: Hall) -> tuple[PrivacyConfig, LimitsConfig]:
-    """The hall's privacy and limit settings, from its row (`hall_settings`); the first argument is unused."""
-    rules = hall_settings(hall)
-    return rules.privacy, rules.limits
 
 
 def _lock(session: Session, key: str) -> None:
