@@ -259,19 +259,21 @@ def show_board(hall: str):
     tag="staff",
 )
 def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequest):
-    """call-next, call, recall, start, finish, no-show, hold, resume, transfer, pause, open, close."""
+    """call-next, call, recall, start, finish, no-show, hold, resume, transfer, pause, open, close,
+    and finish-and-call-next (办结并叫下一位: both in one transaction; 204 when nobody is waiting)."""
     with transaction(current().factory) as s:
         user = staff_user(s)
         h = get_hall(s, hall)
         _check_reason_code(h, body.reason_code)
-        change = windows.act(s, h, window, action, user, body.model_dump(exclude_none=True))
-        if change.ticket is not None:
-            data = snapshots.ticket_full(s, change.ticket)
-        elif action == "call-next":
-            data = None
-        else:
-            data = snapshots.window_public(s, change.window)
-        events = events_for(s, h, change, data if change.ticket is not None else None)
+        events: list = []
+        for change in windows.act_all(s, h, window, action, user, body.model_dump(exclude_none=True)):
+            if change.ticket is not None:
+                data = snapshots.ticket_full(s, change.ticket)
+            elif action.endswith("call-next"):
+                data = None
+            else:
+                data = snapshots.window_public(s, change.window)
+            events += events_for(s, h, change, data if change.ticket is not None else None)
     publish(events)
     return ("", 204) if data is None else data
 

@@ -277,15 +277,30 @@ ACTIONS: dict[str, Callable[..., Change]] = {
 }
 
 
-def act(session: Session, hall: Hall, number: int, action: str, user: StaffUser, body: dict) -> Change:
-    """Run one window action for a signed-in staff member."""
-    handler = ACTIONS.get(action)
-    if handler is None:
+# Actions made of others, run in order in the caller's one transaction: all of them happen or none.
+COMPOUND: dict[str, tuple[str, ...]] = {"finish-and-call-next": ("finish", "call-next")}
+
+
+def act_all(session: Session, hall: Hall, number: int, action: str, user: StaffUser, body: dict) -> list[Change]:
+    """Run a window action (a compound one such as 办结并叫下一位 step by step); one change per step."""
+    _check_action(action)
+    return [act(session, hall, number, step, user, body) for step in COMPOUND.get(action, (action,))]
+
+
+def _check_action(action: str) -> None:
+    if action not in ACTIONS and action not in COMPOUND:
+        known = [*ACTIONS, *COMPOUND]
         raise NotFound(
-            f"unknown window action {action!r}; use one of {', '.join(ACTIONS)}",
-            zh=f"未知的窗口操作 {action}；可用操作：{'、'.join(ACTIONS)}",
+            f"unknown window action {action!r}; use one of {', '.join(known)}",
+            zh=f"未知的窗口操作 {action}；可用操作：{'、'.join(known)}",
             action=action,
         )
+
+
+def act(session: Session, hall: Hall, number: int, action: str, user: StaffUser, body: dict) -> Change:
+    """Run one window action for a signed-in staff member."""
+    _check_action(action)
+    handler = ACTIONS[action]
     window = get_window(session, hall, number, lock=True)
     if action == "open" and not window.active:  # disabled in the administration pages
         raise Conflict(

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from queue_server.db import transaction
 from queue_server.exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
+from queue_server.halls import get_hall
 from queue_server.models import Ticket, TicketEvent, Window
+from queue_server.tickets import windows as window_actions
 from tests.support import PASSWORD
 
 
@@ -309,3 +312,29 @@ def test_clerk_of_another_hall_is_refused(hall):
     with pytest.raises(Forbidden, match="another hall"):
         hall.act(outsider, 1, "open")
     assert window_row(hall, 1).state == "closed"
+
+
+def act_all(hall, user, window, action):
+    with transaction(hall.factory) as session:
+        h = get_hall(session, hall.code)
+        return window_actions.act_all(session, h, window, action, session.merge(user, load=False), {})
+
+
+def test_finish_and_call_next_is_one_transaction(hall, fake_clock):
+    clerk = hall.open_window(3)
+    first, second = hall.issue("QY001"), hall.issue("QY001")
+    hall.act(clerk, 3, "call-next")
+    before = snapshot(hall)
+    with pytest.raises(IllegalTransition):  # the first is only called, not served: nothing may change
+        act_all(hall, clerk, 3, "finish-and-call-next")
+    assert snapshot(hall) == before
+    hall.act(clerk, 3, "start")
+    finished, called = act_all(hall, clerk, 3, "finish-and-call-next")
+    assert finished.ticket.id == first.id and not finished.called
+    assert called.ticket.id == second.id and called.called
+    assert hall.ticket(first.id).status == "done" and hall.ticket(second.id).status == "called"
+    assert window_row(hall, 3).ticket_id == second.id
+    hall.act(clerk, 3, "start")
+    finished, nobody = act_all(hall, clerk, 3, "finish-and-call-next")
+    assert hall.ticket(second.id).status == "done" and nobody.ticket is None
+    assert window_row(hall, 3).ticket_id is None

@@ -133,3 +133,35 @@ def test_clerk_day_counts_finished_tickets_without_hold_time(server):
     other = requests.get(url + "/api/v1/halls/erdao/my-day", headers=login(url, "clerk6"), timeout=10).json()
     assert other["finished"] == 0
     assert requests.get(url + "/api/v1/halls/erdao/my-day", timeout=10).status_code == 401
+
+
+def test_finish_and_call_next_in_one_request(server):
+    """办结并叫下一位: the current ticket done and the next one called, both told to the hall."""
+    url = server.url
+    clerk = login(url, "clerk3")
+    assert post(url, "/api/v1/halls/erdao/windows/3/open", clerk).status_code == 200
+    a = post(url, "/api/v1/halls/erdao/tickets", service="QY001").json()
+    b = post(url, "/api/v1/halls/erdao/tickets", service="QY001").json()
+    board = Listener(url, {"hall": "erdao"}).connect()
+    board.wait_for("board")
+    phone = Listener(url, {"ticket": a["id"]}).connect()
+    phone.wait_for("ticket")
+    assert post(url, "/api/v1/halls/erdao/windows/3/call-next", clerk).json()["number"] == "A001"
+
+    refused = post(url, "/api/v1/halls/erdao/windows/3/finish-and-call-next", clerk)
+    assert refused.status_code == 409 and refused.json()["error"]["message_zh"], "only a ticket being served finishes"
+    assert requests.get(f"{url}/api/v1/tickets/{b['id']}", timeout=10).json()["status"] == "waiting"
+
+    post(url, "/api/v1/halls/erdao/windows/3/start", clerk)
+    r = post(url, "/api/v1/halls/erdao/windows/3/finish-and-call-next", clerk)
+    assert r.status_code == 200 and r.json()["number"] == "A002" and r.json()["status"] == "called"
+    assert board.wait_for("ticket_updated", lambda t: t["number"] == "A001" and t["status"] == "done")
+    assert board.wait_for("ticket_called", lambda c: c["ticket"]["number"] == "A002")["window"]["number"] == 3
+    assert phone.wait_for("ticket_updated", lambda t: t["status"] == "done")["id"] == a["id"]
+
+    post(url, "/api/v1/halls/erdao/windows/3/start", clerk)
+    r = post(url, "/api/v1/halls/erdao/windows/3/finish-and-call-next", clerk)
+    assert r.status_code == 204, "nobody left: the ticket is finished and nothing is called"
+    assert requests.get(f"{url}/api/v1/tickets/{b['id']}", timeout=10).json()["status"] == "done"
+    board.close()
+    phone.close()
