@@ -6,7 +6,6 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
@@ -14,9 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from queue_server import clock
 from queue_server.config import PrinterConfig
+from queue_server.core.states import JobState
 from queue_server.db import transaction
 from queue_server.exceptions import NotFound
 from queue_server.models import PrintJob
+from queue_server.outbox import Outbox, backoff
 
 from .connections import connected
 from .exceptions import PayloadError, PrinterError
@@ -27,13 +28,13 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 60
 DEFAULT_PAPER_MM = 80
 RECOVER_RETRY_S = 2
+GAVE_UP = "gave up after {attempts} attempts: {error}"
 
-
-class JobState(StrEnum):
-    QUEUED = "queued"
-    PRINTING = "printing"
-    PRINTED = "printed"
-    FAILED = "failed"
+# Print jobs as an outbox. The server's spooler holds a claim until it has printed (or until its
+# own restart recovers it); a kiosk's agent, on another machine, holds a job for AGENT_LEASE only.
+PRINT_JOBS = Outbox(PrintJob, JobState.QUEUED, JobState.PRINTING, JobState.PRINTED, JobState.FAILED)
+AGENT_LEASE = timedelta(seconds=30)
+AGENT_JOBS = Outbox(PrintJob, JobState.QUEUED, JobState.PRINTING, JobState.PRINTED, JobState.FAILED, AGENT_LEASE)
 
 
 class Stop(Protocol):
@@ -56,7 +57,7 @@ def job_dict(job: PrintJob) -> dict[str, Any]:
 
 def backoff_s(attempts: int) -> int:
     """Seconds to wait before the next try after `attempts` failed ones: 1, 2, 4 … capped at 60."""
-    return min(MAX_BACKOFF_S, 2 ** max(0, attempts - 1))
+    return int(backoff(attempts, 1, MAX_BACKOFF_S))
 
 
 class Spooler:
@@ -124,28 +125,20 @@ class Spooler:
     def recover(self) -> int:
         """At start-up: jobs left 'printing' by a crash go back to the queue; returns how many."""
         with transaction(self.factory) as session:
-            stuck = session.scalars(
-                select(PrintJob).where(PrintJob.state == JobState.PRINTING.value, PrintJob.printer.in_(self.printers))
-            ).all()
-            for job in stuck:
-                job.state = JobState.QUEUED.value
-                job.next_attempt_at = clock.now()
-                job.last_error = "interrupted while printing; printing again"
+            ids = PRINT_JOBS.recover(
+                session, clock.now(), self._mine(), reason="interrupted while printing; printing again"
+            )
+            stuck = [session.get(PrintJob, job_id) for job_id in ids]
         for job in stuck:
             self._notify(job)
         return len(stuck)
 
     def run_once(self) -> int:
         """Try every due job once; returns how many were tried."""
-        now = clock.now()
         with transaction(self.factory) as session:
             due = session.execute(
                 select(PrintJob.id, PrintJob.printer)
-                .where(
-                    PrintJob.state == JobState.QUEUED.value,
-                    PrintJob.next_attempt_at <= now,
-                    PrintJob.printer.in_(self.printers),
-                )
+                .where(PRINT_JOBS.due(clock.now()), self._mine())
                 .order_by(PrintJob.next_attempt_at, PrintJob.id)
                 .limit(self.batch)
             ).all()
@@ -190,20 +183,13 @@ class Spooler:
             if not tried:
                 self._wake.wait(self.poll_s)
 
+    def _mine(self):
+        return PrintJob.printer.in_(self.printers)
+
     def _claim(self, job_id: int) -> PrintJob | None:
-        # The conditional UPDATE is the lock: of two spoolers only one sees rowcount 1.
         with transaction(self.factory) as session:
-            claimed = session.execute(
-                update(PrintJob)
-                .where(
-                    PrintJob.id == job_id,
-                    PrintJob.state == JobState.QUEUED.value,
-                    PrintJob.next_attempt_at <= clock.now(),
-                )
-                .values(state=JobState.PRINTING.value, attempts=PrintJob.attempts + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            job = session.get(PrintJob, job_id) if claimed == 1 else None
+            won = PRINT_JOBS.claim(session, clock.now(), PrintJob.id == job_id)
+            job = session.get(PrintJob, job_id) if won else None
         if job is not None:
             self._notify(job)
         return job
@@ -225,41 +211,52 @@ class Spooler:
             log.exception("printing job %s failed", job.id)
             self._retry(job, f"{type(exc).__name__}: {exc}")
             return False
-        self._finish(job, JobState.PRINTED, None, printed_at=clock.now())
+        self._finish(job, JobState.PRINTED)
         return True
 
     def _retry(self, job: PrintJob, reason: str) -> None:
-        if job.attempts >= self.max_attempts:
-            self._finish(job, JobState.FAILED, f"gave up after {job.attempts} attempts: {reason}")
-            return
-        retry_at = clock.now() + timedelta(seconds=backoff_s(job.attempts))
-        self._finish(job, JobState.QUEUED, reason, next_attempt_at=retry_at)
-
-    def _finish(self, job: PrintJob, state: JobState, error: str | None, **values: Any) -> None:
+        now = clock.now()
         with transaction(self.factory) as session:
-            done = session.execute(
-                update(PrintJob)
-                .where(PrintJob.id == job.id, PrintJob.state == JobState.PRINTING.value)
-                .values(state=state.value, last_error=error, **values)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if state is JobState.QUEUED and "next_attempt_at" in values:
+            state = PRINT_JOBS.retry(
+                session,
+                job.id,
+                reason,
+                now,
+                first_s=1,
+                cap_s=MAX_BACKOFF_S,
+                max_attempts=self.max_attempts,
+                gave_up=GAVE_UP,
+            )
+            if state == JobState.QUEUED:
                 # The printer is down: its other queued tickets wait as long, and keep their order.
+                retry_at = session.scalar(select(PrintJob.next_attempt_at).where(PrintJob.id == job.id))
                 session.execute(
                     update(PrintJob)
                     .where(
                         PrintJob.printer == job.printer,
                         PrintJob.state == JobState.QUEUED.value,
-                        PrintJob.next_attempt_at < values["next_attempt_at"],
+                        PrintJob.next_attempt_at < retry_at,
                     )
-                    .values(next_attempt_at=values["next_attempt_at"])
+                    .values(next_attempt_at=retry_at)
                     .execution_options(synchronize_session=False)
                 )
             fresh = session.get(PrintJob, job.id)
-        if done != 1:
-            log.warning("print job %s changed state while printing (recovered elsewhere?)", job.id)
+        self._settled(state, fresh)
+
+    def _finish(self, job: PrintJob, state: JobState, error: str | None = None) -> None:
+        with transaction(self.factory) as session:
+            if state is JobState.PRINTED:
+                settled = PRINT_JOBS.done(session, job.id, printed_at=clock.now())
+            else:
+                settled = PRINT_JOBS.give_up(session, job.id, error or "")
+            fresh = session.get(PrintJob, job.id)
+        self._settled(state if settled else None, fresh)
+
+    def _settled(self, state: str | None, job: PrintJob | None) -> None:
+        if state is None:
+            log.warning("print job %s changed state while printing (recovered elsewhere?)", job.id if job else "?")
             return
-        self._notify(fresh)
+        self._notify(job)
 
     def _notify(self, job: PrintJob | None) -> None:
         if self.on_change is None or job is None:

@@ -139,6 +139,9 @@ class WindowConfig(Strict):
     queues: Literal["all"] | list[str] = "all"
 
 
+CATEGORY_EN = {"enterprise": "法人", "individual": "个人"}
+
+
 class ServiceConfig(Strict):
     code: PlainText = Field(min_length=1, max_length=64)
     name: PlainText = Field(min_length=1)
@@ -149,6 +152,12 @@ class ServiceConfig(Strict):
     materials: list[PlainText] = []
     time_limit_days: int = Field(0, ge=0)
     kind: Literal["instant", "promised"] = "instant"
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category_in_english(cls, value: object) -> object:
+        # An English catalogue or admin page says enterprise/individual; the hall stores 法人/个人.
+        return CATEGORY_EN.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
 class HallConfig(HallSettings):

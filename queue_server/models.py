@@ -23,6 +23,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from queue_server.core.states import (
+    AppointmentStatus,
+    Channel,
+    FollowUpState,
+    JobState,
+    NotifyState,
+    Priority,
+    TicketStatus,
+    WindowState,
+)
+
 
 class UTCDateTime(TypeDecorator):
     """Stores naive UTC, hands back aware UTC, on SQLite and PostgreSQL alike."""
@@ -103,7 +114,7 @@ class Window(Base):
     number: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200), default="")
-    state: Mapped[str] = mapped_column(String(16), default="closed")
+    state: Mapped[str] = mapped_column(String(16), default=WindowState.CLOSED.value)
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # False: disabled by an admin
@@ -150,9 +161,9 @@ class Ticket(Base):
     day: Mapped[date] = mapped_column(Date)
     seq: Mapped[int] = mapped_column(Integer)
     number: Mapped[str] = mapped_column(String(16))
-    channel: Mapped[str] = mapped_column(String(16), default="kiosk")
-    priority: Mapped[str] = mapped_column(String(16), default="normal")
-    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    channel: Mapped[str] = mapped_column(String(16), default=Channel.KIOSK.value)
+    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL.value)
+    status: Mapped[str] = mapped_column(String(16), default=TicketStatus.WAITING.value)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     order_key: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -221,7 +232,7 @@ class PrintJob(Base):
     printer: Mapped[str] = mapped_column(String(64))
     ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     payload: Mapped[dict] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="queued")
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -238,7 +249,7 @@ class FollowUp(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
     ticket_pk: Mapped[int] = mapped_column(ForeignKey("tickets.pk"))
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[str] = mapped_column(String(16), default=FollowUpState.OPEN.value)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     assignee: Mapped[str] = mapped_column(String(100), default="")
@@ -311,7 +322,7 @@ class Appointment(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     checkin_until: Mapped[datetime] = mapped_column(UTCDateTime)  # end of the slot's local day
-    status: Mapped[str] = mapped_column(String(16), default="booked")
+    status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.BOOKED.value)
     name_masked: Mapped[str] = mapped_column(String(64))
     phone_masked: Mapped[str] = mapped_column(String(32))
     id_number_masked: Mapped[str] = mapped_column(String(32))
@@ -354,7 +365,7 @@ class Notification(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
     kind: Mapped[str] = mapped_column(String(16))
     payload: Mapped[dict] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[str] = mapped_column(String(16), default=NotifyState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -80,7 +80,7 @@ class ServiceBody(Body):
     name: str | None = Field(None, max_length=200)
     queue: str | None = Field(None, max_length=4)
     department: str | None = Field(None, max_length=200)
-    category: str | None = Field(None, max_length=8)
+    category: str | None = Field(None, max_length=16)
     basis: str | None = Field(None, max_length=4000)
     materials: list[str] | str | None = None
     time_limit_days: int | None = None

@@ -85,7 +85,7 @@ HINTS = {
     "prefix": ("应为 1–2 个大写英文字母，如 A 或 AB", "use 1-2 capital letters, e.g. A or AB"),
     "number": ("应为 1–999 的整数", "use a whole number from 1 to 999"),
     "code": ("应为 1–64 个字符", "use 1-64 characters"),
-    "category": ("只能是 法人 或 个人", "must be 法人 or 个人"),
+    "category": ("只能是 法人 或 个人", "must be enterprise or individual"),
     "kind": ("只能是 即办件(instant) 或 承诺件(promised)", "must be instant or promised"),
     "time_limit_days": ("应为 0 或更大的整数（天）", "use a whole number of days, 0 or more"),
     "rating_days": ("应为 1–365 的整数（天）", "use a whole number of days from 1 to 365"),

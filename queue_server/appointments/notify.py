@@ -16,34 +16,29 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from queue_server import clock
 from queue_server.appointments.service import mark_no_shows
 from queue_server.config import Settings
-from queue_server.core.states import TicketStatus
+from queue_server.core.states import NotifyState, TicketStatus
 from queue_server.db import transaction
 from queue_server.hall_settings import NotifyConfig, hall_settings, read_stored
 from queue_server.models import Hall, Notification, NotifySubscription, Ticket
+from queue_server.outbox import Outbox
 from queue_server.tickets.snapshots import position
 
 log = logging.getLogger("onewindow.notify")
 
 
-class NotifyState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
 KINDS = ("ahead", "called", "rate")
 LEASE = timedelta(seconds=60)  # a claimed message not confirmed by then is sent again
+MAX_BACKOFF_S = 3600
+MESSAGES = Outbox(Notification, NotifyState.PENDING, NotifyState.SENDING, NotifyState.SENT, NotifyState.FAILED, LEASE)
 SCAN_BATCH = 500
 SIGNATURE_HEADER = "X-OneWindow-Signature"
 
@@ -188,26 +183,7 @@ def scan(session: Session, settings: Settings, now: datetime) -> int:
 def _claim(factory: sessionmaker[Session], now: datetime, limit: int) -> list[tuple[int, str, dict, NotifyConfig]]:
     """Take due messages with a lease, so another process does not send them at the same time."""
     with transaction(factory) as session:
-        rows = session.execute(
-            select(Notification.id, Notification.state, Notification.next_attempt_at)
-            .where(
-                Notification.state.in_((NotifyState.PENDING.value, NotifyState.SENDING.value)),
-                Notification.next_attempt_at <= now,
-            )
-            .order_by(Notification.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        claimed = []
-        for note_id, state, due_at in rows:
-            result = session.execute(
-                update(Notification)
-                .where(Notification.id == note_id, Notification.state == state, Notification.next_attempt_at == due_at)
-                .values(state=NotifyState.SENDING.value, next_attempt_at=now + LEASE)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 1:
-                claimed.append(note_id)
+        claimed = MESSAGES.claim(session, now, limit=limit)
         if not claimed:
             return []
         notes = session.execute(
@@ -240,21 +216,16 @@ def deliver_due(
             log.exception("notifier for %s failed", hall_code)
             error = type(exc).__name__
         with transaction(factory) as session:
-            note = session.get(Notification, note_id, with_for_update=True)
-            note.attempts += 1
             if error is None:
-                note.state, note.sent_at, note.last_error = NotifyState.SENT.value, clock.now(), None
-                delivered += 1
+                delivered += MESSAGES.done(session, note_id, sent_at=clock.now())
                 continue
-            note.last_error = error
-            if note.attempts >= cfg.max_attempts:
-                note.state = NotifyState.FAILED.value
-                log.warning(
-                    "giving up on %s message %s after %d attempts: %s", note.kind, note.id, note.attempts, error
-                )
-            else:
-                backoff = min(3600.0, cfg.retry_s * 2 ** (note.attempts - 1))
-                note.state, note.next_attempt_at = NotifyState.PENDING.value, now + timedelta(seconds=backoff)
+            state = MESSAGES.retry(
+                session, note_id, error, now, first_s=cfg.retry_s, cap_s=MAX_BACKOFF_S, max_attempts=cfg.max_attempts
+            )
+        if state == NotifyState.FAILED:
+            log.warning(
+                "giving up on %s message %s after %d attempts: %s", payload["kind"], note_id, cfg.max_attempts, error
+            )
     return delivered
 
 

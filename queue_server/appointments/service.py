@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from queue_server.core import appointments as rules
 from queue_server.core.appointments import Arrival
 from queue_server.core.numbering import local_day
 from queue_server.core.privacy import mask_id_number, mask_name, mask_phone
+from queue_server.core.states import AppointmentStatus
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound, OneWindowError, ValidationFailed
 from queue_server.hall_settings import AppointmentConfig, hall_settings
 from queue_server.halls import get_service
@@ -25,14 +25,6 @@ from queue_server.models import Appointment, AppointmentSlot, Hall, NotifySubscr
 from queue_server.tickets import issuing
 from queue_server.tickets.personal import Person, clean_id_number, clean_phone, person_hash
 from queue_server.tickets.snapshots import iso
-
-
-class AppointmentStatus(StrEnum):
-    BOOKED = "booked"
-    CHECKED_IN = "checked_in"
-    CANCELLED = "cancelled"
-    NO_SHOW = "no_show"
-
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed on a kiosk
 CODE_LENGTH = 8

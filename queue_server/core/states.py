@@ -50,6 +50,36 @@ class Channel(StrEnum):
     APPOINTMENT = "appointment"
 
 
+class JobState(StrEnum):
+    """A print job: queued, taken by a printer (the spooler or a kiosk's agent), printed, or given up."""
+
+    QUEUED = "queued"
+    PRINTING = "printing"
+    PRINTED = "printed"
+    FAILED = "failed"
+
+
+class NotifyState(StrEnum):
+    """A message to a citizen in the outbox."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class FollowUpState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 S, A = TicketStatus, Action
 ACTIVE = frozenset({S.WAITING, S.CALLED, S.SERVING, S.HELD})
 FINAL = frozenset({S.DONE, S.NO_SHOW, S.CANCELLED})

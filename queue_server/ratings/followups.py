@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from queue_server import clock
+from queue_server.core.states import FollowUpState
 from queue_server.exceptions import Conflict, NotFound, ValidationFailed
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Evaluation, FollowUp, Hall, StaffUser, Ticket
 from queue_server.tickets.snapshots import iso
 
 POOR = 2  # 不满意 and 非常不满意
-
-
-class FollowUpState(StrEnum):
-    OPEN = "open"
-    CLOSED = "closed"
 
 
 def add_working_days(start: date, days: int) -> date:

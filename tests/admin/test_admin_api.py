@@ -91,6 +91,19 @@ def test_bad_input_names_the_field_in_chinese_first_and_changes_nothing(app, as_
     assert changes_in(app) == before
 
 
+def test_category_hint_is_english_in_message_and_english_names_are_accepted(as_user):
+    root = as_user("root")
+    r = root.post("/admin/halls/jinxiu/services", {"code": "X2", "name": "x", "queue": "A", "category": "公司"})
+    assert r.status_code == 422, r.get_json()
+    error = r.get_json()["error"]
+    assert error["field"] == "category"
+    assert error["message"] == "category: must be enterprise or individual"
+    assert error["message_zh"] == "类别：只能是 法人 或 个人"
+    r = root.post("/admin/halls/jinxiu/services", {"code": "X3", "name": "x", "queue": "A", "category": "Enterprise"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["category"] == "法人"
+
+
 def test_hall_settings_are_saved_logged_and_used(as_user):
     boss = as_user("boss")
     r = boss.patch(

@@ -7,6 +7,7 @@
   var PAGE = 50;
   var ROLE = { clerk: ["窗口人员", "clerk"], supervisor: ["主管", "supervisor"], admin: ["管理员", "admin"] };
   var KIND = { instant: ["即办件", "instant"], promised: ["承诺件", "promised"] };
+  var CATEGORY = { "法人": ["法人", "enterprise"], "个人": ["个人", "individual"] };
   var DEVICE = { kiosk: ["取号机", "kiosk"], board: ["大厅屏", "hall board"], window: ["窗口屏", "window screen"], rating: ["评价器", "rating screen"] };
   var PRINTER = { online: ["在线", "online"], offline: ["离线", "offline"], paper_out: ["缺纸", "paper out"],
                   cover_open: ["上盖打开", "cover open"], unknown: ["未知", "unknown"] };
@@ -230,7 +231,7 @@
       OW.fill($("#service-table tbody"), res.data.services.map(function (s) {
         return h("tr", { "data-code": s.code, class: s.active ? "" : "inactive" },
           h("td", { class: "strong", text: s.code }), h("td", { text: s.name }), h("td", { text: s.queue }), h("td", { text: s.department }),
-          h("td", { text: s.category }), h("td", { text: word(KIND, s.kind) + (s.kind === "promised" ? " · " + s.time_limit_days + OW.t(" 天", " d") : "") }),
+          h("td", { text: word(CATEGORY, s.category) }), h("td", { text: word(KIND, s.kind) + (s.kind === "promised" ? " · " + s.time_limit_days + OW.t(" 天", " d") : "") }),
           h("td", { text: s.active ? OW.t("启用", "active") : OW.t("停用", "disabled") }),
           h("td", {}, mini("编辑", "Edit", function () {
             fillForm($("#service-form"), s); editMode($("#service-form"), s.code, "修改事项 " + s.code, "Edit item " + s.code);
