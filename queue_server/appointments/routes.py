@@ -405,5 +405,4 @@ def _remote_by_number(s, hall, number: str):
 def _checked_in(s, ticket) -> tuple[dict, list]:
     change = remote.check_in(s, ticket, clock.now())
     data = snapshots.ticket_full(s, ticket)
-    data["checked_in"] = ticket.checked_in_at is not None or ticket.unchecked_on_call is None
     return data, events_for(s, ticket.hall, change, data) if change.queues_changed else []
