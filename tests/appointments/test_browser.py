@@ -25,7 +25,8 @@ def server(make_server, tmp_path):
 def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):
     phone_page = open_page(f"{server.url}/book/erdao", MOBILE)
     expect(phone_page.locator("body")).to_have_attribute("data-services", re.compile(r"\d+"))
-    phone_page.locator("#b-service").select_option("BD001")
+    phone_page.locator("#b-search").fill("BD001")
+    phone_page.locator('#b-results [data-code="BD001"]').click()
     phone_page.locator("#b-slots .slot:not([disabled])").first.click()
     phone_page.locator("#b-name").fill("张小三")
     phone_page.locator("#b-phone").fill(phone(8))

@@ -85,3 +85,48 @@ def book(client, person: int, starts_at: str, service: str = "BD001"):
             "id_number": id_number(person),
         },
     )
+
+
+def at(hour: int, minute: int = 0) -> str:
+    return f"2026-03-02T{hour:02d}:{minute:02d}:00+08:00"
+
+
+def test_no_booking_and_no_move_into_a_slot_inside_the_change_cut_off(client, fake_clock):
+    offered = [s["starts_at"] for s in slots(client)]
+    assert at(9, 30) not in offered and offered[0] == at(10)  # 09:00 now, 60 minutes' cut-off
+    r = book(client, 1, at(9, 30))
+    assert r.status_code == 409, r.get_json()
+    error = r.get_json()["error"]
+    assert (error["code"], error["field"]) == ("slot_too_soon", "starts_at")
+    assert "60 minutes" in error["message"] and "60 分钟" in error["message_zh"]
+    assert book(client, 1, at(10)).status_code == 201  # exactly at the cut-off: still allowed
+
+    later = book(client, 2, at(11))
+    assert later.status_code == 201, later.get_json()
+    booking = later.get_json()
+    fake_clock.advance(minutes=5)  # 09:05: 10:00 is now inside the cut-off
+    r = client.post(f"{API}/appointments/{booking['id']}/reschedule", json={"starts_at": at(10)})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "slot_too_soon"
+    assert client.get(f"{API}/appointments/{booking['id']}").get_json()["starts_at"] == at(11)
+    r = client.post(f"{API}/appointments/{booking['id']}/reschedule", json={"starts_at": at(10, 30)})
+    assert r.status_code == 200 and r.get_json()["starts_at"] == at(10, 30)
+
+
+def test_a_field_error_reads_as_a_sentence_in_both_languages(client):
+    r = book(client, 1, at(10))
+    assert r.status_code == 201
+    bad_phone = client.post(
+        f"{API}/halls/erdao/appointments",
+        json={"service": "BD001", "starts_at": at(10), "name": "张三", "phone": "1380", "id_number": id_number(2)},
+    ).get_json()["error"]
+    assert bad_phone["field"] == "phone" and bad_phone["message_zh"].startswith("手机号不正确")
+    empty = client.post(f"{API}/halls/erdao/appointments/lookup", json={"code": "", "phone": phone(1)})
+    assert empty.status_code == 422
+    assert empty.get_json()["error"] == {
+        "code": "validation_error",
+        "message": "Booking code is required",
+        "message_zh": "预约码必须填写",
+        "field": "code",
+    }
+    unknown = client.post(f"{API}/halls/erdao/appointments/lookup", json={"code": "X", "phone": "1", "pet": 1})
+    assert unknown.get_json()["error"]["message_zh"] == "pet 是未知字段，请删除"

@@ -18,21 +18,7 @@
   }
 
   /* --- finding a service ------------------------------------------------------------------- */
-  function matches(q) {
-    q = q.trim().toLowerCase();
-    if (!q) return [];
-    var scored = [];
-    services.forEach(function (s) {
-      var code = s.code.toLowerCase(), ini = (s.initials || "").toLowerCase(), name = s.name.toLowerCase();
-      var rank = code === q ? 0 : ini.indexOf(q) === 0 ? 1 : code.indexOf(q) === 0 ? 2 : name.indexOf(q) === 0 ? 3
-        : name.indexOf(q) >= 0 ? 4 : ini.indexOf(q) >= 0 ? 5 : -1;
-      if (rank >= 0) scored.push([rank, s]);
-    });
-    scored.sort(function (a, b) { return a[0] - b[0] || (a[1].code < b[1].code ? -1 : 1); });
-    return scored.map(function (x) { return x[1]; });
-  }
-
-  function kindText(s) { return s.kind === "instant" ? OW.t("即办件", "Same-day") : OW.t("承诺件", "Promised"); }
+  var kindText = OW.serviceKind;
 
   function serviceRow(s) {
     return h("li", {},
@@ -53,7 +39,7 @@
     var items, title, key = JSON.stringify([q, listing]);
     if (key !== renderListing.key) { renderListing.key = key; page = 0; }
     if (searching) {
-      items = matches(q);
+      items = OW.searchServices(services, q);
       title = OW.t("搜索：", "Search: ") + q;
     } else if (listing.category) {
       items = services.filter(function (s) { return s.category === listing.category; });
