@@ -132,7 +132,19 @@ def window_screen(hall: str, number: int):
 @bp.get("/t/<ticket_id>")
 def ticket(ticket_id: str):
     """The holder's phone: position, estimated wait, the call, and the rating after service."""
-    return render_template("ticket.html", ticket_id=ticket_id[:64])
+    from queue_server.tickets.service import get_ticket
+
+    with transaction(current().factory) as s:
+        try:
+            hall = get_ticket(s, ticket_id[:64]).hall
+        except NotFound:
+            return _missing(
+                "没有找到这张号票。请核对链接或重新扫描号票上的二维码；号票当天有效。",
+                "No such ticket. Check the link or scan the QR code on your ticket again; tickets are valid on their day.",
+            )
+        return render_template(
+            "ticket.html", ticket_id=ticket_id[:64], hall={"name": hall.name, "name_en": hall.name_en}
+        )
 
 
 @bp.get("/device")

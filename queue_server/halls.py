@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -135,3 +136,17 @@ def check_open(hall: Hall, now: datetime) -> None:
             zh=f"现在不是取号时间，本厅开放时间为 {'、'.join(hours)}",
             opening_hours=", ".join(hours),
         )
+
+
+def opening(hall: Hall, now: datetime) -> dict:
+    """Whether walk-in tickets are given now, the hours, and when that changes (for the kiosk's home screen)."""
+    hours = hall_settings(hall).opening_hours
+    if not hours:
+        return {"hall": hall.code, "hours": [], "open": True, "changes_at": None}
+    changes_at = rules.next_change(now, hours, EVERY_DAY, hall.timezone)
+    return {
+        "hall": hall.code,
+        "hours": hours,
+        "open": rules.is_open(now, hours, EVERY_DAY, hall.timezone),
+        "changes_at": None if changes_at is None else changes_at.astimezone(ZoneInfo(hall.timezone)).isoformat(),
+    }

@@ -39,6 +39,10 @@ class SlotFull(Conflict):
     code = "slot_full"
 
 
+class SlotTooSoon(Conflict):
+    code = "slot_too_soon"
+
+
 def _day_end(moment: datetime, timezone: str) -> datetime:
     tz = ZoneInfo(timezone)
     local = moment.astimezone(tz)
@@ -114,8 +118,11 @@ def open_slots(
         )
         .order_by(AppointmentSlot.starts_at)
     )
-    # A slot made under older opening hours stays booked but is no longer offered.
-    return [s for s in slots if s.starts_at in offered]
+    # A slot made under older opening hours stays booked but is no longer offered; nor is one inside the
+    # change cut-off, which its holder could neither cancel nor move.
+    return [
+        s for s in slots if s.starts_at in offered and rules.changeable(now, s.starts_at, cfg.change_cutoff_minutes)
+    ]
 
 
 def slots_view(session: Session, hall: Hall, service_code: str, cfg: AppointmentConfig, now: datetime) -> dict:
@@ -165,6 +172,14 @@ def release_seat(session: Session, slot_id: int) -> None:
 def _slot_at(
     session: Session, hall: Hall, queue: Queue, starts_at: datetime, cfg: AppointmentConfig, now: datetime
 ) -> AppointmentSlot:
+    minutes = cfg.change_cutoff_minutes
+    if starts_at > now and not rules.changeable(now, starts_at, minutes):
+        raise SlotTooSoon(
+            f"this slot starts within {minutes} minutes, inside the change cut-off; choose a later slot "
+            "or take a number in the hall",
+            zh=f"该时段距开始已不足 {minutes} 分钟（已过改约截止时间），请选择更晚的时段，或到大厅现场取号",
+            field="starts_at",
+        )
     for slot in open_slots(session, hall, queue, cfg, now):
         if slot.starts_at == starts_at:
             return slot
@@ -210,7 +225,7 @@ def book(
     _require_enabled(cfg)
     name = name.strip()
     if not 1 <= len(name) <= 40:
-        raise ValidationFailed("name: 1 to 40 characters", zh="姓名应为 1 到 40 个字", field="name")
+        raise ValidationFailed("Name: 1 to 40 characters", zh="姓名应为 1 到 40 个字", field="name")
     phone, id_number = clean_phone(phone), clean_id_number(id_number)
     id_hash = person_hash(secret, "id", id_number)
     service = get_service(session, hall, service_code)

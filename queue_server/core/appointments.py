@@ -54,6 +54,27 @@ def is_open(now: datetime, hours: Iterable[str], weekdays: Sequence[int], timezo
     return any(start <= now < end for start, end in open_ranges(day, hours, timezone))
 
 
+def next_change(now: datetime, hours: Sequence[str], weekdays: Sequence[int], timezone: str) -> datetime | None:
+    """When `now`'s open or closed state ends: the close of its range, else the next opening; None within a week."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    ranges = sorted(
+        r
+        for i in range(8)
+        if (today + timedelta(days=i)).isoweekday() in weekdays
+        for r in open_ranges(today + timedelta(days=i), hours, timezone)
+    )
+    for start, end in ranges:
+        if start <= now < end:
+            # back-to-back ranges (12:00-13:00, 13:00-17:00, or across midnight) are one opening
+            for later_start, later_end in ranges:
+                if later_start == end:
+                    end = later_end
+            return None if end == ranges[-1][1] else end  # open to the end of the week looked at: no change
+        if now < start:
+            return start
+    return None
+
+
 def bookable_days(today: date, days_ahead: int, weekdays: Sequence[int]) -> list[date]:
     """Opening days from today on, `days_ahead` calendar days in all (today included)."""
     return [d for d in (today + timedelta(days=i) for i in range(days_ahead)) if d.isoweekday() in weekdays]

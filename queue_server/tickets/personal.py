@@ -49,7 +49,7 @@ def clean_phone(phone: str) -> str:
     phone = phone.strip().replace(" ", "").replace("-", "")
     if not valid_phone(phone):
         raise ValidationFailed(
-            "phone: not a mainland mobile number (11 digits starting with 1)",
+            "Mobile number: not a mainland mobile number (11 digits starting with 1)",
             zh="手机号不正确：应为以 1 开头的 11 位大陆手机号",
             field="phone",
         )
@@ -60,7 +60,7 @@ def clean_id_number(id_number: str) -> str:
     id_number = id_number.strip().upper()
     if not valid_id_number(id_number):
         raise ValidationFailed(
-            "id_number: not a valid 18-character resident ID number",
+            "ID number: not a valid 18-character resident ID number",
             zh="身份证号不正确：应为 18 位居民身份证号",
             field="id_number",
         )

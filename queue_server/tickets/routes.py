@@ -11,7 +11,7 @@ from queue_server import clock
 from queue_server.db import transaction
 from queue_server.exceptions import Forbidden, NotFound
 from queue_server.hall_settings import hall_settings
-from queue_server.halls import get_hall, get_service
+from queue_server.halls import get_hall, get_service, opening
 from queue_server.models import Hall, ServiceItem, StaffUser
 from queue_server.ratings.evaluations import evaluate
 from queue_server.realtime.sockets import events_for, publish
@@ -45,6 +45,13 @@ def list_halls():
     with transaction(current().factory) as s:
         halls = s.scalars(select(Hall).order_by(Hall.id))
         return {"halls": [snapshots.hall_brief(h) for h in halls]}
+
+
+@api.route("/halls/<hall>/opening", "GET", summary="Whether the hall gives tickets now", responses={200: sc.Opening})
+def hall_opening(hall: str):
+    """Open or closed now, the hours, and when that changes: the kiosk's home screen follows it."""
+    with transaction(current().factory) as s:
+        return opening(get_hall(s, hall), clock.now())
 
 
 @api.route(

@@ -68,6 +68,11 @@ def ticket_full(session: Session, ticket: Ticket, place: tuple[int, Estimate | N
         id_number=ticket.id_number_masked,
         case_id=ticket.case_id,
         actions=allowed_actions(ticket.status),
+        # a remote ticket (线上取号) is passed over until its holder checks in at the hall's kiosk
+        remote=ticket.unchecked_on_call is not None,
+        checked_in=ticket.unchecked_on_call is None or ticket.checked_in_at is not None,
+        hall_name=ticket.hall.name,
+        hall_name_en=ticket.hall.name_en,
         service={
             **data["service"],
             "materials": ticket.service.materials,

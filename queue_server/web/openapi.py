@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from queue_server.exceptions import OneWindowError, ValidationFailed
+from queue_server.web.field_errors import describe
 from queue_server.web.inputs import MAX_INT, check_json, check_nesting
 from queue_server.web.schemas import ErrorResponse
 
@@ -55,10 +56,8 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        path = ".".join(str(p) for p in err["loc"]) or "body"
-        message = "unknown field; remove it" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ValidationFailed(f"{path}: {message}", zh=f"字段 {path} 有误：{message}", field=path) from None
+        path, message, zh = describe(exc.errors()[0])
+        raise ValidationFailed(message, zh=zh, field=path) from None
 
 
 class Api:

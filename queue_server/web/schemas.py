@@ -105,6 +105,10 @@ class TicketResponse(TicketPublic):
     id_number: str | None = None
     case_id: str | None = None
     actions: list[str] = []
+    remote: bool = Field(False, description="taken remotely (线上取号): check in at the hall's kiosk before the turn")
+    checked_in: bool = Field(True, description="false while a remote ticket waits for its check-in at the kiosk")
+    hall_name: str = ""
+    hall_name_en: str = ""
     print_job: PrintJob | None = None
 
 
@@ -113,6 +117,13 @@ class Hall(BaseModel):
     name: str
     name_en: str
     timezone: str
+
+
+class Opening(BaseModel):
+    hall: str
+    hours: list[str] = Field(description="walk-in ticket hours, every day (empty: always open)")
+    open: bool
+    changes_at: str | None = Field(None, description="when `open` flips next: the closing or the next opening time")
 
 
 class HallList(BaseModel):

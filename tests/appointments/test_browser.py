@@ -25,7 +25,8 @@ def server(make_server, tmp_path):
 def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):
     phone_page = open_page(f"{server.url}/book/erdao", MOBILE)
     expect(phone_page.locator("body")).to_have_attribute("data-services", re.compile(r"\d+"))
-    phone_page.locator("#b-service").select_option("BD001")
+    phone_page.locator("#b-search").fill("BD001")
+    phone_page.locator('#b-results [data-code="BD001"]').click()
     phone_page.locator("#b-slots .slot:not([disabled])").first.click()
     phone_page.locator("#b-name").fill("张小三")
     phone_page.locator("#b-phone").fill(phone(8))
@@ -56,6 +57,7 @@ def test_book_on_the_phone_then_check_in_at_the_kiosk(server, open_page):
     ticket = answer.value.json()["ticket"]
     expect(kiosk.locator("#k-number")).to_have_text(ticket["number"])
     expect(kiosk.locator("body")).to_have_attribute("data-checkin", "on_time")
+    expect(kiosk.locator("#k-checkin-text")).to_have_text("您的预约号将优先叫号，请留意叫号屏")
     shot(kiosk, "kiosk-checkin-1080x1920")
 
     clerk = open_window(server.url, "clerk11", 11)
@@ -72,6 +74,6 @@ def test_a_wrong_code_is_explained_at_the_kiosk(server, open_page):
     kiosk.locator("#checkin-open").click()
     kiosk.locator("#checkin-input").fill("ZZZZ2222")
     kiosk.locator("#checkin-go").click()
-    expect(kiosk.locator("#checkin-error")).to_contain_text("没有这个预约码")
-    kiosk.locator("#checkin-back").click()
+    expect(kiosk.locator("#cf-reason")).to_contain_text("没有这个预约码")
+    kiosk.locator("#cf-home").click()
     expect(kiosk.locator("#screen-home")).to_be_visible()

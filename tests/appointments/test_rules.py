@@ -15,6 +15,7 @@ from queue_server.core.appointments import (
     classify,
     day_slots,
     is_open,
+    next_change,
     slot_capacity,
 )
 
@@ -94,3 +95,17 @@ def test_opening_hours_and_weekdays():
     assert is_open(bj(9), ["08:30-16:30"], [1, 2, 3, 4, 5], TZ)
     assert not is_open(bj(16, 30), ["08:30-16:30"], [1, 2, 3, 4, 5], TZ)
     assert not is_open(bj(9, day=date(2026, 3, 7)), ["08:30-16:30"], [1, 2, 3, 4, 5], TZ)  # Saturday
+
+
+def test_next_change_is_the_close_of_this_range_or_the_next_opening():
+    hours, every_day = ["09:00-12:00", "13:30-17:00"], range(1, 8)
+    assert next_change(bj(8), hours, every_day, TZ) == bj(9)  # closed: opens at nine
+    assert next_change(bj(10), hours, every_day, TZ) == bj(12)  # open: closes at noon
+    assert next_change(bj(12), hours, every_day, TZ) == bj(13, 30)  # the lunch break ends
+    assert next_change(bj(18), hours, every_day, TZ) == bj(9, day=MONDAY + timedelta(days=1))
+    friday_evening = bj(18, day=date(2026, 3, 6))
+    assert next_change(friday_evening, hours, [1, 2, 3, 4, 5], TZ) == bj(9, day=date(2026, 3, 9))  # Monday
+    # back-to-back ranges are one opening; a hall open all day never changes within the week
+    assert next_change(bj(11), ["09:00-12:00", "12:00-17:00"], every_day, TZ) == bj(17)
+    assert next_change(bj(11), ["00:00-24:00"], every_day, TZ) is None
+    assert next_change(bj(11), ["09:00-10:00"], [], TZ) is None

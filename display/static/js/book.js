@@ -4,7 +4,8 @@
   var h = OW.h, $ = OW.$, body = document.body;
   var hall = body.dataset.hall, base = body.dataset.baseUrl.replace(/\/$/, "");
   var STORE = "onewindow.bookings." + hall;
-  var services = [], slotsData = null, day = null, slot = null, remote = null;
+  var services = [], slotsData = null, day = null, slot = null, remote = null, picked = null;
+  var errors = OW.fieldErrors($(".book-main"), $("#book-error"), ["预约失败：", "Could not book: "]);
 
   function saveBooking(id) {
     var ids = [];
@@ -20,24 +21,53 @@
     return [date.slice(5).replace("-", "/"), OW.t("周" + zh, en)];
   }
 
+  /* Step 1: every service by queue, or what the search finds (the kiosk's search); the chosen one with its materials. */
+  function serviceButton(s) {
+    return h("button", { type: "button", class: "svc", "data-code": s.code, onclick: function () { pick(s); } },
+      h("span", { class: "svc-name", text: s.name }),
+      h("span", { class: "svc-meta", text: s.code + " · " + OW.serviceKind(s) + " · " + s.department }));
+  }
+
   function renderServices() {
-    var sel = $("#b-service"), keep = sel.value;
-    var opts = [h("option", { value: "", text: OW.t("— 请选择 —", "— choose —") })];
-    var groups = {};
-    services.forEach(function (s) {
-      if (!groups[s.queue]) {
-        groups[s.queue] = h("optgroup", { label: s.queue + " · " + s.queue_name });
-        opts.push(groups[s.queue]);
-      }
-      groups[s.queue].appendChild(h("option", { value: s.code, text: s.name }));
-    });
-    OW.fill(sel, opts);
-    sel.value = keep;
+    var q = $("#b-search").value, rows = [];
+    $("#b-finder").hidden = !!picked;
+    $("#b-picked").hidden = !picked;
+    if (picked) { renderPicked(); return; }
+    if (q.trim()) {
+      var found = OW.searchServices(services, q);
+      rows = found.map(serviceButton);
+      $("#b-count").textContent = found.length ? OW.t("找到 " + found.length + " 项", found.length + " found")
+        : OW.t("没有找到，请换个关键词", "Nothing found: try other words or letters");
+    } else {
+      var queue = null;
+      services.forEach(function (s) {
+        if (s.queue !== queue) { queue = s.queue; rows.push(h("p", { class: "svc-group", text: s.queue + " · " + s.queue_name })); }
+        rows.push(serviceButton(s));
+      });
+      $("#b-count").textContent = OW.t("共 " + services.length + " 项，可输入名称或拼音首字母查找", services.length + " services: type a name or pinyin initials to find one");
+    }
+    OW.fill($("#b-results"), rows);
+  }
+
+  function renderPicked() {
+    $("#p-name").textContent = picked.name;
+    $("#p-meta").textContent = picked.code + " · " + OW.serviceKind(picked) + " · " + picked.department;
+    OW.fill($("#p-materials"), (picked.materials || []).length
+      ? picked.materials.map(function (m) { return h("li", { text: m }); })
+      : [h("li", { text: OW.t("无需材料", "No materials needed") })]);
+  }
+
+  function pick(s) {
+    picked = s;
+    body.dataset.service = s ? s.code : "";
+    errors.clear();
+    renderServices();
+    loadSlots();
   }
 
   function renderRemote() {
     var box = $("#remote-box");
-    box.hidden = !(remote && remote.enabled && remote.open && $("#b-service").value);
+    box.hidden = !(remote && remote.enabled && remote.open && picked);
     if (!remote) return;
     $("#remote-text").textContent = OW.t("不想预约？现在也可以线上取号，到大厅后在自助机签到。",
       "Rather not book? Take a number now and check in at the kiosk when you arrive.") +
@@ -64,7 +94,7 @@
     OW.fill($("#b-slots"), today.slots.map(function (s) {
       return h("button", { type: "button", class: "slot" + (slot && slot.starts_at === s.starts_at ? " is-on" : ""),
                            "data-start": s.starts_at, disabled: s.left <= 0,
-                           onclick: function () { slot = s; renderSlots(); renderForm(); } },
+                           onclick: function () { slot = s; errors.clear(); renderSlots(); renderForm(); } },
         hm(s.starts_at) + "–" + hm(s.ends_at),
         h("small", { text: s.left > 0 ? OW.t("余 " + s.left, s.left + " left") : OW.t("已约满", "full") }));
     }));
@@ -75,15 +105,15 @@
     if (slot) $("#b-chosen").textContent = slotsData.service.name + " · " + day + " " + hm(slot.starts_at) + "–" + hm(slot.ends_at);
   }
 
-  function loadSlots() {
-    var code = $("#b-service").value;
+  function loadSlots(keepDay) {
     slotsData = null; slot = null;
     renderSlots(); renderForm(); renderRemote();
-    if (!code) return;
-    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(hall) + "/appointments/slots?service=" + encodeURIComponent(code))
+    if (!picked) return;
+    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(hall) + "/appointments/slots?service=" + encodeURIComponent(picked.code))
       .then(function (res) {
-        if (!res.ok) { OW.fill($("#b-slots"), [h("p", { class: "notice notice-error", text: res.data.error.message })]); $("#step-slot").hidden = false; return; }
+        if (!res.ok) { errors.show(Object.assign({}, res.data.error, { field: "service" })); return; }
         slotsData = res.data;
+        if (keepDay) day = keepDay;
         renderSlots();
       });
   }
@@ -101,34 +131,38 @@
     body.dataset.booked = b.code;
   }
 
-  $("#b-service").addEventListener("change", loadSlots);
+  $("#b-search").addEventListener("input", renderServices);
+  $("#b-change").addEventListener("click", function () { pick(null); $("#b-search").focus(); });
   $("#book-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var btn = $("#book-submit"), box = $("#book-error");
-    btn.disabled = true; box.hidden = true;
+    var btn = $("#book-submit");
+    btn.disabled = true;
+    errors.clear();
     OW.api("POST", "/api/v1/halls/" + encodeURIComponent(hall) + "/appointments", {
       service: slotsData.service.code, starts_at: slot.starts_at, name: $("#b-name").value,
       phone: $("#b-phone").value.trim(), id_number: $("#b-id").value.trim().toUpperCase()
     }).then(function (res) {
       btn.disabled = false;
-      if (!res.ok) { box.hidden = false; box.textContent = OW.t("预约失败：", "Could not book: ") + res.data.error.message; loadSlotsKeep(); return; }
+      if (!res.ok) {
+        var err = res.data.error;
+        if (err.code === "slot_full") err.field = "starts_at";
+        errors.show(err);
+        // a slot that filled up or is too soon: offer the slots as they are now
+        if (err.field === "starts_at") loadSlots(day);
+        return;
+      }
       saveBooking(res.data.id);
       showDone(res.data);
     });
   });
-  function loadSlotsKeep() {
-    var keepDay = day;
-    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(hall) + "/appointments/slots?service=" + encodeURIComponent($("#b-service").value))
-      .then(function (res) { if (res.ok) { slotsData = res.data; day = keepDay; renderSlots(); } });
-  }
 
   $("#remote-join").addEventListener("click", function () {
     var btn = $("#remote-join");
     btn.disabled = true;
-    OW.api("POST", "/api/v1/halls/" + encodeURIComponent(hall) + "/remote-tickets", { service: $("#b-service").value })
+    OW.api("POST", "/api/v1/halls/" + encodeURIComponent(hall) + "/remote-tickets", { service: picked.code })
       .then(function (res) {
         btn.disabled = false;
-        if (!res.ok) { $("#remote-text").textContent = res.data.error.message; return; }
+        if (!res.ok) { errors.show(Object.assign({}, res.data.error, { field: "service" })); return; }
         window.location.href = "/t/" + encodeURIComponent(res.data.id);
       });
   });

@@ -5,6 +5,7 @@
   var hall = body.dataset.hall;
   var STORE = "onewindow.bookings." + hall;
   var bookings = [];
+  var lookupErrors = OW.fieldErrors($("#lookup-form"), $("#lookup-error"));
 
   var STATUS = { booked: ["已预约", "Booked"], checked_in: ["已签到", "Checked in"], cancelled: ["已取消", "Cancelled"],
                  no_show: ["未到（爽约）", "Missed"] };
@@ -98,11 +99,10 @@
 
   $("#lookup-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var box = $("#lookup-error");
-    box.hidden = true;
+    lookupErrors.clear();
     OW.api("POST", "/api/v1/halls/" + encodeURIComponent(hall) + "/appointments/lookup",
            { code: $("#l-code").value.trim(), phone: $("#l-phone").value.trim() }).then(function (res) {
-      if (!res.ok) { box.hidden = false; box.textContent = res.data.error.message; return; }
+      if (!res.ok) { lookupErrors.show(res.data.error); return; }
       remember(res.data.id);
       load();
     });

@@ -112,7 +112,9 @@
   /* The text of an error (or an import row error) in the page language: message_zh on Chinese pages when sent. */
   OW.errorText = function (err) {
     if (!err) return "";
-    return (OW.lang() !== "en" && err.message_zh) || err.message || "";
+    // message_en keeps the English after OW.api put the page language in message, so a switch can re-render it
+    var en = err.message_en || err.message || "";
+    return OW.lang() !== "en" ? err.message_zh || en : en;
   };
 
   OW.api = function (method, path, body, token) {
@@ -126,13 +128,19 @@
         return r.text().then(function (text) {
           var data = null;
           try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
-          if (!r.ok && !(data && data.error)) data = { error: { code: "http_" + r.status, message: "HTTP " + r.status + (text ? ": " + text.slice(0, 120) : "") } };
+          if (!r.ok && !(data && data.error)) data = { error: { code: "http_" + r.status, message: "The server could not answer (" + r.status + "); try again shortly", message_zh: "服务器暂时无法处理（" + r.status + "），请稍后再试" } };
           // The page language: the server sends message (English) and message_zh (Chinese).
-          if (data && data.error) data.error.message = OW.errorText(data.error);
+          if (data && data.error) {
+            data.error.message_en = data.error.message_en || data.error.message;
+            data.error.message = OW.errorText(data.error);
+          }
           return { ok: r.ok, status: r.status, data: data };
         });
       }, function (err) {
-        return { ok: false, status: 0, data: { error: { code: "network", message: OW.t("无法连接服务器", "Cannot reach the server") + " (" + err.message + ")" } } };
+        // the browser's own words ("Failed to fetch") are English whatever the page: say it in the page's language
+        var error = { code: "network", message_en: "Cannot reach the server; check the network and try again", message_zh: "无法连接服务器，请检查网络后重试" };
+        error.message = OW.errorText(error);
+        return { ok: false, status: 0, data: { error: error } };
       });
   };
 

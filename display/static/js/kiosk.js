@@ -4,35 +4,21 @@
   var h = OW.h, $ = OW.$, body = document.body;
   var hall = body.dataset.hall;
   var RETURN_S = Number(body.dataset.returnS) || 30, IDLE_S = Number(body.dataset.idleS) || 90;
-  var MAX_RESULTS = 80;
-  var services = [], queues = [], listing = null, current = null, issued = null;
-  var idleTimer = null, countdown = null;
+  var PAGE_SIZE = 7;  // what fits above the keypad at 1080×1920 without scrolling
+  var services = [], queues = [], listing = null, current = null, issued = null, page = 0;
+  var idleTimer = null, countdown = null, opening = null, openingTimer = null, issueError = null;
   var KEYS = ["1234567890", "QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM"];
 
   OW.clock($("#clock"), body.dataset.timezone);
 
   function show(name) {
-    ["home", "detail", "ticket", "checkin"].forEach(function (n) { $("#screen-" + n).hidden = n !== name; });
+    ["home", "detail", "ticket", "checkin", "checkin-failed"].forEach(function (n) { $("#screen-" + n).hidden = n !== name; });
     body.dataset.screen = name;
     window.scrollTo(0, 0);
   }
 
   /* --- finding a service ------------------------------------------------------------------- */
-  function matches(q) {
-    q = q.trim().toLowerCase();
-    if (!q) return [];
-    var scored = [];
-    services.forEach(function (s) {
-      var code = s.code.toLowerCase(), ini = (s.initials || "").toLowerCase(), name = s.name.toLowerCase();
-      var rank = code === q ? 0 : ini.indexOf(q) === 0 ? 1 : code.indexOf(q) === 0 ? 2 : name.indexOf(q) === 0 ? 3
-        : name.indexOf(q) >= 0 ? 4 : ini.indexOf(q) >= 0 ? 5 : -1;
-      if (rank >= 0) scored.push([rank, s]);
-    });
-    scored.sort(function (a, b) { return a[0] - b[0] || (a[1].code < b[1].code ? -1 : 1); });
-    return scored.map(function (x) { return x[1]; });
-  }
-
-  function kindText(s) { return s.kind === "instant" ? OW.t("即办件", "Same-day") : OW.t("承诺件", "Promised"); }
+  var kindText = OW.serviceKind;
 
   function serviceRow(s) {
     return h("li", {},
@@ -50,9 +36,10 @@
     $("#browse").hidden = searching || !!listing;
     $("#results").hidden = !(searching || listing);
     if (!searching && !listing) return;
-    var items, title;
+    var items, title, key = JSON.stringify([q, listing]);
+    if (key !== renderListing.key) { renderListing.key = key; page = 0; }
     if (searching) {
-      items = matches(q);
+      items = OW.searchServices(services, q);
       title = OW.t("搜索：", "Search: ") + q;
     } else if (listing.category) {
       items = services.filter(function (s) { return s.category === listing.category; });
@@ -64,11 +51,20 @@
     }
     $("#results-title").textContent = title;
     $("#results-count").textContent = OW.t("共 " + items.length + " 项", items.length + " items");
-    var rows = items.slice(0, MAX_RESULTS).map(serviceRow);
+    var pages = Math.max(1, Math.ceil(items.length / PAGE_SIZE));
+    page = Math.min(page, pages - 1);
+    var rows = items.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE).map(serviceRow);
     if (!items.length) rows = [h("li", { class: "empty", text: OW.t("没有找到，请换个关键词或按类别查找", "Nothing found: try other letters or browse by category") })];
-    if (items.length > MAX_RESULTS) rows.push(h("li", { class: "empty", text: OW.t("结果较多，请继续输入缩小范围", "Many results: keep typing to narrow them") }));
     OW.fill($("#results-list"), rows);
+    $("#pager").hidden = pages < 2;
+    $("#page-prev").disabled = page === 0;
+    $("#page-next").disabled = page >= pages - 1;
+    $("#page-info").textContent = OW.t("第 " + (page + 1) + " / " + pages + " 页", "Page " + (page + 1) + " of " + pages);
+    body.dataset.page = String(page + 1);
   }
+
+  $("#page-prev").addEventListener("click", function () { page = Math.max(0, page - 1); renderListing(); });
+  $("#page-next").addEventListener("click", function () { page += 1; renderListing(); });
 
   function renderQueues() {
     var grid = $("#queue-grid");
@@ -109,7 +105,8 @@
   function openDetail(s) {
     current = s;
     renderDetail();
-    $("#issue-error").hidden = true;
+    issueError = null;
+    renderIssueError();
     $("#with-materials").checked = false;
     show("detail");
   }
@@ -143,9 +140,9 @@
            { service: current.code, channel: "kiosk", with_materials: $("#with-materials").checked }).then(function (res) {
       btn.disabled = false;
       if (!res.ok) {
-        var box = $("#issue-error");
-        box.hidden = false;
-        box.textContent = OW.t("取号失败：", "Could not issue a ticket: ") + res.data.error.message;
+        issueError = res.data.error;
+        renderIssueError();
+        if (issueError.code === "hall_closed") loadOpening();
         return;
       }
       issued = res.data;
@@ -155,6 +152,52 @@
       if (issued.print_job) { checkPrintJob(); checkPrinter(); }
     });
   });
+
+  function renderIssueError() {
+    var box = $("#issue-error");
+    box.hidden = !issueError;
+    if (issueError) box.textContent = OW.t("取号失败：", "Could not issue a ticket: ") + OW.errorText(issueError);
+  }
+
+  /* --- open or closed: the home screen says so, and when that changes ---------------------- */
+  var localDate = new Intl.DateTimeFormat("en-CA", { timeZone: body.dataset.timezone || "Asia/Shanghai",
+                                                      year: "numeric", month: "2-digit", day: "2-digit" });
+  function dayWord(iso) {
+    var today = localDate.format(new Date()), date = iso.slice(0, 10);
+    var tomorrow = localDate.format(new Date(Date.now() + 864e5));
+    if (date === today) return OW.t("今天", "today");
+    if (date === tomorrow) return OW.t("明天", "tomorrow");
+    return date.slice(5).replace("-", "/");
+  }
+
+  function renderOpening() {
+    var closed = !!opening && !opening.open;
+    body.dataset.open = closed ? "0" : "1";
+    $("#closed").hidden = !closed;
+    $("#issue").disabled = closed;
+    var box = $("#detail-closed");
+    box.hidden = !closed;
+    if (!closed) return;
+    var hours = opening.hours.map(function (x) { return x.replace("-", "–"); });
+    var next = opening.changes_at;
+    $("#closed-next").textContent = next
+      ? OW.t(dayWord(next) + " " + next.slice(11, 16) + " 开始取号", "Tickets again from " + next.slice(11, 16) + " " + dayWord(next))
+      : OW.t("请咨询工作人员", "Please ask the staff");
+    $("#closed-hours").textContent = OW.t("取号时间：每天 " + hours.join("、"), "Ticket hours: daily " + hours.join(", "));
+    box.textContent = OW.t("现在暂停取号。", "No tickets now. ") + $("#closed-next").textContent;
+  }
+
+  function loadOpening() {
+    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(hall) + "/opening").then(function (res) {
+      if (!res.ok) return;
+      opening = res.data;
+      renderOpening();
+      clearTimeout(openingTimer);
+      // ask again when it should change (a second late), and at least every minute in case clocks differ
+      var wait = opening.changes_at ? Date.parse(opening.changes_at) - Date.now() + 1000 : 60000;
+      openingTimer = setTimeout(loadOpening, Math.max(1000, Math.min(60000, wait)));
+    });
+  }
 
   function printState() {
     var job = issued.print_job;
@@ -167,8 +210,17 @@
     return ["busy", OW.t("正在打印号票…", "Printing your ticket…")];
   }
 
+  var ARRIVAL = {
+    on_time: ["您的预约号将优先叫号，请留意叫号屏", "Your booked number is called first: watch the display"],
+    late: ["您已超过预约时间，按普通号排队", "You are past your booking time: you queue as a walk-in"],
+    remote: ["轮到您时将叫号，请在大厅等候", "You will be called when it is your turn: please wait in the hall"]
+  };
+
   function renderTicket() {
     if (!issued) return;
+    var arrival = ARRIVAL[issued.checkin];
+    $("#k-checkin").hidden = !arrival;
+    if (arrival) $("#k-checkin-text").textContent = OW.t(arrival[0], arrival[1]);
     $("#k-number").textContent = issued.number;
     $("#k-service").textContent = issued.service.name;
     $("#k-ahead").textContent = OW.t(issued.ahead + " 人", String(issued.ahead));
@@ -228,6 +280,7 @@
   function home() {
     clearInterval(countdown);
     issued = null; current = null; listing = null;
+    if (OW.lang() !== "zh") OW.setLang("zh");  // the next citizen starts in Chinese
     $("#search").value = "";
     renderListing();
     show("home");
@@ -239,7 +292,7 @@
     clearTimeout(idleTimer);
     if (body.dataset.screen === "ticket") return;
     idleTimer = setTimeout(function () {
-      if (body.dataset.screen !== "home" || listing || $("#search").value) home();
+      if (body.dataset.screen !== "home" || listing || $("#search").value || OW.lang() !== "zh") home();
     }, IDLE_S * 1000);
   }
   ["pointerdown", "keydown", "input"].forEach(function (e) { document.addEventListener(e, touched, true); });
@@ -263,17 +316,23 @@
     board: function (snap) {
       queues = snap.queues;
       renderQueues();
+      loadOpening();  // (re)connected: the hours may have changed meanwhile
     },
+    hall_updated: loadOpening,
     queue_changed: function (d) { queues = d.queues; renderQueues(); },
     services_changed: loadServices,  // an admin changed the catalog: offer the new list at once
     print_job: onPrintJob,
     printer_status: onPrinterStatus
   });
 
-  OW.onLang(function () { renderQueues(); renderListing(); renderDetail(); renderTicket(); });
+  OW.onLang(function () { renderQueues(); renderListing(); renderDetail(); renderTicket(); renderIssueError(); renderOpening(); });
   loadServices();
   renderQueues();
   show("home");
-  window.OWKiosk = { services: function () { return services; }, issued: function () { return issued; }, show: show,
-    showTicket: function (t) { issued = t; renderTicket(); show("ticket"); startCountdown(); if (t.print_job) { checkPrintJob(); checkPrinter(); } } };
+  window.OWKiosk = { services: function () { return services; }, issued: function () { return issued; }, show: show, home: home,
+    showTicket: function (t, checkin) {
+      issued = Object.assign({}, t, { checkin: checkin });
+      renderTicket(); show("ticket"); startCountdown();
+      if (t.print_job) { checkPrintJob(); checkPrinter(); }
+    } };
 })();

@@ -40,10 +40,73 @@
     } else if (ticket.window && ticket.status !== "cancelled") {
       facts = facts.concat(fact(OW.t("窗口", "Window"), OW.windowName(ticket.window)));
     }
+    if (ticket.remote && (ticket.status === "waiting" || ticket.status === "called")) {
+      facts = facts.concat(fact(OW.t("签到", "Check-in"), ticket.checked_in ? OW.t("已签到", "checked in") : OW.t("未签到", "not yet"),
+                                ticket.checked_in ? "" : "warn"));
+    }
     facts = facts.concat(fact(OW.t("取号时间", "Issued at"), (ticket.issued_at || "").slice(11, 16)));
     OW.fill($("#t-facts"), facts);
+    renderNext();
+    renderCancel();
     renderEvaluation();
   }
+
+  /* What the holder does now, where the status alone does not say it. */
+  function nextStep(t) {
+    var at = t.window ? t.window.number : null;
+    if (t.remote && !t.checked_in && (t.status === "waiting" || t.status === "called")) {
+      return ["checkin",
+        "您是线上取号：到大厅后请先在自助取号机上签到（点“预约/线上取号签到”，输入号码 " + t.number + "）。签到后才会叫号，未签到时轮到您会被跳过。",
+        "You took this number online: when you arrive, check in at the hall's kiosk (tap Check in, enter " + t.number + "). You are only called after checking in; until then your turn is skipped."];
+    }
+    if (t.status === "no_show") {
+      return ["missed",
+        "您已过号。如仍在大厅，请到咨询台或" + (at ? " " + at + " 号窗口" : "窗口") + "说明，工作人员可为您重新叫号；如已离开，请重新取号。",
+        "You missed your call. If you are still in the hall, tell the staff at the help desk or " + (at ? "window " + at : "the window") + ": they can call you again. Otherwise take a new number."];
+    }
+    if (t.status === "held") {
+      return ["held",
+        "您的事项需要补正材料：请按工作人员的告知补齐以下材料，带回" + (at ? " " + at + " 号窗口" : "原窗口") + "，工作人员会继续为您办理，无需重新取号。",
+        "Your application needs more documents: bring the items below back to " + (at ? "window " + at : "the same window") + "; the clerk continues your case, no new number needed."];
+    }
+    if (t.status === "cancelled") return ["cancelled", "已取消排队。如需办理，请重新取号。", "You left the queue. To be served, take a new number."];
+    return null;
+  }
+
+  function renderNext() {
+    var step = nextStep(ticket), box = $("#t-next");
+    box.hidden = !step;
+    if (!step) return;
+    box.className = "t-next t-next-" + step[0];
+    box.dataset.step = step[0];
+    $("#t-next-text").textContent = OW.t(step[1], step[2]);
+    var materials = step[0] === "held" && ticket.service ? ticket.service.materials || [] : [];
+    OW.fill($("#t-next-materials"), materials.map(function (m) { return h("li", { text: m }); }));
+  }
+
+  /* 取消排队: only while waiting, after a confirmation, with the holder's own id. */
+  var cancelError = null;
+  function renderCancel() {
+    var waiting = ticket.status === "waiting";
+    $("#cancel-box").hidden = !waiting;
+    if (!waiting) $("#cancel-confirm").hidden = true;
+    $("#cancel-error").hidden = !cancelError;
+    if (cancelError) $("#cancel-error").textContent = OW.t("未能取消：", "Not cancelled: ") + OW.errorText(cancelError);
+  }
+  $("#cancel-open").addEventListener("click", function () { $("#cancel-confirm").hidden = false; $("#cancel-open").hidden = true; });
+  $("#cancel-no").addEventListener("click", function () { $("#cancel-confirm").hidden = true; $("#cancel-open").hidden = false; });
+  $("#cancel-yes").addEventListener("click", function () {
+    var btn = $("#cancel-yes");
+    btn.disabled = true;
+    OW.api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/cancel").then(function (res) {
+      btn.disabled = false;
+      $("#cancel-confirm").hidden = true;
+      $("#cancel-open").hidden = false;
+      cancelError = res.ok ? null : res.data.error;
+      if (res.ok) ticket = res.data;
+      render();
+    });
+  });
 
   function renderEvaluation() {
     var rated = null;
@@ -96,7 +159,7 @@
     lastFetch = Date.now();
     OW.api("GET", "/api/v1/tickets/" + encodeURIComponent(id)).then(function (res) {
       if (res.ok) { ticket = res.data; showError(null); render(); }
-      else if (res.status === 404) showError(OW.t("未找到该号票：", "No such ticket: ") + res.data.error.message);
+      else if (res.status === 404) showError(OW.errorText(res.data.error));
     });
   }
 
@@ -114,10 +177,12 @@
       ticket = Object.assign(ticket || {}, p.ticket, { window: p.window });
       lastCall = p;
       render();
-      if (navigator.vibrate) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* ignore */ } }
+      // Chrome refuses (and logs) a vibration before the holder has touched the page
+      var touched = !navigator.userActivation || navigator.userActivation.hasBeenActive;
+      if (navigator.vibrate && touched) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* ignore */ } }
     },
     queue_changed: throttledRefetch,
-    error: function (e) { showError(OW.t("未找到该号票：", "Ticket not found: ") + OW.errorText(e)); }
+    error: function (e) { showError(OW.errorText(e)); }
   });
   OW.onLang(render);
   window.OWTicket = { get: function () { return ticket; }, lastCall: function () { return lastCall; } };
