@@ -55,3 +55,8 @@ def _brace_problem(inner: str) -> TemplateError:
         f"{inner} is not allowed; use only the placeholders {{number}} and {{window}}",
         f"不能使用 {inner}，只能使用 {{number}} 和 {{window}} 两个占位符",
     )
+
+
+def written_call(number: str, window_number: int) -> dict[str, str]:
+    """The call as the board writes it under the number (not the spoken text, which spells digits out)."""
+    return {"zh": f"{number} 请到 {window_number} 号窗口", "en": f"{number} → Window {window_number}"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from queue_server.core.announcements import written_call
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Hall
 from queue_server.tickets import snapshots
@@ -58,6 +59,7 @@ def events_for(session: Session, hall: Hall, change: Change, full: dict | None =
                 "window": snapshots.window_brief(ticket.window),
                 "recall_count": ticket.recall_count,
                 "announcement": announcement(hall, ticket.number, ticket.window.number, voice),
+                "written": written_call(ticket.number, ticket.window.number),
             }
             out.append(("ticket_called", payload, room))
             out.append(("ticket_called", payload, ticket_room(ticket.id)))

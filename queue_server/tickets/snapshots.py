@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from queue_server.core.announcements import written_call
 from queue_server.core.estimate import Estimate, estimate_wait, recent_service_time
 from queue_server.core.states import Priority, TicketStatus, WindowState, allowed_actions
 from queue_server.hall_settings import hall_settings
@@ -183,20 +184,33 @@ def queue_counts(session: Session, hall: Hall) -> list[dict]:
 
 
 def recent_calls(session: Session, hall: Hall, limit: int = RECENT_CALLS) -> list[dict]:
-    """The latest calls and recalls, newest first."""
+    """The latest calls, newest first: one entry per ticket, a recall marked on it (not another entry)."""
     win = aliased(Window)
+    # A ticket is recalled a few times at most: this many events hold `limit` distinct tickets.
     rows = session.execute(
-        select(TicketEvent, Ticket.number, win)
+        select(TicketEvent, Ticket.pk, Ticket.number, Ticket.recall_count, win)
         .join(Ticket, Ticket.pk == TicketEvent.ticket_pk)
         .join(win, win.id == TicketEvent.window_id)
         .where(TicketEvent.hall_id == hall.id, TicketEvent.action.in_(("call", "recall")))
         .order_by(TicketEvent.id.desc())
-        .limit(limit)
+        .limit(limit * 8)
     )
-    return [
-        {"number": number, "window": window_brief(w), "at": iso(ev.at, hall.timezone), "recall": ev.action == "recall"}
-        for ev, number, w in rows
-    ]
+    calls: dict[int, dict] = {}
+    for ev, pk, number, recall_count, w in rows:
+        if pk in calls:
+            continue
+        calls[pk] = {
+            "number": number,
+            "window": window_brief(w),
+            "at": iso(ev.at, hall.timezone),
+            "recall": ev.action == "recall",
+            # the ticket's count belongs to its latest call, the one shown
+            "recall_count": recall_count,
+            "written": written_call(number, w.number),
+        }
+        if len(calls) == limit:
+            break
+    return list(calls.values())
 
 
 def hall_brief(hall: Hall) -> dict:

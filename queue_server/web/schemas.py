@@ -160,7 +160,12 @@ class RecentCall(BaseModel):
     number: str
     window: WindowBrief
     at: str
-    recall: bool
+    recall: bool = Field(description="the latest call of this ticket was a recall")
+    recall_count: int = Field(0, description="recalls since the ticket was called; the ticket is listed once")
+    written: dict[str, str] = Field(
+        default_factory=dict,
+        description='what the board writes, e.g. {"zh": "B009 请到 6 号窗口", "en": "B009 → Window 6"}',
+    )
 
 
 class WindowPublic(WindowBrief):

@@ -134,7 +134,7 @@ def test_ticket_from_kiosk_to_rating_live_on_every_screen(server, open_page):
     shot(screen, "window-1280x720")
 
     press(clerk, "F2")
-    expect(board.locator("#recent .recent-time").first).to_contain_text("重呼")
+    expect(board.locator("#recent .recall-mark").first).to_have_text("再次呼叫 ×1")
     press(clerk, "F3")
     expect(phone.locator("#t-status")).to_have_text("正在办理")
     shot(clerk, "clerk-1366x768")

@@ -15,7 +15,21 @@ from .access import db_state, expired_token, kept_secret, strict, user_id
 from .escpos import decode
 from .halls import ID_NUMBER, PHONE, SECRET, Hall, booking_config, id_number, phone, seed_hall
 from .load import Load, run_threads
-from .pages import ARTIFACTS, BOARD, CLERK, KIOSK, MOBILE, WINDOW, act, issue, open_window, shot
+from .pages import (
+    ARTIFACTS,
+    BOARD,
+    CLERK,
+    KIOSK,
+    MOBILE,
+    WINDOW,
+    act,
+    contrasts,
+    issue,
+    low_contrast,
+    off_screen,
+    open_window,
+    shot,
+)
 from .printers import FakePrinter, StalledPrinter
 from .realtime import Listener
 from .servers import (
@@ -62,6 +76,7 @@ __all__ = [
     "act",
     "add_staff",
     "bearer",
+    "contrasts",
     "booking_config",
     "client_from",
     "db_state",
@@ -73,6 +88,8 @@ __all__ = [
     "issue",
     "kept_secret",
     "login",
+    "low_contrast",
+    "off_screen",
     "open_window",
     "phone",
     "prepare",
