@@ -6,7 +6,7 @@ from pathlib import Path
 
 import requests
 
-from .staff import login
+from .staff import PASSWORD, login
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 BOARD, KIOSK, MOBILE, CLERK, WINDOW = (1920, 1080), (1080, 1920), (390, 844), (1366, 768), (1280, 720)
@@ -33,3 +33,12 @@ def open_window(url: str, clerk: str, window: int) -> dict:
     headers = login(url, clerk)
     assert act(url, headers, window, "open").status_code == 200
     return headers
+
+
+def staff_sign_in(page, url: str, username: str, then: str) -> None:
+    """Sign in on /login, the one staff session of every staff page, and land on the page `then`."""
+    page.goto(f"{url}/login?next={then}")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_url(f"{url}{then}")
