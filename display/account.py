@@ -5,7 +5,7 @@ Every form carries the session's CSRF token; the cookie is HttpOnly and SameSite
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, g, redirect, render_template, request, session, url_for
 
 from queue_server.db import transaction
 from queue_server.exceptions import OneWindowError
@@ -16,6 +16,7 @@ from queue_server.staff.auth import LockedOut, change_password, check_password, 
 from queue_server.staff.permissions import Role
 
 from .pages import security_headers
+from .staff_session import signed_in, staff_page
 
 bp = Blueprint("account", __name__)
 bp.after_request(security_headers)
@@ -23,17 +24,6 @@ bp.after_request(security_headers)
 
 def _page(template: str, status: int = 200, **context) -> Response:
     return Response(render_template(template, csrf=access.csrf_token(), **context), status=status)
-
-
-def _signed_in(s) -> StaffUser | None:
-    token = session.get(access.STAFF_KEY)
-    if not token:
-        return None
-    try:
-        return current().tokens.verify(s, token)
-    except OneWindowError:
-        session.pop(access.STAFF_KEY, None)
-        return None
 
 
 def _local(target: str | None, home: str) -> str:
@@ -91,7 +81,7 @@ def logout():
     """Sign out: this session ends and every token of the user is revoked."""
     access.check_csrf(request.form.get("csrf_token"))
     with transaction(current().factory) as s:
-        user = _signed_in(s)
+        user = signed_in(s)
         if user is not None:
             user.token_version += 1
     session.clear()
@@ -99,44 +89,30 @@ def logout():
 
 
 @bp.route("/account", methods=["GET"])
+@staff_page()
 def account():
     """The signed-in staff member, with the password form."""
-    with transaction(current().factory) as s:
-        user = _signed_in(s)
-        if user is None:
-            return redirect(url_for("account.login", next=request.path), code=303)
-        return _page("account.html", user=_brief(s, user), message=None, ok=None)
+    return _page("account.html", user=g.staff, message=None, ok=None)
 
 
 @bp.post("/account/password")
+@staff_page()
 def account_password():
     """Change the password; other sessions and tokens stop working."""
     access.check_csrf(request.form.get("csrf_token"))
     with transaction(current().factory) as s:
-        user = _signed_in(s)
-        if user is None:
+        user = signed_in(s)
+        if user is None:  # signed out between the decorator's look and this transaction
             return redirect(url_for("account.login", next="/account"), code=303)
         new, repeat = request.form.get("new_password", ""), request.form.get("repeat_password", "")
         if not check_password(user, request.form.get("current_password", "")):
-            return _page("account.html", status=401, user=_brief(s, user), message="当前密码不正确", ok=None)
+            return _page("account.html", status=401, user=g.staff, message="当前密码不正确", ok=None)
         if new != repeat:
-            return _page("account.html", status=422, user=_brief(s, user), message="两次输入的新密码不一致", ok=None)
+            return _page("account.html", status=422, user=g.staff, message="两次输入的新密码不一致", ok=None)
         try:
             change_password(s, user, new)
         except OneWindowError as exc:
-            return _page(
-                "account.html", status=exc.status, user=_brief(s, user), message=exc.zh or exc.message, ok=None
-            )
+            return _page("account.html", status=exc.status, user=g.staff, message=exc.zh or exc.message, ok=None)
         s.flush()
         session[access.STAFF_KEY] = current().tokens.issue(user)
-        return _page("account.html", user=_brief(s, user), message=None, ok="密码已修改，其他登录已失效")
-
-
-def _brief(s, user: StaffUser) -> dict:
-    hall = s.get(Hall, user.hall_id) if user.hall_id else None
-    return {
-        "username": user.username,
-        "name": user.display_name,
-        "role": user.role,
-        "hall": hall.code if hall else None,
-    }
+        return _page("account.html", user=g.staff, message=None, ok="密码已修改，其他登录已失效")

@@ -13,6 +13,8 @@ from queue_server.models import Hall, Window
 from queue_server.runtime import current
 from queue_server.staff.access import client_ip
 
+from .staff_session import staff_page
+
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 # Scripts and styles only from our own files: no inline script can run on a hall screen.
@@ -106,8 +108,9 @@ def kiosk(hall: str):
 
 
 @bp.get("/clerk")
+@staff_page()
 def clerk():
-    """The clerk's console: sign in, choose a window, call and serve tickets."""
+    """The clerk's console: choose a window, call and serve tickets (signed in on /login)."""
     return render_template("clerk.html")
 
 
@@ -185,6 +188,7 @@ def bookings(hall: str):
 
 
 @bp.get("/stats/<hall>")
+@staff_page(managers=True)
 def stats_page(hall: str):
     """The supervisor's statistics: charts, the hall now with advice on windows, exports, follow-ups."""
     return render_template("stats.html", hall=_hall(hall))

@@ -9,16 +9,17 @@ from flask import Blueprint, request
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
+from queue_server import clock
 from queue_server.db import transaction
 from queue_server.exceptions import Unauthorized, ValidationFailed
-from queue_server.halls import get_hall
+from queue_server.halls import get_hall, get_window
 from queue_server.models import Hall, StaffUser, Ticket, TicketEvent, Window
 from queue_server.realtime.sockets import events_for, publish
 from queue_server.runtime import current
 from queue_server.staff import access, devices, permissions
 from queue_server.staff.auth import change_password, check_password
+from queue_server.tickets import desk, snapshots, windows
 from queue_server.tickets import service as tickets
-from queue_server.tickets import snapshots, windows
 from queue_server.tickets.routes import staff_user, user_brief
 from queue_server.web import schemas as sc
 from queue_server.web.openapi import Api
@@ -133,8 +134,6 @@ def out_of_order_calls(hall: str):
 def _date_arg(zone: ZoneInfo) -> date:
     raw = request.args.get("date")
     if not raw:
-        from queue_server import clock
-
         return clock.now().astimezone(zone).date()
     try:
         return date.fromisoformat(raw)
@@ -206,3 +205,42 @@ def my_day(hall: str):
         "finished": mine["served"] if mine else 0,
         "service_mean_s": mine["service"]["mean_s"] if mine else None,
     }
+
+
+@api.route(
+    "/halls/<hall>/windows/<int:window>/queue",
+    "GET",
+    summary="The window's waiting line in call-next order, returnable no-shows, call reasons (staff)",
+    responses={200: sc.WindowLine},
+    auth=True,
+    tag="staff",
+)
+def window_line(hall: str, window: int):
+    """For the clerk console: who call-next would take next, and whom the clerk may call by number."""
+    with transaction(current().factory) as s:
+        h, w = _window_read(s, hall, window)
+        return desk.line(s, h, w, clock.now())
+
+
+@api.route(
+    "/halls/<hall>/windows/<int:window>/desk",
+    "GET",
+    summary="The window's desk: state, clerk, current ticket with its materials, held tickets (staff)",
+    responses={200: sc.WindowDesk},
+    auth=True,
+    tag="staff",
+)
+def window_desk(hall: str, window: int):
+    """For the clerk console: the same desk after a reload, in a new tab or on another PC."""
+    with transaction(current().factory) as s:
+        h, w = _window_read(s, hall, window)
+        return desk.desk(s, h, w)
+
+
+def _window_read(s, hall: str, number: int):
+    """The hall and window, if the caller is its clerk (or may open it), a supervisor of the hall or an admin."""
+    user = staff_user(s)
+    h = get_hall(s, hall)
+    w = get_window(s, h, number)
+    windows.check_clerk(s, h, w, user, "read")
+    return h, w

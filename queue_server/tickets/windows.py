@@ -22,8 +22,13 @@ WINDOW_TRANSITIONS = {
 }
 
 
+# What a clerk may do at a window nobody is signed in to: open it, and read what it would serve first.
+WITHOUT_SIGN_IN = frozenset({"open", "read"})
+
+
 def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, action: str) -> None:
-    """A clerk acts only in their hall, at the window they are signed in to (or are opening)."""
+    """A clerk acts (or reads, action "read") only in their hall, at the window they are signed in to
+    (or are opening); supervisors of the hall and admins everywhere."""
     check_hall(hall, user)
     if user.role in MANAGERS:
         return
@@ -31,7 +36,7 @@ def check_clerk(session: Session, hall: Hall, window: Window, user: StaffUser, a
         raise Forbidden(
             f"window {window.number} is signed in to another clerk", zh=f"{window.number} 号窗口已由其他工作人员登录"
         )
-    if window.clerk_id is None and action != "open":
+    if window.clerk_id is None and action not in WITHOUT_SIGN_IN:
         raise Forbidden(
             f"open window {window.number} first: you are not signed in to it",
             zh=f"请先开窗：您尚未登录 {window.number} 号窗口",

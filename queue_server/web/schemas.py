@@ -260,3 +260,49 @@ class MyDay(BaseModel):
     username: str
     finished: int
     service_mean_s: float | None
+
+
+class LineTicket(BaseModel):
+    number: str
+    service: ServiceBrief
+    queue: str
+    priority: str
+    channel: str
+    status: str
+    issued_at: str
+    called_at: str | None
+    returns: int
+    waited_s: int | None = None
+    targeted: bool = Field(False, description="sent to this window (a transfer): called here first")
+    aged: bool = Field(False, description="a normal ticket that has waited past the hall's aging time")
+
+
+class CallReason(BaseModel):
+    code: str
+    name: str
+    name_en: str
+
+
+class WindowLine(BaseModel):
+    hall: str
+    window: int
+    total: int = Field(description="every ticket call-next could take at this window")
+    waiting: list[LineTicket] = Field(description="the first of them, in the order call-next takes them")
+    no_shows: list[LineTicket] = Field(description="today's no-shows that may still come back (call them by number)")
+    call_reasons: list[CallReason]
+
+
+class DeskWindow(WindowPublic):
+    clerk: dict | None
+
+
+class HeldTicket(LineTicket):
+    actions: list[str]
+    started_at: str | None
+
+
+class WindowDesk(BaseModel):
+    hall: str
+    window: DeskWindow
+    current: dict | None = Field(description="the ticket at the window (as in an action's answer, without its id)")
+    held: list[HeldTicket]

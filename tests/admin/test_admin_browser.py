@@ -8,7 +8,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support import BOARD, CLERK, KIOSK, PASSWORD
+from tests.support import BOARD, CLERK, KIOSK, PASSWORD, login
 
 pytestmark = pytest.mark.browser
 OFFICE = (1366, 900)
@@ -160,8 +160,7 @@ def test_supervisor_of_one_hall_cannot_see_or_change_another(server, open_page):
     expect(admin.locator("#hall-select")).to_have_value("erdao")
     expect(admin.locator('#hall-form [name="name"]')).to_have_value("二道区政务服务中心")
     expect(admin.locator("#new-hall-form")).to_be_hidden()
-    token = admin.evaluate("() => sessionStorage.getItem('ow.admin.token')")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = login(url, "boss")  # the same supervisor, through the API
     r = requests.patch(f"{url}/api/v1/admin/halls/jinxiu", json={"name": "被改了"}, headers=headers, timeout=10)
     assert r.status_code == 403
     r = requests.get(f"{url}/api/v1/admin/halls/jinxiu/services", headers=headers, timeout=10)

@@ -7,7 +7,7 @@ printers  loopback TCP printers: FakePrinter (prints, answers status) and Stalle
 escpos    decode() an ESC/POS stream back into lines, QR codes and cuts
 load      Load clients in threads, run_threads()
 access    strict limits, forged tokens, database snapshots for the security tests
-pages     screen sizes, screenshots and API shortcuts for the browser tests
+pages     screen sizes, screenshots, API shortcuts and the staff sign-in for the browser tests
 realtime  Listener: a real Socket.IO client that records events and waits for them
 """
 
@@ -29,6 +29,7 @@ from .pages import (
     off_screen,
     open_window,
     shot,
+    staff_sign_in,
 )
 from .printers import FakePrinter, StalledPrinter
 from .realtime import Listener
@@ -96,6 +97,7 @@ __all__ = [
     "run_threads",
     "seed_hall",
     "shot",
+    "staff_sign_in",
     "strict",
     "user_id",
     "wait_until",

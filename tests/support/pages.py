@@ -6,7 +6,7 @@ from pathlib import Path
 
 import requests
 
-from .staff import login
+from .staff import PASSWORD, login
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 BOARD, KIOSK, MOBILE, CLERK, WINDOW = (1920, 1080), (1080, 1920), (390, 844), (1366, 768), (1280, 720)
@@ -118,3 +118,12 @@ def low_contrast(page, root: str = "body", minimum: float = 4.5) -> list[dict]:
     found = contrasts(page, root)
     assert found, f"no visible text under {root}"
     return [c for c in found if c["ratio"] < minimum]
+
+
+def staff_sign_in(page, url: str, username: str, then: str) -> None:
+    """Sign in on /login, the one staff session of every staff page, and land on the page `then`."""
+    page.goto(f"{url}/login?next={then}")
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_url(f"{url}{then}")

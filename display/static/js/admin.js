@@ -268,7 +268,8 @@
   });
 
   $("#csv-export").addEventListener("click", function () {
-    fetch("/api/v1" + hallPath() + "/services/export", { headers: { Authorization: "Bearer " + ADM.token } }).then(function (r) {
+    fetch("/api/v1" + hallPath() + "/services/export", { headers: { Accept: "text/csv" } }).then(function (r) {  // the session cookie
+      if (r.status === 401) { STAFF.signIn(); return null; }
       if (!r.ok) { ADM.message($("#csv-msg"), false, "HTTP " + r.status); return null; }
       return r.blob();
     }).then(function (blob) {

@@ -1,18 +1,10 @@
-/* Shared by the administration pages: sign-in (bearer token in sessionStorage), API calls, form errors. */
+/* Shared by the administration pages: the staff session (staff.js), API calls, form errors. */
 (function () {
   "use strict";
-  var $ = OW.$, store = window.sessionStorage;
-  var ADM = (window.ADM = {
-    token: store.getItem("ow.admin.token"),
-    user: JSON.parse(store.getItem("ow.admin.user") || "null")
-  });
+  var $ = OW.$;
+  var ADM = (window.ADM = { user: STAFF });
 
-  ADM.api = function (method, path, body) {
-    return OW.api(method, "/api/v1" + path, body, ADM.token).then(function (res) {
-      if (res.status === 401) { ADM.signOut(); }
-      return res;
-    });
-  };
+  ADM.api = function (method, path, body) { return STAFF.api(method, "/api/v1" + path, body); };
 
   ADM.message = function (el, ok, text) {
     el.classList.remove("notice-ok", "notice-error", "notice-info");
@@ -44,39 +36,13 @@
     return false;
   };
 
-  ADM.signOut = function () {
-    store.removeItem("ow.admin.token"); store.removeItem("ow.admin.user");
-    ADM.token = ADM.user = null;
-    if (ADM.onSignOut) ADM.onSignOut();
-  };
-
-  /* Show the sign-in form until a supervisor or admin signs in, then call `ready`. */
+  /* The page for the signed-in supervisor or admin (the server serves it to no one else). */
   ADM.start = function (ready) {
-    var login = $("#view-login");
-    $("#logout").addEventListener("click", function () { ADM.signOut(); });
-    ADM.onSignOut = function () { document.querySelectorAll("main").forEach(function (m) { m.hidden = true; }); login.hidden = false; $("#logout").hidden = true; $("#who").textContent = ""; document.body.dataset.view = "login"; };
-    $("#login-form").addEventListener("submit", function (ev) {
-      ev.preventDefault();
-      ADM.message($("#login-msg"), null, OW.t("正在登录…", "Signing in…"));
-      OW.api("POST", "/api/v1/auth/login", { username: $("#username").value.trim(), password: $("#password").value }).then(function (res) {
-        if (!res.ok) { ADM.message($("#login-msg"), false, OW.t("登录失败：", "Sign-in failed: ") + res.data.error.message); return; }
-        if (res.data.user.role === "clerk") { ADM.message($("#login-msg"), false, OW.t("需要主管或管理员账号", "This needs a supervisor or admin account")); return; }
-        ADM.token = res.data.token; ADM.user = res.data.user;
-        store.setItem("ow.admin.token", ADM.token); store.setItem("ow.admin.user", JSON.stringify(ADM.user));
-        $("#password").value = ""; $("#login-msg").textContent = "";
-        go();
-      });
-    });
-    function go() {
-      login.hidden = true;
-      $("#logout").hidden = false;
-      var u = ADM.user;
-      $("#who").textContent = (u.name || u.username) + " · " + (u.role === "admin" ? OW.t("管理员", "admin") : OW.t("主管", "supervisor") + " " + (u.hall || ""));
-      document.body.dataset.view = "app";
-      document.body.dataset.role = u.role;
-      ready();
-    }
-    if (ADM.token && ADM.user) go(); else ADM.onSignOut();
+    var u = ADM.user;
+    $("#who").textContent = (u.name || u.username) + " · " + (u.role === "admin" ? OW.t("管理员", "admin") : OW.t("主管", "supervisor") + " " + (u.hall || ""));
+    document.body.dataset.view = "app";
+    document.body.dataset.role = u.role;
+    ready();
   };
 
   /* "12:05:33" style local time of an ISO moment. */

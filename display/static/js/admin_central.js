@@ -50,8 +50,6 @@
     $("#view-central").hidden = false;
     load();
     clearInterval(timer);
-    timer = setInterval(function () { if (ADM.token) load(); }, REFRESH_MS);
+    timer = setInterval(load, REFRESH_MS);
   });
-  var signOut = ADM.onSignOut;
-  ADM.onSignOut = function () { $("#view-central").hidden = true; clearInterval(timer); if (signOut) signOut(); };
 })();

@@ -1,43 +1,50 @@
-/* The clerk's console: sign in, pick a window, call and serve tickets; every server answer is shown. */
+/* The clerk's console: choose a window, then its desk as the server keeps it (the ticket at the window, held
+   tickets, the line in call-next order), live over the socket; buttons follow what the server allows. */
 (function () {
   "use strict";
   var h = OW.h, $ = OW.$, body = document.body;
-  var store = window.sessionStorage;
-  var S = {
-    token: store.getItem("ow.token"),
-    user: JSON.parse(store.getItem("ow.user") || "null"),
-    hall: store.getItem("ow.hall"),
-    window: Number(store.getItem("ow.window")) || null,
-    current: JSON.parse(store.getItem("ow.current") || "null"),
-    held: JSON.parse(store.getItem("ow.held") || "[]"),
-    stats: JSON.parse(store.getItem("ow.stats") || "null"),
-    board: null, services: [], socket: null
-  };
-  var ACTION_WORDS = {
-    "call-next": ["叫号", "Call next"], recall: ["重呼", "Recall"], start: ["开始办理", "Start"], finish: ["办结", "Finish"],
+  var PLACE = "ow.clerk.place";  // this PC's window (a preference, not a credential): a reload comes back to it
+  var S = { hall: null, window: null, desk: null, line: null, lineAt: 0, board: null, services: [], socket: null,
+            busy: false, loading: null, again: false, timer: null, calling: null, stats: null };
+  var WORDS = {
+    "call-next": ["叫号", "Call next"], "finish-and-call-next": ["办结并叫下一位", "Finish and call next"],
+    call: ["指定叫号", "Call out of turn"], recall: ["重呼", "Recall"], start: ["开始办理", "Start"], finish: ["办结", "Finish"],
     "no-show": ["未到", "No-show"], hold: ["挂起", "Hold"], resume: ["恢复", "Resume"], transfer: ["转办", "Transfer"],
     pause: ["暂停", "Pause"], open: ["开窗", "Open"], close: ["关窗", "Close"]
   };
-  var today = new Date().toDateString();
-  if (!S.stats || S.stats.day !== today) S.stats = { day: today, count: 0, total_s: 0 };
+  // The clerk's side of a status (the citizen's page says 正在叫号，请前往窗口).
+  var CLERK_STATUS = {
+    called: ["已叫号，等待群众到窗口", "Called: waiting for the citizen to come"],
+    serving: ["正在办理", "Serving"], held: ["已挂起（材料补正）", "On hold (materials)"],
+    waiting: ["已回到等候队列", "Back in the line"], done: ["已办结", "Finished"],
+    no_show: ["已标记过号未到", "Marked no-show"], cancelled: ["已取消", "Cancelled"]
+  };
+  var MARKS = { green: ["绿色通道", "green"], appointment: ["预约", "booked"] };
 
-  function save() {
-    store.setItem("ow.current", JSON.stringify(S.current));
-    store.setItem("ow.held", JSON.stringify(S.held));
-    store.setItem("ow.stats", JSON.stringify(S.stats));
+  function word(action) { var w = WORDS[action]; return OW.t(w[0], w[1]); }
+  function clerkStatus(s) { var w = CLERK_STATUS[s]; return w ? OW.t(w[0], w[1]) : OW.statusText(s); }
+  function base() { return "/api/v1/halls/" + encodeURIComponent(S.hall) + "/windows/" + S.window; }
+
+  /* minutes:seconds of a number of seconds; "—" when there is none */
+  function duration(s) {
+    if (s === null || s === undefined || isNaN(s)) return "—";
+    s = Math.max(0, Math.round(s));
+    var m = Math.floor(s / 60), r = s % 60;
+    return m + ":" + (r < 10 ? "0" : "") + r;
+  }
+
+  /* The text of a failed answer in the page's language; a network failure is said as such. */
+  function failure(res) {
+    if (res.status === 0) return OW.t("网络中断：无法连接服务器，请检查网络后重试", "Network down: cannot reach the server. Check the network and try again.");
+    return (res.data && res.data.error && res.data.error.message) || ("HTTP " + res.status);
   }
 
   function view(name) {
-    ["login", "setup", "desk"].forEach(function (n) { $("#view-" + n).hidden = n !== name; });
+    $("#view-setup").hidden = name !== "setup";
+    $("#view-desk").hidden = name !== "desk";
     body.dataset.view = name;
-    $("#logout").hidden = name === "login";
     $("#change-window").hidden = name !== "desk";
-    renderWho();
-  }
-
-  function renderWho() {
-    var u = S.user;
-    $("#who").textContent = u ? (u.name || u.username) + (S.window && body.dataset.view === "desk" ? " · " + S.hall + " / " + OW.t(S.window + " 号窗口", "window " + S.window) : "") : "";
+    $("#at-window").textContent = name === "desk" ? S.hall + " / " + OW.t(S.window + " 号窗口", "window " + S.window) : "";
   }
 
   function message(el, ok, text) {
@@ -45,25 +52,14 @@
     el.textContent = text;
   }
 
-  /* --- sign in and choose a window ---------------------------------------------------------- */
-  $("#login-form").addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    message($("#login-msg"), null, OW.t("正在登录…", "Signing in…"));
-    OW.api("POST", "/api/v1/auth/login", { username: $("#username").value.trim(), password: $("#password").value }).then(function (res) {
-      if (!res.ok) { message($("#login-msg"), false, OW.t("登录失败：", "Sign-in failed: ") + res.data.error.message); return; }
-      S.token = res.data.token; S.user = res.data.user;
-      store.setItem("ow.token", S.token); store.setItem("ow.user", JSON.stringify(S.user));
-      $("#password").value = "";
-      $("#login-msg").textContent = "";
-      setup();
-    });
-  });
-
-  function setup() {
+  /* --- choose a window ------------------------------------------------------------------------ */
+  function setup(text) {
+    leave();
     view("setup");
+    if (text) message($("#setup-msg"), false, text); else $("#setup-msg").textContent = "";
     OW.api("GET", "/api/v1/halls").then(function (res) {
-      if (!res.ok) { message($("#setup-msg"), false, res.data.error.message); return; }
-      var halls = res.data.halls.filter(function (x) { return !S.user.hall || x.code === S.user.hall; });
+      if (!res.ok) { message($("#setup-msg"), false, failure(res)); return; }
+      var halls = res.data.halls.filter(function (x) { return !STAFF.hall || x.code === STAFF.hall; });
       OW.fill($("#hall-select"), halls.map(function (x) {
         return h("option", { value: x.code, text: OW.lang() === "en" ? x.name_en : x.name, selected: x.code === S.hall });
       }));
@@ -75,7 +71,7 @@
     var code = $("#hall-select").value;
     if (!code) return;
     OW.api("GET", "/api/v1/halls/" + encodeURIComponent(code) + "/board").then(function (res) {
-      if (!res.ok) { message($("#setup-msg"), false, res.data.error.message); return; }
+      if (!res.ok) { message($("#setup-msg"), false, failure(res)); return; }
       OW.fill($("#window-select"), res.data.windows.map(function (w) {
         return h("option", { value: String(w.number), selected: w.number === S.window,
                              text: OW.windowName(w) + " · " + OW.windowState(w.state) });
@@ -86,121 +82,177 @@
 
   $("#setup-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var hall = $("#hall-select").value, win = Number($("#window-select").value);
-    if (hall !== S.hall || win !== S.window) { S.current = null; S.held = []; save(); }
-    S.hall = hall; S.window = win;
-    store.setItem("ow.hall", hall); store.setItem("ow.window", String(win));
-    desk();
+    desk($("#hall-select").value, Number($("#window-select").value));
   });
+  $("#change-window").addEventListener("click", function () { setup(); });
 
-  $("#logout").addEventListener("click", function () {
-    ["ow.token", "ow.user", "ow.hall", "ow.window", "ow.current", "ow.held"].forEach(function (k) { store.removeItem(k); });
-    S.token = S.user = S.hall = S.window = S.current = null; S.held = [];
+  function leave() {
     if (S.socket) { S.socket.disconnect(); S.socket = null; }
-    view("login");
-  });
-  $("#change-window").addEventListener("click", function () {
-    if (S.socket) { S.socket.disconnect(); S.socket = null; }
-    setup();
-  });
-
-  /* --- the desk ----------------------------------------------------------------------------- */
-  function myWindow() {
-    if (!S.board) return null;
-    return S.board.windows.filter(function (w) { return w.number === S.window; })[0] || null;
+    S.desk = S.line = null;
   }
 
-  function desk() {
+  /* --- the desk: always the server's ----------------------------------------------------------- */
+  function desk(hall, number) {
+    leave();
+    S.hall = hall; S.window = number;
+    try { localStorage.setItem(PLACE, JSON.stringify({ hall: hall, number: number })); } catch (e) { /* private mode */ }
     view("desk");
+    render();
     refreshStats();
-    renderDesk();
-    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(S.hall) + "/services").then(function (res) {
+    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(hall) + "/services").then(function (res) {
       if (res.ok) { S.services = res.data.services; renderTransferServices(); }
     });
-    S.socket = OW.live({ hall: S.hall }, {
-      board: function (snap) { S.board = snap; reconcile(); renderDesk(); },
+    var changed = function () { later(); };
+    S.socket = OW.live({ hall: hall }, {
+      board: function (snap) { S.board = snap; refresh(); },  // on every (re)connect: nothing shown is stale
       window_updated: function (w) {
-        if (!S.board) return;
-        S.board.windows = S.board.windows.map(function (x) { return x.number === w.number ? w : x; });
-        if (w.number === S.window) reconcile();
-        renderDesk();
+        if (S.board) S.board.windows = S.board.windows.map(function (x) { return x.number === w.number ? w : x; });
+        if (w.number === S.window) later();
       },
-      queue_changed: function (d) { if (S.board) { S.board.queues = d.queues; renderWaiting(); } },
-      error: function (e) { log(false, OW.errorText(e) || "socket error"); }
-    }, { auth: { token: S.token } });
+      ticket_called: changed, ticket_updated: changed, queue_changed: changed,
+      error: function (e) { log(false, OW.errorText(e)); }
+    });
   }
 
-  // the window's own state is the truth: a ticket finished elsewhere (another tab) leaves this desk
-  function reconcile() {
-    var w = myWindow();
-    if (!w) return;
-    if (!w.ticket) S.current = null;
-    else if (!S.current || S.current.number !== w.ticket.number) S.current = { number: w.ticket.number, status: w.ticket.status, partial: true };
-    else S.current.status = w.ticket.status;
-    save();
+  function later() {
+    clearTimeout(S.timer);
+    S.timer = setTimeout(refresh, 150);  // one reload for a burst of events
   }
 
-  function renderDesk() {
-    var w = myWindow();
+  /* The desk and the line again; resolves once what is shown is at least as new as the call. */
+  function refresh() {
+    if (S.loading) { S.again = true; return S.loading; }
+    S.loading = load().then(function () {
+      S.loading = null;
+      if (S.again) { S.again = false; return refresh(); }
+    });
+    return S.loading;
+  }
+
+  function load() {
+    var hall = S.hall, number = S.window;
+    return Promise.all([STAFF.api("GET", base() + "/desk"), STAFF.api("GET", base() + "/queue")]).then(function (r) {
+      if (hall !== S.hall || number !== S.window) return;
+      if (!r[0].ok) {
+        if (r[0].status === 403 || r[0].status === 404) { setup(failure(r[0])); return; }
+        answer(false, failure(r[0]));
+      } else {
+        S.desk = r[0].data;
+      }
+      if (r[1].ok) { S.line = r[1].data; S.lineAt = Date.now(); }
+      render();
+      body.dataset.loads = String(Number(body.dataset.loads || 0) + 1);
+    });
+  }
+
+  function can(action) {
+    var d = S.desk;
+    if (!d || S.busy) return false;
+    var state = d.window.state, cur = d.current, open = state === "open";
+    var allows = function (a) { return !!cur && cur.actions.indexOf(a) >= 0; };
+    switch (action) {
+      case "call-next": case "call": return open && !cur;
+      case "finish-and-call-next": return open && allows("finish");
+      case "resume": return !cur && d.held.length > 0;
+      case "pause": return open;
+      case "open": return state !== "open";
+      case "close": return state !== "closed" && !cur;
+      default: return allows(action);
+    }
+  }
+
+  function render() {
+    var d = S.desk, w = d && d.window;
     $("#desk-window-name").textContent = w ? OW.windowName(w) : OW.t(S.window + " 号窗口", "Window " + S.window);
     var badge = $("#desk-window-state");
     badge.textContent = w ? OW.windowState(w.state) : "";
     badge.className = "state-badge state-" + (w ? w.state : "unknown");
     body.dataset.windowState = w ? w.state : "";
-    var t = S.current;
+    var t = d && d.current, svc = t && t.service;
     $("#cur-number").textContent = t ? t.number : "—";
-    $("#cur-status").textContent = t ? OW.statusText(t.status) : OW.t("空闲：按 F1 叫号", "Free: press F1 to call");
-    $("#cur-service").textContent = t && t.service ? t.service.name + " (" + t.service.code + ")" : "";
-    var svc = t && t.service;
+    $("#cur-status").textContent = t ? clerkStatus(t.status)
+      : !w ? "" : w.state === "open" ? OW.t("空闲：按 F1 叫号", "Free: press F1 to call")
+      : w.state === "paused" ? OW.t("暂停服务：按 F10 恢复开窗", "Paused: press F10 to open again")
+      : OW.t("窗口未开放：按 F10 开窗", "Window closed: press F10 to open");
+    body.dataset.ticketStatus = t ? t.status : "";
+    $("#cur-service").textContent = svc ? svc.name + " (" + svc.code + ")" : "";
     $("#cur-kind").textContent = svc && svc.kind ? (svc.kind === "instant" ? OW.t("即办件", "same-day") :
       OW.t("承诺件 · " + svc.time_limit_days + " 个工作日", "promised · " + svc.time_limit_days + " working days")) : "—";
     OW.fill($("#cur-materials"), svc && svc.materials ? svc.materials.map(function (m) { return h("li", { text: m }); }) : []);
-    tickWaited();
-    renderWaiting();
+    document.querySelectorAll(".act").forEach(function (b) { b.disabled = !can(b.dataset.action); });
+    tick();
+    renderLine();
     renderHeld();
     renderStats();
-    renderWho();
+    renderKeys();
   }
 
-  function tickWaited() {
-    var t = S.current;
+  function tick() {
+    var t = S.desk && S.desk.current;
     $("#cur-waited").textContent = t && t.issued_at ? OW.since(t.issued_at) : "—";
-  }
-  setInterval(tickWaited, 1000);
-
-  function renderWaiting() {
-    var w = myWindow();
-    if (!w || !S.board) { OW.fill($("#waiting"), []); return; }
-    var total = 0;
-    var rows = S.board.queues.filter(function (q) { return w.queues.indexOf(q.prefix) >= 0; }).map(function (q) {
-      total += q.waiting;
-      return h("li", { "data-queue": q.prefix }, h("span", { class: "q-prefix", text: q.prefix }),
-        h("span", { class: "q-name", text: OW.lang() === "en" ? q.name_en : q.name }), h("b", { text: String(q.waiting) }));
+    var gone = (Date.now() - S.lineAt) / 1000;
+    document.querySelectorAll("#waiting [data-waited]").forEach(function (el) {
+      el.textContent = duration(Number(el.dataset.waited) + gone);
     });
-    rows.push(h("li", { class: "total" }, h("span", { text: OW.t("合计", "Total") }), h("b", { id: "waiting-total", text: String(total) })));
-    OW.fill($("#waiting"), rows);
+  }
+  setInterval(tick, 1000);
+
+  function marks(t) {
+    var out = [];
+    if (MARKS[t.priority]) out.push(h("span", { class: "mark mark-" + t.priority, text: OW.t(MARKS[t.priority][0], MARKS[t.priority][1]) }));
+    if (t.targeted) out.push(h("span", { class: "mark mark-sent", text: OW.t("转来", "sent here") }));
+    if (t.aged) out.push(h("span", { class: "mark mark-aged", text: OW.t("久候", "long wait") }));
+    if (t.status === "no_show") out.push(h("span", { class: "mark mark-missed", text: OW.t("过号", "missed") }));
+    return out;
+  }
+
+  function lineRow(t, reason) {
+    return h("li", { "data-number": t.number },
+      h("b", { class: "line-number", text: t.number }),
+      h("span", { class: "line-service", text: t.service.name, title: t.service.name }),
+      t.waited_s !== undefined && t.status === "waiting" ? h("span", { class: "line-waited", "data-waited": String(t.waited_s), text: duration(t.waited_s) }) : null,
+      marks(t),
+      h("button", { type: "button", class: "line-call", disabled: !can("call"), text: OW.t("叫", "Call"),
+                    title: OW.t("指定叫 " + t.number, "Call " + t.number + " out of turn"),
+                    onclick: function () { openCall(t.number, reason(t)); } }));
+  }
+
+  function renderLine() {
+    var l = S.line;
+    $("#waiting-total").textContent = l ? String(l.total) : "0";
+    OW.fill($("#waiting"), l && l.waiting.length ? l.waiting.map(function (t) {
+      return lineRow(t, function (x) { return x.targeted ? "transfer_back" : x.priority === "appointment" ? "appointment" : x.priority === "green" ? "priority" : "other"; });
+    }) : [h("li", { class: "empty", text: OW.t("没有人在等候", "Nobody is waiting") })]);
+    OW.fill($("#no-shows"), l && l.no_shows.length ? l.no_shows.map(function (t) {
+      return lineRow(t, function () { return "no_show_return"; });
+    }) : [h("li", { class: "empty", text: OW.t("无", "none") })]);
   }
 
   function renderHeld() {
-    OW.fill($("#held"), S.held.length ? S.held.map(function (n) { return h("li", { text: n }); })
-      : [h("li", { class: "empty", text: OW.t("无", "none") })]);
+    var held = S.desk ? S.desk.held : [];
+    OW.fill($("#held"), held.length ? held.map(function (t) {
+      return h("li", { "data-number": t.number }, h("b", { text: t.number }), h("span", { class: "line-service", text: t.service.name }),
+        h("button", { type: "button", class: "line-call", disabled: !can("resume"), text: OW.t("恢复", "Resume"),
+                      onclick: function () { act("resume", { number: t.number }); } }));
+    }) : [h("li", { class: "empty", text: OW.t("无", "none") })]);
   }
 
   function renderStats() {
-    $("#stat-count").textContent = String(S.stats.count);
-    $("#stat-avg").textContent = S.stats.count && S.stats.total_s !== null
-      ? OW.since(new Date(0).toISOString(), S.stats.total_s * 1000 / S.stats.count) : "—";
+    var st = S.stats;
+    $("#stat-count").textContent = st ? String(st.finished) : "0";
+    $("#stat-avg").textContent = st && st.finished ? duration(st.service_mean_s) : "—";
+  }
+
+  function renderKeys() {
+    OW.fill($("#keys"), Array.prototype.map.call(document.querySelectorAll(".act"), function (b) {
+      return [h("dt", { text: b.dataset.key }), h("dd", { text: word(b.dataset.action) })];
+    }).reduce(function (a, x) { return a.concat(x); }, []));
   }
 
   /* The server counts the clerk's day from the ticket history (all sign-ins, holds excluded). */
   function refreshStats() {
-    if (!S.hall || !S.token) return;
-    OW.api("GET", "/api/v1/halls/" + encodeURIComponent(S.hall) + "/my-day", undefined, S.token).then(function (res) {
-      if (!res.ok) return;
-      S.stats = { day: today, count: res.data.finished,
-                  total_s: res.data.service_mean_s === null ? null : res.data.service_mean_s * res.data.finished };
-      save();
-      renderStats();
+    STAFF.api("GET", "/api/v1/halls/" + encodeURIComponent(S.hall) + "/my-day").then(function (res) {
+      if (res.ok) { S.stats = res.data; renderStats(); }
     });
   }
 
@@ -219,51 +271,33 @@
     if (!quiet) log(ok !== false, text);
   }
 
-  function word(action) { var w = ACTION_WORDS[action]; return OW.t(w[0], w[1]); }
-
+  /* --- actions -------------------------------------------------------------------------------- */
   function act(action, extra) {
     if (action === "transfer" && !extra) { openTransfer(); return; }
-    var path = "/api/v1/halls/" + encodeURIComponent(S.hall) + "/windows/" + S.window + "/" + action;
     answer(null, word(action) + OW.t("：正在发送…", ": sending…"), true);
-    document.querySelectorAll(".act").forEach(function (b) { b.disabled = true; });
-    OW.api("POST", path, extra || {}, S.token).then(function (res) {
-      document.querySelectorAll(".act").forEach(function (b) { b.disabled = false; });
-      if (res.status === 401) {
-        answer(false, OW.t("登录已失效，请重新登录：", "Signed out, please sign in again: ") + res.data.error.message);
-        return;
-      }
-      if (!res.ok) { answer(false, word(action) + OW.t(" 失败：", " failed: ") + res.data.error.message); return; }
-      applyResult(action, res);
+    S.busy = true;
+    render();
+    STAFF.api("POST", base() + "/" + action, extra || {}).then(function (res) {
+      if (res.ok && /finish/.test(action)) refreshStats();
+      // the answer shows once the desk it leads to does: the next key acts on what is on screen
+      return refresh().then(function () {
+        S.busy = false;
+        if (!res.ok) answer(false, word(action) + OW.t(" 失败：", " failed: ") + failure(res));
+        else answer(true, done(action, res));
+        render();
+      });
     });
   }
 
-  function applyResult(action, res) {
-    var d = res.data;
-    if (action === "call-next" && res.status === 204) { answer(null, OW.t("当前没有等候的号", "Nobody is waiting")); return; }
-    if (["pause", "open", "close"].indexOf(action) >= 0) {
-      if (S.board) S.board.windows = S.board.windows.map(function (x) { return x.number === d.number ? d : x; });
-      answer(true, word(action) + OW.t(" 成功：窗口", " done: window ") + OW.windowState(d.state));
-      renderDesk();
-      return;
+  function done(action, res) {
+    var d = res.data, ok = word(action) + OW.t(" 成功：", " done: ");
+    if (res.status === 204) {
+      return (action === "finish-and-call-next" ? OW.t("已办结；", "Finished; ") : "") + OW.t("当前没有等候的号", "Nobody is waiting");
     }
-    var n = d.number;
-    if (action === "finish") {
-      S.current = null;
-      refreshStats();
-    } else if (action === "no-show" || action === "transfer") {
-      S.current = null;
-    } else if (action === "hold") {
-      S.current = null;
-      if (S.held.indexOf(n) < 0) S.held.push(n);
-    } else {
-      S.current = d;
-      if (action === "resume") S.held = S.held.filter(function (x) { return x !== n; });
-    }
-    save();
+    if (["pause", "open", "close"].indexOf(action) >= 0) return ok + OW.t("窗口", "window ") + OW.windowState(d.state);
     var extra = action === "transfer" && d.target_window ? " → " + OW.windowName(d.target_window)
       : action === "transfer" ? " → " + d.service.name : "";
-    answer(true, word(action) + OW.t(" 成功：", " done: ") + n + " " + OW.statusText(d.status) + extra);
-    renderDesk();
+    return ok + d.number + " " + clerkStatus(d.status) + extra;
   }
 
   document.querySelectorAll(".act").forEach(function (b) {
@@ -272,17 +306,40 @@
 
   document.addEventListener("keydown", function (ev) {
     if (body.dataset.view !== "desk") return;
-    var key = (ev.ctrlKey ? "Ctrl+" : "") + ev.key;
+    var key = (ev.ctrlKey ? "Ctrl+" : "") + (ev.shiftKey ? "Shift+" : "") + ev.key;
     var b = document.querySelector('.act[data-key="' + key + '"]');
     if (!b) return;
     ev.preventDefault();
     if (!b.disabled) b.click();
   });
 
-  /* --- transfer ----------------------------------------------------------------------------- */
+  /* --- calling a chosen number, with the hall's reason ------------------------------------------ */
+  function openCall(number, reason) {
+    S.calling = number;
+    $("#call-number").textContent = number;
+    var reasons = S.line ? S.line.call_reasons : [];
+    OW.fill($("#call-reason"), reasons.map(function (r) {
+      return h("option", { value: r.code, text: OW.lang() === "en" ? r.name_en : r.name, selected: r.code === reason });
+    }));
+    $("#call-note").value = "";
+    $("#transfer-form").hidden = true;
+    $("#call-form").hidden = false;
+    $("#call-reason").focus();
+  }
+  $("#call-cancel").addEventListener("click", function () { $("#call-form").hidden = true; });
+  $("#call-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var extra = { number: S.calling, reason_code: $("#call-reason").value };
+    var note = $("#call-note").value.trim();
+    if (note) extra.reason = note;
+    $("#call-form").hidden = true;
+    act("call", extra);
+  });
+
+  /* --- transfer ------------------------------------------------------------------------------- */
   function openTransfer() {
-    var f = $("#transfer-form");
-    f.hidden = false;
+    $("#call-form").hidden = true;
+    $("#transfer-form").hidden = false;
     OW.fill($("#transfer-window"), (S.board ? S.board.windows : []).filter(function (w) { return w.number !== S.window; }).map(function (w) {
       return h("option", { value: String(w.number), text: OW.windowName(w) + " · " + OW.windowState(w.state) });
     }));
@@ -308,35 +365,23 @@
   $("#transfer-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var to = document.querySelector("input[name=to]:checked").value;
-    var body_ = to === "service" ? { service: $("#transfer-service").value } : { window: Number($("#transfer-window").value) };
-    if ((to === "service" && !body_.service) || (to === "window" && !body_.window)) {
+    var target = to === "service" ? { service: $("#transfer-service").value } : { window: Number($("#transfer-window").value) };
+    if ((to === "service" && !target.service) || (to === "window" && !target.window)) {
       answer(false, OW.t("请选择转办的事项或窗口", "Choose a service or a window to transfer to"));
       return;
     }
     $("#transfer-form").hidden = true;
-    act("transfer", body_);
+    act("transfer", target);
   });
 
-  OW.onLang(function () { if (body.dataset.view === "desk") renderDesk(); if (body.dataset.view === "setup") loadWindows(); });
+  OW.onLang(function () {
+    if (body.dataset.view === "desk") { render(); view("desk"); }
+    if (body.dataset.view === "setup") loadWindows();
+  });
 
-  // Signed in on /login (a page session): take a token for this tab's API calls and socket.
-  function fromPageSession() {
-    return fetch("/api/v1/auth/me", { headers: { "Accept": "application/json" } }).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(function (me) {
-      if (!me || !me.csrf_token) return false;
-      return fetch("/api/v1/auth/session-token", { method: "POST", headers: { "Accept": "application/json", "X-CSRF-Token": me.csrf_token } })
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (res) {
-          if (!res) return false;
-          S.token = res.token; S.user = res.user;
-          store.setItem("ow.token", S.token); store.setItem("ow.user", JSON.stringify(S.user));
-          return true;
-        });
-    }, function () { return false; });
-  }
-
-  if (S.token) { if (!S.hall || !S.window) setup(); else desk(); }
-  else fromPageSession().then(function (ok) { if (ok) setup(); else view("login"); });
+  // The window the clerk is signed in to (from the server), else this PC's window, else choose one.
+  var place = STAFF.window;
+  if (!place) { try { place = JSON.parse(localStorage.getItem(PLACE) || "null"); } catch (e) { place = null; } }
+  if (place && (!STAFF.hall || place.hall === STAFF.hall)) desk(place.hall, place.number); else setup();
   window.OWClerk = S;
 })();

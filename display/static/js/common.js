@@ -122,6 +122,7 @@
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (token) headers["Authorization"] = "Bearer " + token;
     else if (OW.device) headers["Authorization"] = "Device " + OW.device;
+    else if (OW.csrf) headers["X-CSRF-Token"] = OW.csrf;  // a staff page: the session cookie plus its CSRF token
     return fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
       .then(function (r) {
         if (r.status === 204) return { ok: true, status: 204, data: null };

@@ -2,33 +2,14 @@
 (function () {
   "use strict";
   var $ = OW.$, h = OW.h, body = document.body, hall = body.dataset.hall;
-  var store = window.sessionStorage, token = store.getItem("ow.token");
   var base = "/api/v1/halls/" + encodeURIComponent(hall) + "/";
   var charts = {}, last = null, liveTimer = null, pending = null;
 
-  function view(name) {
-    $("#view-login").hidden = name !== "login";
-    $("#view-stats").hidden = name !== "stats";
-    $("#logout").hidden = name !== "stats";
-  }
   function min(s) { return s === null || s === undefined ? "—" : (s / 60).toFixed(1); }
   function pct(x) { return x === null || x === undefined ? "—" : Math.round(x * 1000) / 10 + "%"; }
   function fail(res) {
-    if (res.status === 401) { store.removeItem("ow.token"); token = null; view("login"); }
     $("#stats-msg").textContent = res.data && res.data.error ? OW.errorText(res.data.error) : "";
   }
-
-  $("#login-form").addEventListener("submit", function (ev) {
-    ev.preventDefault();
-    OW.api("POST", "/api/v1/auth/login", { username: $("#username").value.trim(), password: $("#password").value })
-      .then(function (res) {
-        if (!res.ok) { $("#login-msg").textContent = res.data.error.message; return; }
-        token = res.data.token;
-        store.setItem("ow.token", token);
-        start();
-      });
-  });
-  $("#logout").addEventListener("click", function () { store.removeItem("ow.token"); token = null; view("login"); });
 
   function tile(value, zh, en) { return h("div", { class: "tile" }, h("b", { text: value }), h("span", { text: OW.t(zh, en) })); }
 
@@ -104,7 +85,7 @@
   function load() {
     // Empty dates: the server answers for the hall's own today (its time zone, not this PC's).
     var q = "?from=" + $("#from").value + "&to=" + $("#to").value;
-    OW.api("GET", base + "stats" + q, undefined, token).then(function (res) {
+    STAFF.api("GET", base + "stats" + q).then(function (res) {
       if (!res.ok) { fail(res); return; }
       last = res.data;
       $("#from").value = last.from;
@@ -117,13 +98,13 @@
   }
 
   function loadFollowups() {
-    OW.api("GET", base + "followups?state=open", undefined, token).then(function (res) {
+    STAFF.api("GET", base + "followups?state=open").then(function (res) {
       if (!res.ok) return;
       table($("#table-followups"), [OW.t("号码", "Ticket"), OW.t("评价", "Rating"), OW.t("意见", "Comment"), OW.t("期限", "Due"), OW.t("办理情况", "What was done"), ""],
         res.data.followups.map(function (f) {
           var input = h("input", { value: f.action, "data-en-placeholder": "what was done", placeholder: "整改情况" });
           var close = h("button", { type: "button", class: "btn btn-small", text: OW.t("办结", "Close"), onclick: function () {
-            OW.api("POST", base + "followups/" + f.id + "/close", { action: input.value }, token).then(function (r) {
+            STAFF.api("POST", base + "followups/" + f.id + "/close", { action: input.value }).then(function (r) {
               if (r.ok) loadFollowups(); else fail(r);
             });
           } });
@@ -134,7 +115,7 @@
   }
 
   function live() {
-    OW.api("GET", base + "stats/live", undefined, token).then(function (res) {
+    STAFF.api("GET", base + "stats/live").then(function (res) {
       if (!res.ok) { fail(res); return; }
       var d = res.data, a = d.advice;
       $("#live-waiting").textContent = d.waiting;
@@ -153,7 +134,8 @@
     var b = ev.target.closest && ev.target.closest("[data-export]");
     if (!b) return;
     var path = base + b.dataset.export + "&from=" + $("#from").value + "&to=" + $("#to").value;
-    fetch(path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {
+    fetch(path, { headers: { Accept: "application/json" } }).then(function (r) {  // the session cookie
+      if (r.status === 401) { STAFF.signIn(); return; }
       if (!r.ok) { r.json().then(function (d) { fail({ status: r.status, data: d }); }); return; }
       var name = (r.headers.get("Content-Disposition") || "").split('filename="')[1] || "export";
       r.blob().then(function (blob) {
@@ -165,7 +147,7 @@
   $("#range").addEventListener("submit", function (ev) { ev.preventDefault(); load(); });
 
   function start() {
-    view("stats");
+    $("#view-stats").hidden = false;
     var params = new URLSearchParams(location.search);
     $("#from").value = params.get("from") || $("#from").value;
     $("#to").value = params.get("to") || $("#to").value;
@@ -176,5 +158,5 @@
     }
   }
   OW.onLang(function () { if (last) { renderKpis(last); renderCharts(last); renderTables(last); live(); } });
-  if (token) start(); else view("login");
+  start();
 })();
