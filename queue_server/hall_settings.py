@@ -170,6 +170,8 @@ class HallSettings(Strict):
     rating_days: int = Field(7, ge=1, le=365)
     followup_days: int = Field(5, ge=1, le=60)  # working days to close a 差评 follow-up
     target_wait_minutes: float = Field(5, gt=0)  # statistics and the window advice hold this wait
+    # Share of actual waits the quoted range should hold (calibrated on the hall's own recent quotes).
+    wait_range_coverage: float = Field(0.8, ge=0.5, le=0.95)
     # Walk-in tickets only within these (none: always open); staff at a counter still issue.
     opening_hours: OpeningHours = []
     ticket: TicketConfig = TicketConfig()

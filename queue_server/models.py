@@ -152,6 +152,7 @@ class Ticket(Base):
         UniqueConstraint("hall_id", "day", "number"),
         # Covers the position count (line, priority) and the call candidates' order.
         Index("ix_tickets_waiting", "hall_id", "status", "queue_id", "target_window_id", "priority", "order_key"),
+        Index("ix_tickets_hall_called", "hall_id", "called_at"),  # the latest resolved quotes, for calibration
     )
     pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -183,6 +184,9 @@ class Ticket(Base):
     case_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     quoted_low_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quoted_high_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The forecast behind the first quote (its middle and scale), so later quotes calibrate on its residual.
+    quoted_point_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quoted_scale_s: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Remote tickets: how a ticket not checked in at the hall is handled when its turn comes (None: not remote).
     unchecked_on_call: Mapped[str | None] = mapped_column(String(8), nullable=True)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

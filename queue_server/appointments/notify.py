@@ -30,7 +30,7 @@ from queue_server.db import transaction
 from queue_server.hall_settings import NotifyConfig, hall_settings, read_stored
 from queue_server.models import Hall, Notification, NotifySubscription, Ticket
 from queue_server.outbox import Outbox
-from queue_server.tickets.snapshots import position
+from queue_server.tickets.waits import position
 
 log = logging.getLogger("onewindow.notify")
 
@@ -166,7 +166,7 @@ def scan(session: Session, settings: Settings, now: datetime) -> int:
             thresholds[ticket.hall_id] = hall_settings(ticket.hall).notify.ahead
         due: list[tuple[str, int]] = []
         if ticket.status == TicketStatus.WAITING.value:
-            ahead, _ = position(session, ticket)
+            ahead = position(session, ticket).ahead
             if ahead <= thresholds[ticket.hall_id]:
                 due.append(("ahead", ahead))
         elif ticket.called_at is not None and ticket.status != TicketStatus.CANCELLED.value:

@@ -1,10 +1,27 @@
-"""Wait estimates as a range, from the queue ahead, open windows and recent service times."""
+"""Wait ranges calibrated on the hall's own history: the open windows' work ahead, spread by recent residuals.
+
+The middle of a quote is a queueing forecast: the work of the tickets ahead (each by its item's recent
+window time) and the time left at the busy windows, shared by the open windows that drain the line.
+Its spread is split-conformal: the recent residuals (actual minus forecast, in units of the forecast's
+natural scale, √(departures) window cycles) give the quantiles that hold the stated share of waits.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
+
+# Adaptive conformal: the level aimed at moves by this much per point the latest quotes missed the stated one,
+# so a day that drifts from its history (a rush, windows closing) is caught up with within the hour.
+ADAPT_GAIN = 1.0
+ADAPT_RECENT = 40
+ADAPT_REACH = 0.1  # never aim more than this far from the stated level
+# Before the hall has this many resolved quotes, a normal prior fills in (weighted like this many residuals).
+PRIOR_WEIGHT = 20
+PRIOR_WIDEN = 1.3  # the prior is cautious: a hall's first quotes are wider than its calibrated ones
+SHRINK = 3  # an item's mean leans on its queue's, a queue's on the hall's, until they have this many tickets
 
 
 @dataclass(frozen=True)
@@ -14,6 +31,31 @@ class Estimate:
 
     def as_dict(self) -> dict[str, int]:
         return {"low_s": self.low_s, "high_s": self.high_s}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """The structural forecast of one wait: its middle, its natural scale, and the departures it waits for."""
+
+    point_s: float
+    scale_s: float
+    departures: int
+
+
+@dataclass(frozen=True)
+class Residual:
+    """A resolved quote: what was forecast (middle and scale) and the wait that followed."""
+
+    point_s: float
+    scale_s: float
+    actual_s: float
+    queue: int | None = None  # the queue it waited in: each queue is calibrated on its own when it has the data
+    inside: bool | None = None  # whether the wait fell inside the range quoted then
+
+
+    @property
+    def score(self) -> float:
+        return (self.actual_s - self.point_s) / max(self.scale_s, 1.0)
 
 
 def recent_service_time(durations_s: Sequence[float], default_s: float, half_life: int = 10) -> float:
@@ -28,13 +70,149 @@ def recent_service_time(durations_s: Sequence[float], default_s: float, half_lif
     return (mean * n + default_s * 3) / (n + 3)
 
 
-def estimate_wait(ahead: int, open_windows: int, service_s: float) -> Estimate:
-    """Range of seconds until this ticket is called.
+class Pace:
+    """Window time per ticket (call to finish) by item and queue, from recent finished tickets."""
 
-    With `ahead` tickets before it and `open_windows` windows each taking about
-    `service_s` per ticket, the ticket is reached after ahead/windows services;
-    the range widens with the uncertainty of that many services (about ±sqrt(n)).
+    def __init__(self, finished: Iterable[tuple[int, int, float]], default_s: float) -> None:
+        """`finished`: (queue id, item id, seconds from call to finish) of recent tickets."""
+        by_item: dict[int, list[float]] = {}
+        by_queue: dict[int, list[float]] = {}
+        times: list[float] = []
+        for queue_id, item_id, seconds in finished:
+            by_item.setdefault(item_id, []).append(seconds)
+            by_queue.setdefault(queue_id, []).append(seconds)
+            times.append(seconds)
+        self.hall_s = _shrunk(times, default_s)
+        self.queue_s = {q: _shrunk(v, self.hall_s) for q, v in by_queue.items()}
+        self.item_s = {i: v for i, v in by_item.items()}
+
+    def of(self, queue_id: int, item_id: int) -> float:
+        """Expected window time of one ticket of this item (leaning on its queue's while history is thin)."""
+        return _shrunk(self.item_s.get(item_id, []), self.queue_s.get(queue_id, self.hall_s))
+
+
+def _shrunk(values: Sequence[float], prior: float) -> float:
+    return (sum(values) + prior * SHRINK) / (len(values) + SHRINK)
+
+
+def forecast(
+    ahead_s: Sequence[float],
+    busy_left_s: Sequence[float],
+    open_windows: int,
+    cycle_s: float,
+    *,
+    shared_s: Sequence[float] = (),
+    helpers: int = 0,
+) -> Forecast:
+    """Seconds until the ticket is called: the work ahead and left at busy windows, shared by the open windows.
+
+    `ahead_s` is the expected window time of each ticket ahead that only this ticket's `open_windows` can call,
+    `shared_s` that of tickets ahead that `helpers` (open windows that cannot call this ticket) call too;
+    `busy_left_s` the expected time left at each busy window of this ticket's, `cycle_s` the line's mean window
+    time (the unit of the spread).
     """
+    windows = max(open_windows, 1)
+    idle = max(open_windows - len(busy_left_s), 0)
+    departures = max(len(ahead_s) + len(shared_s) + 1 - idle, 0)
+    if departures == 0:  # an idle window calls this ticket at once
+        return Forecast(0.0, cycle_s / windows / 2, 0)
+    # When this ticket is called the other windows are still busy, on average half a cycle into their tickets.
+    settle = (windows - 1) * cycle_s / 2
+    own = sum(ahead_s) + sum(busy_left_s)
+    # The helpers take shared tickets off the line: the windows meet them, or finish their own work first.
+    point = max(own - settle, 0.0) / windows
+    if shared_s:
+        point = max(point, max(own + sum(shared_s) - settle, 0.0) / (windows + helpers))
+    if open_windows == 0:
+        point += cycle_s  # nobody is serving: at least a window's opening and a first ticket
+    return Forecast(point, math.sqrt(departures) * cycle_s / windows, departures)
+
+
+def time_left(expected_s: float, elapsed_s: float) -> float:
+    """Expected time left at a busy window: what the item needs beyond its elapsed time, never quite nothing."""
+    return max(expected_s - elapsed_s, 0.25 * expected_s)
+
+
+def quantiles(residuals: Sequence[Residual], coverage: float, queue: int | None = None) -> tuple[float, float]:
+    """Lower and upper score quantiles holding `coverage` of the residuals (split-conformal ranks).
+
+    The queue's own residuals lean on the hall's, and the hall's on a normal prior of the same coverage,
+    until each has data enough: a new hall's quotes are cautious, never wild. When the latest quotes
+    missed the stated coverage, both ends move out (or in) by the same amount, so the middle stays put.
+    """
+    base = _levels(residuals, coverage, queue)
+    aimed = aimed_coverage(residuals, coverage)
+    if aimed == coverage:
+        return base
+    wide = _levels(residuals, aimed, queue)
+    shift = ((wide[1] - wide[0]) - (base[1] - base[0])) / 2
+    return base[0] - shift, base[1] + shift
+
+
+def _levels(residuals: Sequence[Residual], coverage: float, queue: int | None) -> tuple[float, float]:
+    z = NormalDist().inv_cdf(0.5 + coverage / 2) * PRIOR_WIDEN
+    hall = _blend(_conformal([r.score for r in residuals], coverage), (-z, z), len(residuals))
+    if queue is None:
+        return hall
+    own = [r.score for r in residuals if r.queue == queue]
+    return _blend(_conformal(own, coverage), hall, len(own))
+
+
+def aimed_coverage(residuals: Sequence[Residual], coverage: float) -> float:
+    """The level to aim at: the stated one, raised (or lowered) by what the latest quotes missed it by."""
+    recent = [r.inside for r in residuals[:ADAPT_RECENT] if r.inside is not None]
+    if not recent:
+        return coverage
+    missed = coverage - sum(recent) / len(recent)
+    aimed = coverage + ADAPT_GAIN * missed * len(recent) / ADAPT_RECENT
+    return min(max(aimed, coverage - ADAPT_REACH, 0.5), coverage + ADAPT_REACH, 0.98)
+
+
+def _conformal(scores: list[float], coverage: float) -> tuple[float, float]:
+    """The central run of sorted scores that holds ⌈(n+1)·coverage⌉ of them (valid for the next score)."""
+    n = len(scores)
+    if n == 0:
+        return 0.0, 0.0
+    scores = sorted(scores)
+    k = min(math.ceil((n + 1) * coverage), n)
+    tail = (n - k) // 2
+    return scores[tail], scores[tail + k - 1]
+
+
+def _blend(own: tuple[float, float], prior: tuple[float, float], n: int) -> tuple[float, float]:
+    weight = n / (n + PRIOR_WEIGHT)
+    return weight * own[0] + (1 - weight) * prior[0], weight * own[1] + (1 - weight) * prior[1]
+
+
+def wait_range(fc: Forecast, residuals: Sequence[Residual], coverage: float, queue: int | None = None) -> Estimate:
+    """The range that holds `coverage` of waits, by the forecast and the hall's (and queue's) recent residuals."""
+    lo, hi = quantiles(residuals, coverage, queue)
+    low = max(fc.point_s + lo * fc.scale_s, 0.0)
+    high = max(fc.point_s + hi * fc.scale_s, low)
+    return Estimate(int(round(low)), int(round(high)))
+
+
+def spread_bound(departures: int, cycle_s: float, windows: int, coverage: float) -> float:
+    """The narrowest honest width: a wait that is a sum of `departures` exponential gaps of cycle/windows.
+
+    Even a perfect forecast spreads this much (the central `coverage` of a gamma distribution).
+    """
+    if departures <= 0:
+        return 0.0
+    mean_gap = cycle_s / max(windows, 1)
+    # Wilson–Hilferty: a gamma(k) quantile from a normal one, close enough for a yardstick.
+    k = departures
+    tail = (1 - coverage) / 2
+
+    def gamma_q(p: float) -> float:
+        z = NormalDist().inv_cdf(p)
+        return k * max(1 - 1 / (9 * k) + z * math.sqrt(1 / (9 * k)), 0.0) ** 3
+
+    return (gamma_q(1 - tail) - gamma_q(tail)) * mean_gap
+
+
+def legacy_estimate(ahead: int, open_windows: int, service_s: float) -> Estimate:
+    """The first estimator (rounds ± 0.6·√rounds + 0.25·rounds services), kept to compare in the benchmark."""
     if ahead <= 0:
         return Estimate(0, int(round(service_s / max(open_windows, 1) / 2)))
     windows = max(open_windows, 1)

@@ -24,7 +24,7 @@ from queue_server.halls import HallClosed, get_hall, get_service
 from queue_server.models import ServiceItem, StaffUser, Window
 from queue_server.staff.auth import add_user
 from queue_server.stats import data as stats_data
-from queue_server.tickets import issuing, snapshots, windows
+from queue_server.tickets import issuing, waits, windows
 from queue_server.tickets import service as tickets
 from queue_server.tickets.personal import LimitReached, Person
 
@@ -147,7 +147,7 @@ class _Day:
     def run(self) -> None:
         fake = clock.FakeClock(self.at("08:00"))
         clock.set_source(fake)
-        ttl, snapshots.DURATIONS_TTL_S = snapshots.DURATIONS_TTL_S, 0.0  # its cache runs on real seconds
+        ttl, waits.CACHE_TTL_S = waits.CACHE_TTL_S, 0.0  # its cache runs on real seconds
         try:
             self.plan()
             while self.events:
@@ -155,7 +155,7 @@ class _Day:
                 fake.current = when.astimezone(ZoneInfo("UTC"))
                 getattr(self, "on_" + kind)(*data)
         finally:
-            snapshots.DURATIONS_TTL_S = ttl
+            waits.CACHE_TTL_S = ttl
             clock.reset()
 
     def act(self, number: int, action: str) -> str | None:

@@ -18,7 +18,7 @@ from queue_server.exceptions import Forbidden
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import check_open
 from queue_server.models import Device, Hall, ServiceItem, StaffUser, Ticket
-from queue_server.tickets import personal, snapshots
+from queue_server.tickets import personal, snapshots, waits
 from queue_server.tickets import service as tickets
 
 # Paper comes out at the hall's kiosk only: walk-in kiosk tickets and booking check-ins.
@@ -88,7 +88,7 @@ def issue(
         check_open(hall, now)
     rules = hall_settings(hall)
     personal.check_limits(session, hall, service, person, rules.limits)
-    place = snapshots.place_of_new(session, hall, service.queue_id, priority)
+    place = waits.place_of_new(session, hall, service.queue_id, priority)
     change = tickets.issue(
         session,
         hall,
@@ -97,7 +97,7 @@ def issue(
         priority=priority,
         user=caller.user,
         **personal.columns(person, rules.privacy),
-        **snapshots.quote(place),
+        **waits.quote(place),
         **(fields or {}),
     )
     data = snapshots.ticket_full(session, change.ticket, place)

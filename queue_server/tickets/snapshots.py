@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, func, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from queue_server.core.announcements import written_call
-from queue_server.core.estimate import Estimate, estimate_wait, recent_service_time
-from queue_server.core.states import Priority, TicketStatus, WindowState, allowed_actions
-from queue_server.hall_settings import hall_settings
-from queue_server.halls import window_states, windows_with_queues
+from queue_server.core.states import allowed_actions
+from queue_server.halls import windows_with_queues
 from queue_server.models import Hall, Queue, Ticket, TicketEvent, Window
 from queue_server.tickets.service import waiting_counts
+from queue_server.tickets.waits import Place, position
 
 RECENT_CALLS = 10
-SERVICE_HISTORY = 30
 
 
 def iso(moment: datetime | None, timezone: str) -> str | None:
@@ -51,17 +47,18 @@ def ticket_public(ticket: Ticket) -> dict:
     }
 
 
-def ticket_full(session: Session, ticket: Ticket, place: tuple[int, Estimate | None] | None = None) -> dict:
-    """The holder's view: public fields plus id, position, wait estimate and masked personal data.
+def ticket_full(session: Session, ticket: Ticket, place: Place | None = None) -> dict:
+    """The holder's view: public fields plus id, position, wait range (now and first quoted) and masked data.
 
-    `place` is the ticket's (ahead, estimate) when the caller has just worked it out.
+    `place` is the ticket's place in line when the caller has just worked it out.
     """
     data = ticket_public(ticket)
-    ahead, estimate = place if place is not None else position(session, ticket)
+    place = place if place is not None else position(session, ticket)
     data.update(
         id=ticket.id,
-        ahead=ahead,
-        estimated_wait=estimate.as_dict() if estimate else None,
+        ahead=place.ahead,
+        estimated_wait=place.estimate.as_dict() if place.estimate else None,
+        quoted_wait=quoted_wait(ticket),
         target_window=window_brief(ticket.target_window),
         started_at=iso(ticket.started_at, ticket.hall.timezone),
         finished_at=iso(ticket.finished_at, ticket.hall.timezone),
@@ -84,84 +81,11 @@ def ticket_full(session: Session, ticket: Ticket, place: tuple[int, Estimate | N
     return data
 
 
-def position(session: Session, ticket: Ticket) -> tuple[int, Estimate | None]:
-    """How many tickets will be called before this one, and the wait that means."""
-    if ticket.status != TicketStatus.WAITING.value:
-        return 0, None
-    return _place(session, ticket.hall, ticket.queue_id, ticket.priority, ticket)
-
-
-def place_of_new(session: Session, hall: Hall, queue_id: int, priority: str) -> tuple[int, Estimate | None]:
-    """Where a ticket about to be issued will stand: behind everyone now waiting in its line."""
-    return _place(session, hall, queue_id, priority, None)
-
-
-@cache
-def _ahead_query(normal: bool, existing: bool):
-    """Count of the tickets called before a ticket (one statement per shape, built once)."""
-    # A new ticket comes after everyone waiting; a waiting one after those with a smaller order key.
-    earlier = Ticket.order_key < bindparam("order_key") if existing else true()
-    priority = Ticket.priority != Priority.NORMAL.value
-    ahead = or_(earlier, priority) if normal else and_(earlier, priority)
-    mine = [Ticket.pk != bindparam("pk")] if existing else []
-    return select(func.count()).where(
-        Ticket.hall_id == bindparam("hall_id"),
-        Ticket.status == TicketStatus.WAITING.value,
-        Ticket.queue_id.in_(bindparam("pool", expanding=True)),
-        Ticket.target_window_id.is_(None),
-        *mine,
-        ahead,
-    )
-
-
-def quote(place: tuple[int, Estimate | None]) -> dict[str, int | None]:
-    """The wait range promised to the citizen when the ticket is issued, as ticket columns."""
-    _ahead, estimate = place
-    return {"quoted_low_s": estimate.low_s, "quoted_high_s": estimate.high_s} if estimate else {}
-
-
-def _place(
-    session: Session, hall: Hall, queue_id: int, priority: str, ticket: Ticket | None
-) -> tuple[int, Estimate | None]:
-    memberships = window_states(session, hall.id)
-    serving = {(wid, state) for wid, state, qid in memberships if qid == queue_id}
-    serving_ids = {wid for wid, _ in serving}
-    # Integrated windows serve several queues: everyone waiting for those windows is ahead in the same line.
-    pool = {qid for wid, _state, qid in memberships if wid in serving_ids} or {queue_id}
-    params = {"hall_id": hall.id, "pool": sorted(pool)}
-    if ticket is not None:
-        params.update(order_key=ticket.order_key, pk=ticket.pk)
-    ahead = session.scalar(_ahead_query(priority == Priority.NORMAL.value, ticket is not None), params)
-    open_windows = sum(1 for _wid, state in serving if state == WindowState.OPEN)
-    default_s = hall_settings(hall).default_service_minutes * 60
-    # The windows that serve this ticket also serve the rest of the pool: their pace is the pool's.
-    service_s = recent_service_time(recent_durations(session, frozenset(pool)), default_s)
-    return ahead, estimate_wait(ahead, open_windows, service_s)
-
-
-_durations: dict[frozenset[int], tuple[float, list[float]]] = {}
-DURATIONS_TTL_S = 10.0
-
-
-def recent_durations(session: Session, queue_ids: frozenset[int]) -> list[float]:
-    """Service times of the latest finished tickets of these queues, newest first (cached for a few seconds)."""
-    cached = _durations.get(queue_ids)
-    now = time.monotonic()
-    if cached is not None and now - cached[0] < DURATIONS_TTL_S:
-        return cached[1]
-    durations = _load_durations(session, queue_ids)
-    _durations[queue_ids] = (now, durations)
-    return durations
-
-
-def _load_durations(session: Session, queue_ids: frozenset[int]) -> list[float]:
-    rows = session.execute(
-        select(Ticket.started_at, Ticket.finished_at)
-        .where(Ticket.queue_id.in_(queue_ids), Ticket.status == TicketStatus.DONE.value, Ticket.started_at.is_not(None))
-        .order_by(Ticket.finished_at.desc())
-        .limit(SERVICE_HISTORY)
-    )
-    return [(end - start).total_seconds() for start, end in rows]
+def quoted_wait(ticket: Ticket) -> dict[str, int] | None:
+    """The range first quoted at issue (kept for the statistics while the live range moves)."""
+    if ticket.quoted_low_s is None or ticket.quoted_high_s is None:
+        return None
+    return {"low_s": ticket.quoted_low_s, "high_s": ticket.quoted_high_s}
 
 
 def window_public(session: Session, window: Window, current: Ticket | None = None) -> dict:
