@@ -13,17 +13,17 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from tests.support import PG_ADMIN_URL, STAFF, ServerProcess, demo_config, prepare, write_config
+from tests.support import PG_ADMIN_URL, ROOT, STAFF, ServerProcess, demo_config, prepare, write_config
 
 WINDOWS = 30
 
 
-def bench_config(db_url: str, data_dir: Path, **server) -> dict:
-    """The demo deployment with 30 integrated windows, no printer and no voice (measured on their own)."""
+def bench_config(db_url: str, data_dir: Path, voice: bool = False, **server) -> dict:
+    """The demo deployment with 30 integrated windows, no printer and (unless asked) no voice."""
     raw = demo_config(db_url, data_dir, **server)
     hall = raw["halls"][0]
     hall["windows"] = [{"number": n, "name": f"{n}号综合窗口"} for n in range(1, WINDOWS + 1)]
-    hall["voice"]["enabled"] = False
+    hall["voice"]["enabled"] = voice
     raw["printers"] = []
     return raw
 
@@ -48,17 +48,26 @@ def database(kind: str):
 
 
 @contextmanager
-def running_server(kind: str, *, async_mode: str = "eventlet", processes: int = 1, redis_url: str | None = None):
-    """Servers (one or more processes sharing the database) on free loopback ports."""
+def running_server(
+    kind: str,
+    *,
+    async_mode: str = "eventlet",
+    processes: int = 1,
+    redis_url: str | None = None,
+    voice: bool = False,
+    root: Path = ROOT,
+):
+    """Servers (one or more processes sharing the database) on free loopback ports; `root`: the checkout whose
+    code they run (the baseline of a comparison)."""
     with database(kind) as url, tempfile.TemporaryDirectory() as tmp:
         server_opts = {"async_mode": async_mode}
         if redis_url:
             server_opts["redis_url"] = redis_url
-        raw = bench_config(url, Path(tmp) / "data", **server_opts)
+        raw = bench_config(url, Path(tmp) / "data", voice, **server_opts)
         users = STAFF + [(f"bench{n}", "clerk", "erdao") for n in range(1, WINDOWS + 1)]
         prepare(raw, users)
         config = write_config(Path(tmp) / "bench.yaml", raw)
-        servers = [ServerProcess(config, env={"PYTHONWARNINGS": "ignore"}).start() for _ in range(processes)]
+        servers = [ServerProcess(config, env={"PYTHONWARNINGS": "ignore"}, root=root).start() for _ in range(processes)]
         try:
             yield servers
         finally:

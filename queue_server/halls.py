@@ -81,18 +81,19 @@ def get_hall(session: Session, code: str) -> Hall:
     return hall
 
 
+# The window with its queues in one statement; the lock is on the window row alone.
 WINDOW_BY_NUMBER = (
     select(Window)
     .where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number"))
-    .options(selectinload(Window.queues))
+    .options(joinedload(Window.queues))
 )
-WINDOW_BY_NUMBER_LOCKED = WINDOW_BY_NUMBER.with_for_update()
+WINDOW_BY_NUMBER_LOCKED = WINDOW_BY_NUMBER.with_for_update(of=Window)
 
 
 def get_window(session: Session, hall: Hall, number: int, *, lock: bool = False) -> Window:
     """The window with this number in the hall, or NotFound."""
     query = WINDOW_BY_NUMBER_LOCKED if lock else WINDOW_BY_NUMBER
-    window = session.scalar(query, {"hall_id": hall.id, "number": number})
+    window = session.execute(query, {"hall_id": hall.id, "number": number}).unique().scalar_one_or_none()
     if window is None:
         raise NotFound(f"hall {hall.code} has no window {number}", zh=f"没有 {number} 号窗口", window=number)
     return window

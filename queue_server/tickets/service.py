@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -15,10 +17,10 @@ from queue_server import clock
 from queue_server.core import routing
 from queue_server.core.numbering import format_number, local_day, parse_number
 from queue_server.core.states import Action, Channel, Priority, TicketStatus, next_status
-from queue_server.exceptions import IllegalTransition, NotFound, ValidationFailed
+from queue_server.exceptions import Conflict, IllegalTransition, NotFound, ValidationFailed
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_service
-from queue_server.models import DayCounter, Hall, ServiceItem, StaffUser, Ticket, TicketEvent, Window
+from queue_server.models import DayCounter, Hall, Queue, ServiceItem, StaffUser, Ticket, TicketEvent, Window
 
 # Every column of a fresh ticket that the caller does not choose, so the stored row and the object agree.
 NEW_TICKET = {
@@ -89,6 +91,9 @@ def allocate_seq(session: Session, hall_id: int, queue_id: int, day) -> int:
     return session.execute(stmt, {"hall_id": hall_id, "queue_id": queue_id, "day": day}).scalar_one()
 
 
+HISTORY = "onewindow.history"  # session.info key of the history rows waiting for their one insert
+
+
 def record(
     session: Session,
     ticket: Ticket,
@@ -101,22 +106,91 @@ def record(
     reason: str | None = None,
     data: dict | None = None,
 ) -> None:
-    """Append one row to the ticket's history (written at once: a plain insert, outside the unit of work)."""
-    session.execute(
-        INSERT_EVENT,
-        {
-            "ticket_pk": ticket.pk,
-            "hall_id": ticket.hall_id,
-            "action": action,
-            "from_status": before,
-            "to_status": ticket.status,
-            "at": now,
-            "window_id": window.id if window else ticket.window_id,
-            "user_id": user.id if user else None,
-            "reason": reason,
-            "data": data,
-        },
-    )
+    """Append one row to the ticket's history: a plain insert now, or with the others of a `history_batch`."""
+    row = {
+        "ticket_pk": ticket.pk,
+        "hall_id": ticket.hall_id,
+        "action": action,
+        "from_status": before,
+        "to_status": ticket.status,
+        "at": now,
+        "window_id": window.id if window else ticket.window_id,
+        "user_id": user.id if user else None,
+        "reason": reason,
+        "data": data,
+    }
+    batch = session.info.get(HISTORY)
+    if batch is None:
+        session.execute(INSERT_EVENT, row)
+    else:
+        batch.append(row)
+
+
+@contextmanager
+def history_batch(session: Session) -> Iterator[None]:
+    """The history rows recorded inside go in with one insert at the end (nothing is written if it fails).
+
+    A window action records one row per step (the compound 办结并叫下一位 two, a call-next that passes over a
+    remote ticket more); nothing reads them before the commit. Nested batches join the outer one.
+    """
+    if HISTORY in session.info:
+        yield
+        return
+    rows: list[dict] = []
+    session.info[HISTORY] = rows
+    try:
+        yield
+    finally:
+        del session.info[HISTORY]
+    if rows:
+        session.execute(INSERT_EVENT, rows)
+
+
+def store(session: Session, row: Ticket | Window, *, expect: dict | None = None, **values) -> bool:
+    """Write these columns of a loaded ticket or window with one plain UPDATE and make the object agree.
+
+    No unit-of-work flush follows. `expect` makes it conditional (e.g. the status it had when read):
+    returns False, and changes nothing, when the stored row no longer matches.
+    """
+    table = type(row).__table__
+    key = table.primary_key.columns[0]
+    where = [key == getattr(row, key.key), *(table.c[name] == value for name, value in (expect or {}).items())]
+    if session.execute(table.update().where(*where).values(**values)).rowcount != 1:
+        return False
+    for name, value in values.items():
+        set_committed_value(row, name, value)
+    return True
+
+
+def attach(session: Session, values: dict, hall: Hall, window: Window | None = None) -> Ticket:
+    """A ticket row just written (its columns as stored) as the session's Ticket, with no reload and no flush.
+
+    Its service, queue and windows come from the session when it has them (the window's queues, the hall).
+    """
+    ticket = session.identity_map.get(session.identity_key(Ticket, (values["pk"],)))
+    if ticket is None:
+        ticket = Ticket(**values)
+        make_transient_to_detached(ticket)  # stored already: later changes are updates, and nothing is reloaded
+        session.add(ticket)
+    else:
+        for name, value in values.items():
+            set_committed_value(ticket, name, value)
+    related = {
+        "hall": hall,
+        "service": session.get(ServiceItem, values["service_id"]),
+        "queue": session.get(Queue, values["queue_id"]),
+        "window": window
+        if window is not None and window.id == values["window_id"]
+        else _window(session, values["window_id"]),
+        "target_window": _window(session, values["target_window_id"]),
+    }
+    for name, value in related.items():
+        set_committed_value(ticket, name, value)
+    return ticket
+
+
+def _window(session: Session, window_id: int | None) -> Window | None:
+    return None if window_id is None else session.get(Window, window_id)
 
 
 def issue(
@@ -161,17 +235,8 @@ def issue(
     pk = session.execute(INSERT_TICKET, values).scalar_one()
     # Arrival order comes from the database's own sequence, never from the clock.
     session.execute(SET_ORDER_KEY, {"ticket_pk": pk})
-    ticket = Ticket(pk=pk, **{**values, "order_key": pk})
-    ticket.hall, ticket.service, ticket.queue, ticket.window, ticket.target_window = (
-        hall,
-        service,
-        service.queue,
-        None,
-        None,
-    )
+    ticket = attach(session, {**values, "pk": pk, "order_key": pk}, hall)
     record(session, ticket, "issue", None, now=now, user=user, data={"channel": channel, "priority": priority})
-    make_transient_to_detached(ticket)  # stored already: later changes are updates, and nothing is reloaded
-    session.add(ticket)
     return Change(ticket=ticket, queues_changed=True, extra={"issued": True})
 
 
@@ -183,8 +248,8 @@ def _check_enum(enum, value: str, name: str) -> None:
         )
 
 
-def _candidate_queries():
-    """Sent to the window, priority, and normal: each line's head in arrival order (built once)."""
+def _candidate_query():
+    """Sent to the window, priority, and normal: each line's head in arrival order, in one statement (built once)."""
     columns = (Ticket.id, Ticket.queue_id, Ticket.priority, Ticket.queued_at, Ticket.order_key, Ticket.target_window_id)
     base = select(*columns).where(
         Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value, READY
@@ -195,19 +260,17 @@ def _candidate_queries():
         base.where(mine, Ticket.priority != Priority.NORMAL.value),
         base.where(mine, Ticket.priority == Priority.NORMAL.value),
     ]
-    return [query.order_by(Ticket.order_key).limit(CANDIDATES) for query in groups]
+    return union_all(*(group.order_by(Ticket.order_key).limit(CANDIDATES).subquery().select() for group in groups))
 
 
-CANDIDATE_QUERIES = _candidate_queries()
+CANDIDATE_QUERY = _candidate_query()
 
 
 def waiting_candidates(session: Session, window: Window) -> list[routing.Candidate]:
     """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
     params = {"hall_id": window.hall_id, "window_id": window.id, "queue_ids": [q.id for q in window.queues]}
-    rows = []
-    for query in CANDIDATE_QUERIES:
-        # Routing only needs the head of each line; the rest are spares for when other windows win the race.
-        rows += session.execute(query, params).all()
+    # Routing only needs the head of each line; the rest are spares for when other windows win the race.
+    rows = session.execute(CANDIDATE_QUERY, params).all()
     prefix = {q.id: q.prefix for q in window.queues}
     return [
         routing.Candidate(
@@ -229,39 +292,46 @@ def rules_for(hall: Hall) -> routing.Rules:
 # The service and queue come along: every answer and event about a ticket names them.
 WITH_ITEM = (joinedload(Ticket.service, innerjoin=True), joinedload(Ticket.queue, innerjoin=True))
 TICKET_BY_ID = select(Ticket).where(Ticket.id == bindparam("ticket_id")).options(*WITH_ITEM)
-CLAIM_UPDATE = (
-    TICKETS.update()
-    .where(TICKETS.c.pk == bindparam("ticket_pk"), TICKETS.c.status == TicketStatus.WAITING.value)
-    .values(status=TicketStatus.CALLED.value)
-)
+# A remote ticket (hall rule "no_show") not checked in at the hall when its turn comes is a no-show.
+MISSED_CHECK_IN = and_(TICKETS.c.unchecked_on_call == "no_show", TICKETS.c.checked_in_at.is_(None))
 
 
-def claim(session: Session, ranked_ids: list[str]) -> Ticket | None:
-    """Take the first of these tickets (in this order) that is still waiting and that no other window is
-    calling right now, or None if all are taken.
+def _unless_missed(column, called_value):
+    return case((MISSED_CHECK_IN, column), else_=called_value)
+
+
+def claim(
+    session: Session, hall: Hall, window: Window, user: StaffUser | None, now: datetime, ranked_ids: list[str]
+) -> Ticket | None:
+    """Call the first of these tickets (in this order) that is still waiting and that no other window is
+    calling right now, or None if all are taken; a remote ticket missing its check-in becomes a no-show instead.
 
     One statement however many windows race for the head of the line: PostgreSQL skips the rows other
-    windows hold (SKIP LOCKED) and re-checks the status of the row it locks.
+    windows hold (SKIP LOCKED) and the update re-checks the status of the row it took (SQLite has no row
+    locks, only its write lock).
     """
-    rank = case({ticket_id: n for n, ticket_id in enumerate(ranked_ids)}, value=Ticket.id)
-    query = (
-        select(Ticket)
-        .where(Ticket.id.in_(ranked_ids), Ticket.status == TicketStatus.WAITING.value)
-        # Only the ticket row is locked, never the shared service and queue rows.
-        .options(*WITH_ITEM)
+    rank = case({ticket_id: n for n, ticket_id in enumerate(ranked_ids)}, value=TICKETS.c.id)
+    first = (
+        select(TICKETS.c.pk)
+        .where(TICKETS.c.id.in_(ranked_ids), TICKETS.c.status == TicketStatus.WAITING.value)
         .order_by(rank)
         .limit(1)
-        .with_for_update(of=Ticket, skip_locked=True)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
     )
-    ticket = session.scalar(query)
-    if ticket is None:
-        return None
-    # The conditional update is the real guard (SQLite has no row locks, only its write lock).
-    result = session.execute(CLAIM_UPDATE, {"ticket_pk": ticket.pk})
-    if result.rowcount != 1:
-        return None
-    set_committed_value(ticket, "status", TicketStatus.CALLED.value)  # what the update stored; no re-read
-    return ticket
+    claimed = session.execute(
+        TICKETS.update()
+        .where(TICKETS.c.pk == first, TICKETS.c.status == TicketStatus.WAITING.value)
+        .values(
+            status=_unless_missed(TicketStatus.NO_SHOW.value, TicketStatus.CALLED.value),
+            called_at=_unless_missed(TICKETS.c.called_at, now),
+            window_id=_unless_missed(TICKETS.c.window_id, window.id),
+            clerk_id=_unless_missed(TICKETS.c.clerk_id, user.id if user else None),
+            recall_count=_unless_missed(TICKETS.c.recall_count, 0),
+        )
+        .returning(*TICKETS.c)
+    ).first()
+    return None if claimed is None else attach(session, dict(claimed._mapping), hall, window)
 
 
 def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | None) -> Change:
@@ -278,35 +348,35 @@ def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | No
         if not ranked:
             return Change(window=window)
         ids = [candidate.ticket_id for candidate in ranked]
-        while ids and (ticket := claim(session, ids)) is not None:
+        while ids and (ticket := claim(session, hall, window, user, now, ids)) is not None:
             ids = ids[ids.index(ticket.id) + 1 :]
-            if not _missed_check_in(session, ticket, window, user, now):
-                _mark_called(session, ticket, window, user, now, "call", TicketStatus.WAITING.value)
-                return Change(ticket=ticket, called=True, queues_changed=True, window=window)
+            if ticket.status == TicketStatus.NO_SHOW.value:
+                record(
+                    session,
+                    ticket,
+                    "no_show",
+                    TicketStatus.WAITING.value,
+                    now=now,
+                    window=window,
+                    user=user,
+                    reason="remote ticket not checked in",
+                )
+                continue
+            store(session, window, ticket_id=ticket.id)
+            record(session, ticket, "call", TicketStatus.WAITING.value, now=now, window=window, user=user)
+            return Change(ticket=ticket, called=True, queues_changed=True, window=window)
         # Every candidate was taken by other windows meanwhile: look again.
     return Change(window=window)
 
 
-def _missed_check_in(session: Session, ticket: Ticket, window: Window, user: StaffUser | None, now: datetime) -> bool:
-    """A remote ticket (hall rule "no_show") not checked in at the hall when its turn comes is a no-show."""
-    if ticket.unchecked_on_call != "no_show" or ticket.checked_in_at is not None:
-        return False
-    ticket.status = TicketStatus.NO_SHOW.value
-    record(
-        session,
-        ticket,
-        "no_show",
-        TicketStatus.WAITING.value,
-        now=now,
-        window=window,
-        user=user,
-        reason="remote ticket not checked in",
-    )
-    return True
-
-
 def call_number(
-    session: Session, hall: Hall, window: Window, user: StaffUser | None, number: str, reason: str
+    session: Session,
+    hall: Hall,
+    window: Window,
+    user: StaffUser | None,
+    number: str,
+    reason: str,
+    data: dict | None = None,
 ) -> Change:
     """Call a given number out of order (a returning no-show, an urgent case); the reason is recorded."""
     ticket = find_by_number(session, hall, number)
@@ -314,6 +384,7 @@ def call_number(
     session.refresh(ticket, with_for_update=True)
     now = clock.now()
     before = ticket.status
+    returns = ticket.returns
     if ticket.status == TicketStatus.NO_SHOW.value:
         allowed = hall_settings(hall).no_show_returns
         if ticket.returns >= allowed:
@@ -323,35 +394,28 @@ def call_number(
                 status=ticket.status,
                 zh=f"{ticket.number} 号过号后已返回 {ticket.returns} 次（本厅允许 {allowed} 次），请重新取号",
             )
-        ticket.status = next_status(ticket.status, Action.RETURN).value
-        ticket.returns += 1
-    next_status(ticket.status, Action.CALL)
-    if ticket.target_window_id not in (None, window.id):
-        ticket.target_window_id = None
-    ticket.status = TicketStatus.CALLED.value
-    _mark_called(session, ticket, window, user, now, "call", before, reason=reason, out_of_order=True)
+        next_status(ticket.status, Action.RETURN)
+        returns += 1
+    else:
+        next_status(ticket.status, Action.CALL)
+    target = ticket.target_window_id if ticket.target_window_id in (None, window.id) else None
+    store(
+        session,
+        ticket,
+        status=TicketStatus.CALLED.value,
+        returns=returns,
+        target_window_id=target,
+        called_at=now,
+        window_id=window.id,
+        clerk_id=user.id if user else None,
+        recall_count=0,
+    )
+    set_committed_value(ticket, "window", window)
+    set_committed_value(ticket, "target_window", None if target is None else window)
+    store(session, window, ticket_id=ticket.id)
+    data = {"out_of_order": True, **(data or {})}
+    record(session, ticket, "call", before, now=now, window=window, user=user, reason=reason, data=data)
     return Change(ticket=ticket, called=True, queues_changed=True, window=window)
-
-
-def _mark_called(
-    session: Session,
-    ticket: Ticket,
-    window: Window,
-    user: StaffUser | None,
-    now: datetime,
-    action: str,
-    before: str,
-    reason: str | None = None,
-    out_of_order: bool = False,
-) -> None:
-    ticket.called_at = now
-    ticket.window_id = window.id
-    ticket.window = window
-    ticket.clerk_id = user.id if user else None
-    ticket.recall_count = 0
-    window.ticket_id = ticket.id
-    data = {"out_of_order": True} if out_of_order else None
-    record(session, ticket, action, before, now=now, window=window, user=user, reason=reason, data=data)
 
 
 def find_by_number(session: Session, hall: Hall, number: str) -> Ticket:
@@ -391,16 +455,26 @@ def transition(
     reason: str | None = None,
     data: dict | None = None,
 ) -> str:
-    """Apply one state-machine action to a ticket and record it; returns the previous status."""
+    """Apply one state-machine action to a ticket and record it; returns the previous status.
+
+    One conditional UPDATE: if another request moved the ticket since it was read, nothing changes and
+    the caller gets a Conflict naming the ticket.
+    """
     before = ticket.status
-    ticket.status = next_status(before, action).value
     now = clock.now()
+    values: dict = {"status": next_status(before, action).value}
     if action == Action.START:
-        ticket.started_at = now
+        values["started_at"] = now
     elif action == Action.FINISH:
-        ticket.finished_at = now
+        values["finished_at"] = now
     elif action == Action.RECALL:
-        ticket.recall_count += 1
+        values["recall_count"] = ticket.recall_count + 1
+    if not store(session, ticket, expect={"status": before}, **values):
+        raise Conflict(
+            f"ticket {ticket.number} was changed by someone else just now; look again",
+            zh=f"{ticket.number} 号刚被其他人处理，请刷新后再试",
+            status=before,
+        )
     record(session, ticket, action.value, before, now=now, window=window, user=user, reason=reason, data=data)
     return before
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from queue_server.core.states import Action, TicketStatus, WindowState
 from queue_server.exceptions import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from queue_server.halls import get_service, get_window
-from queue_server.models import Hall, StaffUser, Ticket, TicketEvent, Window
+from queue_server.models import Hall, StaffUser, Ticket, Window
 from queue_server.staff.permissions import MANAGERS, Role, check_hall, check_manages
 from queue_server.tickets import service as tickets
 from queue_server.tickets.service import Change
@@ -108,23 +108,9 @@ def do_call(session, hall, window, user, body) -> Change:
             zh="不按顺序叫号时须说明原因：请选择原因代码（如 no_show_return）或填写原因",
             field="reason",
         )
-    change = tickets.call_number(session, hall, window, user, str(number), (reason or code)[:200])
-    if code:  # without one, the supervisors' list shows "other" with the free-text reason
-        _tag_reason(session, change.ticket, code)
-    return change
-
-
-def _tag_reason(session: Session, ticket: Ticket, code: str) -> None:
-    """Put the reason code on the call's event, for the supervisors' list of out-of-order calls."""
-    session.flush()
-    event = session.scalar(
-        select(TicketEvent)
-        .where(TicketEvent.ticket_pk == ticket.pk, TicketEvent.action == "call")
-        .order_by(TicketEvent.id.desc())
-        .limit(1)
-    )
-    if event is not None:
-        event.data = {**(event.data or {}), "reason_code": code}
+    # Without a code, the supervisors' list of out-of-order calls shows "other" with the free-text reason.
+    extra = {"reason_code": code} if code else None
+    return tickets.call_number(session, hall, window, user, str(number), (reason or code)[:200], extra)
 
 
 def _simple(action: Action, *, release: bool = False, queues: bool = False) -> Callable:
@@ -132,7 +118,7 @@ def _simple(action: Action, *, release: bool = False, queues: bool = False) -> C
         ticket = _ticket_for(session, hall, window, body)
         tickets.transition(session, ticket, action, window=window, user=user)
         if release and window.ticket_id == ticket.id:
-            window.ticket_id = None
+            tickets.store(session, window, ticket_id=None)
         return Change(ticket=ticket, window=window, called=action == Action.RECALL, queues_changed=queues)
 
     return run
@@ -287,9 +273,21 @@ COMPOUND: dict[str, tuple[str, ...]] = {"finish-and-call-next": ("finish", "call
 
 
 def act_all(session: Session, hall: Hall, number: int, action: str, user: StaffUser, body: dict) -> list[Change]:
-    """Run a window action (a compound one such as 办结并叫下一位 step by step); one change per step."""
+    """Run a window action (a compound one such as 办结并叫下一位 step by step); one change per step.
+
+    The window row is read and locked once; the steps' history rows go in with one insert.
+    """
     _check_action(action)
-    return [act(session, hall, number, step, user, body) for step in COMPOUND.get(action, (action,))]
+    window = get_window(session, hall, number, lock=True)
+    if action == "open" and not window.active:  # disabled in the administration pages
+        raise Conflict(
+            f"window {number} is disabled; a supervisor must enable it first",
+            zh=f"{number} 号窗口已停用，请主管先启用",
+            status="disabled",
+        )
+    check_clerk(session, hall, window, user, action)
+    with tickets.history_batch(session):
+        return [ACTIONS[step](session, hall, window, user, body) for step in COMPOUND.get(action, (action,))]
 
 
 def _check_action(action: str) -> None:
@@ -303,15 +301,5 @@ def _check_action(action: str) -> None:
 
 
 def act(session: Session, hall: Hall, number: int, action: str, user: StaffUser, body: dict) -> Change:
-    """Run one window action for a signed-in staff member."""
-    _check_action(action)
-    handler = ACTIONS[action]
-    window = get_window(session, hall, number, lock=True)
-    if action == "open" and not window.active:  # disabled in the administration pages
-        raise Conflict(
-            f"window {number} is disabled; a supervisor must enable it first",
-            zh=f"{number} 号窗口已停用，请主管先启用",
-            status="disabled",
-        )
-    check_clerk(session, hall, window, user, action)
-    return handler(session, hall, window, user, body)
+    """Run one window action for a signed-in staff member (of a compound one, the last step's change)."""
+    return act_all(session, hall, number, action, user, body)[-1]

@@ -47,9 +47,14 @@ class ServerProcess:
     """`python -m queue_server run` on a free loopback port, as a deployment would start it."""
 
     def __init__(
-        self, config_path: Path, port: int | None = None, env: dict | None = None, log_path: Path | None = None
+        self,
+        config_path: Path,
+        port: int | None = None,
+        env: dict | None = None,
+        log_path: Path | None = None,
+        root: Path = ROOT,
     ) -> None:
-        self.config_path, self.port = config_path, port or free_port()
+        self.config_path, self.port, self.root = config_path, port or free_port(), root
         self.env = {**os.environ, **(env or {})}
         self.log_path = log_path or config_path.with_suffix(f".{self.port}.log")
         self.proc: subprocess.Popen | None = None
@@ -62,7 +67,7 @@ class ServerProcess:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "queue_server", "--config", str(self.config_path), "run", "--port", str(self.port)],
-            cwd=ROOT,
+            cwd=self.root,  # another checkout's code when a benchmark compares versions
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
