@@ -196,6 +196,8 @@ class DeviceBrief(BaseModel):
     window: int | None
     active: bool
     last_seen_at: str | None
+    agent: bool = False
+    printer_status: dict | None = None
 
 
 class OutOfOrderCall(BaseModel):
@@ -228,6 +230,8 @@ class PrinterStatus(BaseModel):
     paper_mm: int
     state: str
     detail: str
+    device: str | None = None  # an agent kiosk's own printer: the kiosk's name
+    agent: bool = False
 
 
 class PrinterList(BaseModel):

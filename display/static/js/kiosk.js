@@ -193,8 +193,14 @@
     renderTicket();
   }
 
-  var PRINTER_DOWN = ["offline", "paper_out", "cover_open", "error"];
+  var PRINTER_DOWN = ["offline", "paper_out", "cover_open", "stalled", "error"];
+  var myPrinter = null;  // this kiosk's printer (a registered kiosk: its configured one, or its agent's)
   function onPrinterStatus(st) {
+    if (st && myPrinter && (st.printer || st.name) === myPrinter) {
+      var down = PRINTER_DOWN.indexOf(st.state) >= 0;
+      $("#k-printer-down").hidden = !down;
+      body.dataset.printer = st.state;
+    }
     if (!issued || !issued.print_job || !st || (st.printer || st.name) !== issued.print_job.printer) return;
     issued.print_job.offline = PRINTER_DOWN.indexOf(st.state) >= 0;
     renderTicket();
@@ -263,6 +269,7 @@
     board: function (snap) {
       queues = snap.queues;
       renderQueues();
+      if (myPrinter) checkPrinter();  // (re)connected: the printer may have changed meanwhile
     },
     queue_changed: function (d) { queues = d.queues; renderQueues(); },
     services_changed: loadServices,  // an admin changed the catalog: offer the new list at once
@@ -271,6 +278,13 @@
   });
 
   OW.onLang(function () { renderQueues(); renderListing(); renderDetail(); renderTicket(); });
+  if (OW.device) {
+    OW.api("GET", "/api/v1/device").then(function (res) {
+      if (!res.ok || !res.data) return;
+      myPrinter = res.data.agent ? res.data.name : res.data.printer;
+      checkPrinter();
+    });
+  }
   loadServices();
   renderQueues();
   show("home");
