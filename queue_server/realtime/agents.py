@@ -16,6 +16,7 @@ from queue_server.db import transaction
 from queue_server.exceptions import Unauthorized, ValidationFailed
 from queue_server.models import Device
 from queue_server.realtime.events import Event, hall_room
+from queue_server.staff import devices
 
 MAX_IDS = 50
 
@@ -38,6 +39,7 @@ def exchange(factory: sessionmaker[Session], device_id: int, data: object, now: 
                 "queue-server device add NAME --hall CODE --kind kiosk --agent",
                 zh=f"设备 {device.name} 未登记为通过本机程序打印的取号机",
             )
+        devices.seen(device, now)  # an agent that keeps asking is online on the devices page
         done = offers.exchange(session, device, now, printed=printed, failed=failed, take=take, hello=hello_)
         events = [_job_event(job, device) for job in done.changed]
         if status is not None and offers.report_status(session, device, *status, now):

@@ -155,6 +155,8 @@ def _fail(exc: OneWindowError) -> dict:
     error = {"code": exc.code, "message": exc.message}
     if exc.zh:
         error["message_zh"] = exc.zh
+    if exc.details.get("field"):
+        error["field"] = exc.details["field"]
     emit("error", error)
     return {"error": error}
 

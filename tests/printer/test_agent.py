@@ -14,6 +14,7 @@ import threading
 import psutil
 import pytest
 import requests
+import socketio
 
 from tests.support import ROOT, ServerProcess, decode, login
 from tests.support.agents import AgentProcess, add_agent_kiosk, issue_at_kiosk, job_state, wait_for
@@ -223,3 +224,31 @@ def test_wrong_token_unknown_printer_and_server_down_are_one_line_each_and_retri
         "queue-server agent: unknown printer address 'lp0': "
         "use usb:VID:PID, serial:PORT, file:PATH, win32:PRINTER NAME or network:HOST[:PORT]"
     ]
+
+
+def test_only_the_kiosks_own_agent_takes_and_acknowledges_its_jobs(server, token, tmp_path):
+    other = add_agent_kiosk(server.config_path, name="kiosk-agent-2")
+    ticket = issue_at_kiosk(server.url, token)
+    job_id = ticket["print_job"]["id"]
+    anonymous, stranger, own = (socketio.Client() for _ in range(3))
+    try:
+        anonymous.connect(server.url, transports=["websocket"], wait_timeout=10)
+        refused = anonymous.call("agent_jobs", {"printed": [], "failed": [], "take": 5}, timeout=30)
+        assert refused["error"]["code"] == "unauthorized" and refused["error"]["message_zh"]
+
+        stranger.connect(server.url, auth={"device": other}, transports=["websocket"], wait_timeout=10)
+        assert stranger.call("agent_jobs", {"printed": [job_id], "failed": [], "take": 5}, timeout=30) == {"jobs": []}
+        assert job_state(server.url, ticket["id"]) == "queued"  # another kiosk's agent can neither take nor ack it
+        bad = stranger.call("agent_jobs", {"printed": ["1; drop"], "take": 99}, timeout=30)
+        assert bad["error"]["field"] == "printed"
+
+        own.connect(server.url, auth={"device": token}, transports=["websocket"], wait_timeout=10)
+        offered = own.call("agent_jobs", {"printed": [], "failed": [], "take": 5, "hello": True}, timeout=30)["jobs"]
+        assert [(o["id"], o["number"]) for o in offered] == [(job_id, ticket["number"])]
+        assert offered[0]["payload"]["track_url"].endswith(f"/t/{ticket['id']}")
+        assert job_state(server.url, ticket["id"]) == "printing"
+        assert own.call("agent_jobs", {"printed": [job_id], "failed": [], "take": 0}, timeout=30) == {"jobs": []}
+        assert job_state(server.url, ticket["id"]) == "printed"
+    finally:
+        for client in (anonymous, stranger, own):
+            client.disconnect()

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
-from .servers import ROOT
+from .servers import ROOT, ChildProcess, wait_until
 
 WAIT_S = 120  # upper bound for something that normally happens within a second or two; never a threshold
 
@@ -49,17 +47,11 @@ def job_state(url: str, ticket_id: str) -> str:
 
 
 def wait_for(check, what: str, timeout: float = WAIT_S):
-    """Poll `check()` (state held by another process, with no event to wait on) until it is truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+    """Poll state held by another process (the agent's log, a job's state) with the suite's one poller."""
+    return wait_until(check, timeout, what)
 
 
-class AgentProcess:
+class AgentProcess(ChildProcess):
     """`python -m queue_server agent` as a kiosk runs it, with its log in a file."""
 
     def __init__(self, server_url: str, token: str, tmp: Path, printer: str | None = None, ledger: Path | None = None):
@@ -80,9 +72,6 @@ class AgentProcess:
         )
         return self
 
-    def read_log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
     def wait_for_log(self, text: str, count: int = 1) -> str:
         """Until `text` is in the log `count` times; the log."""
 
@@ -92,19 +81,3 @@ class AgentProcess:
 
         wait_for(seen, f"{text!r} in the agent's log:\n{self.read_log()}")
         return self.read_log()
-
-    def kill(self) -> None:
-        """SIGKILL: the kiosk loses power."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(30)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if getattr(self, "log", None):
-            self.log.close()
