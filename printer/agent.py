@@ -104,7 +104,7 @@ class PrinterRole:
             self.probe()
         msg: dict[str, Any] = {"printed": self.printed, "failed": self.failed, "hello": hello}
         msg["take"] = TAKE if self.status["state"] in PRINTABLE else 0
-        if self.status != self.reported:
+        if hello or self.status != self.reported:  # a new connection: the server may have marked it gone
             msg["status"] = dict(self.status)
         return msg
 
