@@ -31,6 +31,8 @@ class Ledger:
             text = self.path.read_text(encoding="utf-8", errors="replace")
             # A line cut short by a crash has no newline: it was never acknowledged, so it is dropped.
             self.keys = [line for line in text.split("\n")[:-1] if line]
+            if text and not text.endswith("\n"):
+                self._rewrite()  # cut the torn line off, so the next key starts a line of its own
         self._known = set(self.keys)
 
     def __contains__(self, key: str) -> bool:
@@ -50,6 +52,9 @@ class Ledger:
     def _compact(self) -> None:
         self.keys = self.keys[-self.keep :]
         self._known = set(self.keys)
+        self._rewrite()
+
+    def _rewrite(self) -> None:
         part = self.path.with_suffix(".tmp")
         with open(part, "w", encoding="utf-8") as out:
             out.write("".join(k + "\n" for k in self.keys))
