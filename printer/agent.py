@@ -16,6 +16,7 @@ line when it starts and one when it ends, and the agent tries again with a growi
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
@@ -303,6 +304,11 @@ def _error_text(reply: Any) -> str:
     return error.get("message", "") if isinstance(error, dict) else f"unexpected answer {reply!r:.80}"
 
 
+def _quiet_driver(record: logging.LogRecord) -> bool:
+    # python-escpos logs "printer enabled" and "closing connection" for every ticket on the root logger.
+    return record.levelno >= logging.WARNING or f"{os.sep}escpos{os.sep}" not in record.pathname
+
+
 def run_cli(args: Any) -> int:
     """`queue-server agent --server URL --token TOKEN [--printer ADDRESS] [--player CMD] [--ledger FILE]`."""
     printer = None
@@ -314,6 +320,8 @@ def run_cli(args: Any) -> int:
             return 2
     ledger = Ledger(args.ledger or default_path(args.server, args.token)) if printer else None
     agent = Agent(args.server, args.token, printer=printer, ledger=ledger, player=args.player)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_quiet_driver)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
