@@ -161,36 +161,17 @@ def run_announcer(
     download_timeout: float = 60.0,
     transports: Sequence[str] | None = None,
 ) -> None:
-    """Subscribe to a hall and play every call's announcement in call order until `stop` is set."""
-    stop = stop or threading.Event()
-    play: Player = player if callable(player) else (lambda path: play_wav(path, player))
-    queue = PlaybackQueue(_call_player(server_url, play, download_timeout))
-    client = _InOrderClient(reconnection=True, reconnection_attempts=0, reconnection_delay=1, reconnection_delay_max=10)
+    """Subscribe to a hall and play every call's announcement in call order until `stop` is set.
 
-    @client.on("connect")
-    def _subscribe() -> None:
-        # Also runs after every automatic reconnect, so the room is joined again.
-        client.emit("subscribe", {"hall": hall})
-        log.info("announcer subscribed to hall %s at %s", hall, server_url)
+    The device agent's speaker role without a device token (`queue-server announcer` is its alias).
+    """
+    from printer.agent import Agent
 
-    @client.on("ticket_called")
-    def _called(call: dict) -> None:
-        queue.put(call)
-
-    delay = 1.0
+    agent = Agent(server_url, hall=hall, player=player, transports=transports, download_timeout=download_timeout)
     try:
-        while not stop.is_set():
-            try:
-                client.connect(server_url, transports=list(transports) if transports else None, wait_timeout=10)
-                break
-            except socketio.exceptions.ConnectionError as exc:
-                log.warning("announcer cannot reach %s (%s); retrying in %.0f s", server_url, exc, delay)
-                stop.wait(delay)
-                delay = min(delay * 2, 30.0)
-        stop.wait()
-    finally:
-        client.disconnect()
-        queue.close(timeout=5)
+        agent.run(stop or threading.Event())
+    except KeyboardInterrupt:
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:

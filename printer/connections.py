@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from escpos.escpos import Escpos
 from escpos.exceptions import Error as EscposError
-from escpos.printer import Dummy, File, Network, Serial, Usb
+from escpos.printer import Dummy, File, Network, Serial, Usb, Win32Raw
 
 from queue_server.config import PrinterConfig
 
@@ -29,6 +29,7 @@ def describe(cfg: PrinterConfig) -> str:
         "usb": f"{cfg.usb_vendor:#06x}:{cfg.usb_product:#06x}" if cfg.usb_vendor is not None else "?",
         "serial": f"{cfg.device} @ {cfg.baudrate} baud",
         "file": str(cfg.device),
+        "win32": str(cfg.device),
         "dummy": "in memory",
     }[cfg.type]
     return f"{cfg.name} ({cfg.type} {where})"
@@ -56,6 +57,10 @@ def _build(cfg: PrinterConfig) -> Escpos:
         return Serial(cfg.device, baudrate=cfg.baudrate, timeout=cfg.timeout, profile=cfg.profile)
     if cfg.type == "file":
         return File(cfg.device, profile=cfg.profile)
+    if cfg.type == "win32":
+        if not Win32Raw.is_usable():
+            raise PrinterError(f"printer {describe(cfg)}: Windows printing needs pywin32; pip install pywin32")
+        return Win32Raw(cfg.device, profile=cfg.profile)
     return _dummy(cfg)
 
 

@@ -93,9 +93,13 @@ class Spooler:
         printer_name: str,
         payload: dict[str, Any],
         ticket_id: str | None = None,
+        device_id: int | None = None,
     ) -> PrintJob:
-        """Add a print job to the caller's session; it prints once the caller commits."""
-        if printer_name not in self.printers:
+        """Add a print job to the caller's session; it prints once the caller commits.
+
+        With `device_id` the job is an agent kiosk's (printer: the kiosk's name): its agent prints it.
+        """
+        if device_id is None and printer_name not in self.printers:
             known = ", ".join(sorted(self.printers)) or "none configured"
             raise PrinterError(f"unknown printer {printer_name!r} (printers: {known})")
         TicketPrint.from_payload(payload)  # a payload that cannot print fails here, not in the worker
@@ -103,6 +107,7 @@ class Spooler:
         job = PrintJob(
             printer=printer_name,
             ticket_id=ticket_id,
+            device_id=device_id,
             payload=payload,
             state=JobState.QUEUED.value,
             attempts=0,
@@ -120,7 +125,7 @@ class Spooler:
         ).first()
         if last is None:
             raise NotFound(f"ticket {ticket_id} has never been sent to a printer")
-        return self.enqueue(session, last.printer, dict(last.payload), ticket_id)
+        return self.enqueue(session, last.printer, dict(last.payload), ticket_id, last.device_id)
 
     def recover(self) -> int:
         """At start-up: jobs left 'printing' by a crash go back to the queue; returns how many."""
@@ -184,7 +189,7 @@ class Spooler:
                 self._wake.wait(self.poll_s)
 
     def _mine(self):
-        return PrintJob.printer.in_(self.printers)
+        return PrintJob.printer.in_(self.printers) & PrintJob.device_id.is_(None)  # an agent kiosk's jobs are not ours
 
     def _claim(self, job_id: int) -> PrintJob | None:
         with transaction(self.factory) as session:

@@ -50,9 +50,17 @@ def decode_status(printer: int, offline_cause: int, paper: int) -> PrinterStatus
     return {"state": "online", "detail": "ready"}
 
 
-def _query_network(cfg: PrinterConfig) -> PrinterStatus:
+def _stalled(cfg: PrinterConfig) -> PrinterStatus:
+    return {"state": "stalled", "detail": f"{describe(cfg)} stopped answering: it may be jammed or stalled"}
+
+
+def _query_network(cfg: PrinterConfig, answered_before: bool = False) -> PrinterStatus:
     try:
         sock = socket.create_connection((cfg.host, cfg.port), timeout=cfg.timeout)
+    except TimeoutError:
+        if answered_before:
+            return _stalled(cfg)
+        return {"state": "offline", "detail": f"cannot reach {describe(cfg)}: timed out"}
     except OSError as exc:
         return {"state": "offline", "detail": f"cannot reach {describe(cfg)}: {exc}"}
     replies: list[int] = []
@@ -65,6 +73,8 @@ def _query_network(cfg: PrinterConfig) -> PrinterStatus:
                     return {"state": "unknown", "detail": f"{describe(cfg)} closed the connection"}
                 replies.append(reply[0])
         except TimeoutError:
+            if answered_before:  # it answered before: silence now is a printer that stopped reading
+                return _stalled(cfg)
             return {"state": "unknown", "detail": f"{describe(cfg)} does not answer status queries"}
         except OSError as exc:
             return {"state": "offline", "detail": f"lost {describe(cfg)}: {exc}"}
@@ -95,12 +105,16 @@ def _query_device(cfg: PrinterConfig) -> PrinterStatus:
     return decode_status(*replies)
 
 
-def printer_status(cfg: PrinterConfig) -> PrinterStatus:
-    """The printer's state: online, offline, paper_out, cover_open or unknown, with a detail."""
+def printer_status(cfg: PrinterConfig, answered_before: bool = False) -> PrinterStatus:
+    """The printer's state: online, offline, paper_out, cover_open, stalled or unknown, with a detail.
+
+    `answered_before`: the printer has answered status queries, so a network printer that now keeps
+    silent has stalled (one that never answered may simply not implement DLE EOT).
+    """
     if cfg.type == "dummy":
         return {"state": "online", "detail": "dummy printer (keeps output in memory)"}
-    if cfg.type == "file":
+    if cfg.type in ("file", "win32"):
         return {"state": "unknown", "detail": f"{describe(cfg)} cannot report status"}
     if cfg.type == "network":
-        return _query_network(cfg)
+        return _query_network(cfg, answered_before)
     return _query_device(cfg)

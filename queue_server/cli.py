@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     dadd.add_argument("--kind", required=True, choices=["kiosk", "board", "window", "rating"])
     dadd.add_argument("--printer", default=None, help="kiosk: the printer it prints on (from the config)")
     dadd.add_argument("--window", type=int, default=None, help="window screen: the window number")
+    dadd.add_argument(
+        "--agent", action="store_true", help="kiosk: prints on its own printer through `queue-server agent` on it"
+    )
     dev_sub.add_parser("list", help="list registered devices")
     drev = dev_sub.add_parser("revoke", help="revoke a device token")
     drev.add_argument("name")
@@ -80,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1, help="random seed (same seed, same day)")
     sim.add_argument("--database", default=None, help="database URL (default: a new temporary SQLite file)")
     sim.add_argument("--json", action="store_true", help="print the statistics as JSON")
+
+    agent = sub.add_parser("agent", help="run on a kiosk or hall PC: print the kiosk's tickets, play the hall's calls")
+    agent.add_argument("--server", required=True, help="the server's URL, e.g. http://10.0.0.2:8000")
+    agent.add_argument("--token", required=True, help="the device's token (queue-server device add …)")
+    agent.add_argument(
+        "--printer",
+        default=None,
+        metavar="ADDRESS",
+        help="the kiosk's printer: usb:VID:PID, serial:PORT, file:PATH, win32:PRINTER NAME or network:HOST[:PORT]",
+    )
+    agent.add_argument("--player", default=None, help="play the hall's calls with this command (default: aplay/paplay)")
+    agent.add_argument("--ledger", default=None, help="file of printed job ids (default: in the user's state folder)")
 
     ann = sub.add_parser("announcer", help="play the hall's calls on this PC's speakers")
     ann.add_argument("--hall", required=True)
@@ -226,10 +241,13 @@ def cmd_device(args, config) -> int:
                 printer=args.printer,
                 window=args.window,
                 hall_printers=printers,
+                agent=args.agent,
             )
             print(f"device {device.name} ({device.kind}) registered in hall {args.hall}")
             print(f"token (shown once, only its hash is stored): {token}")
             print(f"open: /device?device={token}")
+            if device.agent:
+                print(f"on the kiosk: queue-server agent --server URL --token {token} --printer ADDRESS")
         elif args.device_command == "revoke":
             devices.revoke(session, args.name)
             print(f"device {args.name} revoked")
@@ -237,7 +255,8 @@ def cmd_device(args, config) -> int:
             for d in map(devices.device_brief, devices.list_devices(session)):
                 state = "active" if d["active"] else "revoked"
                 print(
-                    f"{d['name']}\t{d['hall']}\t{d['kind']}\t{d['printer'] or '-'}\t{d['window'] or '-'}\t"
+                    f"{d['name']}\t{d['hall']}\t{d['kind']}\t{d['printer'] or ('agent' if d['agent'] else '-')}\t"
+                    f"{d['window'] or '-'}\t"
                     f"{state}\tlast seen {d['last_seen_at'] or 'never'}"
                 )
     return 0
@@ -292,12 +311,19 @@ def cmd_say(args, config) -> int:
 
 
 def cmd_announcer(args, config) -> int:
+    """`announcer`: the agent's speaker role for a hall, without a device token."""
     from display.announcer import run_announcer
 
     settings = _settings(config)
     url = args.server or f"http://{settings.server.host}:{settings.server.port}"
     run_announcer(url, args.hall, player=args.player)
     return 0
+
+
+def cmd_agent(args, config) -> int:
+    from printer.agent import run_cli
+
+    return run_cli(args)
 
 
 def cmd_simulate(args, config) -> int:
@@ -320,5 +346,6 @@ COMMANDS = {
     "print-test": cmd_print_test,
     "say": cmd_say,
     "announcer": cmd_announcer,
+    "agent": cmd_agent,
     "simulate": cmd_simulate,
 }

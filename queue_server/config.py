@@ -224,7 +224,7 @@ class HallConfig(HallSettings):
 class PrinterConfig(Strict):
     name: str
     hall: str
-    type: Literal["network", "usb", "serial", "file", "dummy"] = "dummy"
+    type: Literal["network", "usb", "serial", "file", "win32", "dummy"] = "dummy"
     host: str | None = None
     port: int = 9100
     timeout: float = Field(3.0, gt=0, le=60)
@@ -237,7 +237,13 @@ class PrinterConfig(Strict):
 
     @model_validator(mode="after")
     def _connection_complete(self) -> PrinterConfig:
-        needed = {"network": ["host"], "usb": ["usb_vendor", "usb_product"], "serial": ["device"], "file": ["device"]}
+        needed = {
+            "network": ["host"],
+            "usb": ["usb_vendor", "usb_product"],
+            "serial": ["device"],
+            "file": ["device"],
+            "win32": ["device"],
+        }
         for field in needed.get(self.type, []):
             if getattr(self, field) is None:
                 raise FieldProblem(f"printer {self.name!r} of type {self.type} needs {field!r}", field)

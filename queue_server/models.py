@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -231,9 +232,13 @@ class PrintJob(Base):
     """One ticket to print; kept until printed so a restart or a dead printer loses nothing."""
 
     __tablename__ = "print_jobs"
-    __table_args__ = (Index("ix_print_jobs_state", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_print_jobs_state", "state", "next_attempt_at"),
+        Index("ix_print_jobs_device", "device_id", "state", "next_attempt_at"),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    printer: Mapped[str] = mapped_column(String(64))
+    printer: Mapped[str] = mapped_column(String(64))  # a printer of config.yaml, or the kiosk's name (device_id set)
+    device_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # an agent kiosk's job: its agent prints it
     ticket_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
     payload: Mapped[dict] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
@@ -290,6 +295,10 @@ class Device(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    agent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # its agent prints
+    printer_state: Mapped[str | None] = mapped_column(String(16), nullable=True)  # as its agent last reported
+    printer_detail: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    printer_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     hall: Mapped[Hall] = relationship()
 
 

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from printer import offers
 from printer.connections import connected
 from printer.layout import TicketPrint, print_ticket
 from printer.spool import Spooler, job_dict
 from printer.status import printer_status
 from queue_server.exceptions import NotFound, ValidationFailed
 from queue_server.hall_settings import hall_settings, read_stored
-from queue_server.models import Hall, PrintJob, Ticket
+from queue_server.models import Device, Hall, PrintJob, Ticket
 from queue_server.runtime import Runtime
 
 STATUS_EVERY_S = 15
@@ -92,8 +93,15 @@ class TicketPrinting:
         base_url: str,
         printer: str | None,
         with_materials: bool,
+        device: Device | None = None,
     ) -> dict | None:
-        """Queue the ticket for printing in the caller's transaction; None when the hall has no printer."""
+        """Queue the ticket for printing in the caller's transaction; None when the hall has no printer.
+
+        An agent kiosk's ticket (`device`) waits for that kiosk's agent, whatever the server's printers.
+        """
+        payload = print_payload(hall, ticket, data, base_url, with_materials)
+        if device is not None and device.agent:
+            return job_dict(self.spooler.enqueue(session, device.name, payload, ticket.id, device.id))
         names = self.hall_printers(hall.code)
         if printer is not None and printer not in names:
             raise ValidationFailed(
@@ -104,10 +112,7 @@ class TicketPrinting:
         name = printer or (names[0] if names else None)
         if name is None:
             return None
-        job = self.spooler.enqueue(
-            session, name, print_payload(hall, ticket, data, base_url, with_materials), ticket.id
-        )
-        return job_dict(job)
+        return job_dict(self.spooler.enqueue(session, name, payload, ticket.id))
 
     def reprint(self, session: Session, ticket: Ticket) -> dict:
         """Queue a ticket's last print again (staff only)."""
@@ -121,8 +126,14 @@ class TicketPrinting:
             raise NotFound("this ticket was not sent to a printer", zh="这张号票没有发送到打印机")
         return job_dict(job)
 
-    def wake(self) -> None:
-        """A job was committed: print it now rather than at the next poll."""
+    def wake(self, job: dict | None = None) -> None:
+        """A job was committed: print it now rather than at the next poll (an agent kiosk's: tell its agent)."""
+        if job is not None and job["printer"] not in self.printers:
+            from queue_server.extensions import socketio
+            from queue_server.realtime.events import agent_room
+
+            socketio.emit("print_wake", {}, to=agent_room(job["printer"]))
+            return
         self.spooler.wake()
 
     def start(self, socketio) -> None:
@@ -158,11 +169,18 @@ class TicketPrinting:
 
             self._socketio.emit(event, payload, to=hall_room(hall_code))
 
-    def printers_of(self, hall_code: str) -> list[dict]:
-        return [
+    def printers_of(self, hall_code: str, session: Session | None = None) -> list[dict]:
+        """The hall's printers with their state: the server's own, then (given a session) its agent kiosks'."""
+        printers = [
             {"name": n, "paper_mm": self.spooler.paper_mm(self.printers[n]), **self.status[n]}
             for n in self.hall_printers(hall_code)
         ]
+        if session is not None:
+            hall = session.scalar(select(Hall).where(Hall.code == hall_code))
+            if hall is not None:
+                paper = hall_settings(hall).ticket.paper_mm
+                printers += [offers.printer_view(d, paper) for d in offers.agent_kiosks(session, hall.id)]
+        return printers
 
 
 def print_test(settings, printer_name: str | None, preview: str | None) -> int:

@@ -30,9 +30,9 @@ def hall_printers(settings, hall: Hall) -> list[str]:
 
 
 def list_devices(session: Session, hall: Hall, settings, spooler) -> dict:
-    """The hall's devices (online or not, last seen) and its printers with their status."""
+    """The hall's devices (online or not, last seen) and its printers with their status (agent kiosks' too)."""
     printers = (
-        spooler.printers_of(hall.code)
+        spooler.printers_of(hall.code, session)
         if spooler
         else [{"name": n, "state": "unknown", "detail": ""} for n in hall_printers(settings, hall)]
     )
@@ -50,6 +50,7 @@ def add(session: Session, user, hall: Hall, body: dict, printers: list[str]) -> 
         printer=body.get("printer") or None,
         window=body.get("window"),
         hall_printers=printers,
+        agent=bool(body.get("agent")),
     )
     record(
         session,
@@ -58,7 +59,12 @@ def add(session: Session, user, hall: Hall, body: dict, printers: list[str]) -> 
         "device",
         device.name,
         "create",
-        {"kind": [None, device.kind], "window": [None, device.window_number], "printer": [None, device.printer]},
+        {
+            "kind": [None, device.kind],
+            "window": [None, device.window_number],
+            "printer": [None, device.printer],
+            "agent": [None, device.agent],
+        },
     )
     return Outcome({**device_view(device), "token": token})
 

@@ -494,6 +494,7 @@ class DeviceBody(Body):
     kind: Literal["kiosk", "board", "window", "rating"]
     window: int | None = Field(None, ge=1, description="window screens and rating screens: the window number")
     printer: str | None = Field(None, max_length=64, description="kiosks: the printer it prints on")
+    agent: bool = Field(False, description="kiosks: prints on its own printer through `queue-server agent`")
 
 
 @api.route(

@@ -305,7 +305,7 @@ def check_in_booking(hall: str, body: CheckInRequest):
         answer = {"arrival": arrival.value, "appointment": booking, "ticket": issued.data}
     publish(issued.events)
     if issued.wake_spooler:
-        rt.spooler.wake()
+        rt.spooler.wake(issued.print_job)
     return answer, 201
 
 

@@ -29,6 +29,11 @@ def ticket_room(ticket_id: str) -> str:
     return f"ticket:{ticket_id}"
 
 
+def agent_room(device_name: str) -> str:
+    """The agent of one kiosk: told when a print job is waiting for it."""
+    return f"agent:{device_name}"
+
+
 def holders_room(code: str) -> str:
     """Phones following a ticket: they hear when the queue moves, not every public ticket event."""
     return f"holders:{code}"

@@ -10,13 +10,14 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, emit, join_room, rooms
 from sqlalchemy.orm import Session
 
+from queue_server import clock
 from queue_server.db import transaction
 from queue_server.exceptions import NotFound, OneWindowError, Unauthorized
 from queue_server.extensions import socketio
 from queue_server.halls import get_hall
 from queue_server.models import Hall
-from queue_server.realtime import events
-from queue_server.realtime.events import Event, hall_of_room, hall_room, holders_room, ticket_room
+from queue_server.realtime import agents, events
+from queue_server.realtime.events import Event, agent_room, hall_of_room, hall_room, holders_room, ticket_room
 from queue_server.runtime import current
 from queue_server.tickets import snapshots
 from queue_server.tickets.service import Change, get_ticket
@@ -24,6 +25,7 @@ from queue_server.tickets.service import Change, get_ticket
 log = logging.getLogger("onewindow.realtime")
 _staff: dict[str, int] = {}  # socket id -> staff user id
 _devices: dict[str, str] = {}  # socket id -> hall code of the registered device
+_device_ids: dict[str, int] = {}  # socket id -> id of the registered device
 MAX_ROOMS = 4  # a board follows one hall, a phone one ticket (two rooms); a console a few at most
 
 
@@ -153,6 +155,8 @@ def _fail(exc: OneWindowError) -> dict:
     error = {"code": exc.code, "message": exc.message}
     if exc.zh:
         error["message_zh"] = exc.zh
+    if exc.details.get("field"):
+        error["field"] = exc.details["field"]
     emit("error", error)
     return {"error": error}
 
@@ -171,7 +175,8 @@ def on_connect(auth=None):
             if device:
                 from queue_server.staff.devices import verify
 
-                _devices[request.sid] = verify(session, str(device)[:128]).hall.code
+                verified = verify(session, str(device)[:128])
+                _devices[request.sid], _device_ids[request.sid] = verified.hall.code, verified.id
     except Unauthorized as exc:
         raise ConnectionRefusedError(exc.message) from None
     return True
@@ -181,6 +186,41 @@ def on_connect(auth=None):
 def on_disconnect(*_args):
     _staff.pop(request.sid, None)
     _devices.pop(request.sid, None)
+    device_id = _device_ids.pop(request.sid, None)
+    if device_id is not None and device_id not in _device_ids.values():
+        publish(agents.gone(current().factory, device_id, clock.now()))
+
+
+@socketio.on("agent_hello")
+def on_agent_hello(data=None):
+    """A device's agent asks who it is; an agent kiosk's joins its own room, where print jobs are announced."""
+    try:
+        me = agents.hello(current().factory, _agent_device())
+    except OneWindowError as exc:
+        return _fail(exc)
+    if me["agent"]:
+        join_room(agent_room(me["device"]))
+    return me
+
+
+@socketio.on("agent_jobs")
+def on_agent_jobs(data=None):
+    """An agent kiosk acknowledges what it printed, reports its printer, and takes its next jobs."""
+    try:
+        reply, events = agents.exchange(current().factory, _agent_device(), data, clock.now())
+    except OneWindowError as exc:
+        return _fail(exc)
+    publish(events)
+    return reply
+
+
+def _agent_device() -> int:
+    device_id = _device_ids.get(request.sid)
+    if device_id is None:
+        raise Unauthorized(
+            "connect with the device's token to act as its agent", zh="请使用设备令牌连接，才能作为本机程序工作"
+        )
+    return device_id
 
 
 @socketio.on("subscribe")

@@ -33,6 +33,7 @@ def add_device(
     printer: str | None = None,
     window: int | None = None,
     hall_printers: list[str] | None = None,
+    agent: bool = False,
 ) -> tuple[Device, str]:
     """Register a device; returns it with its token, which is shown once and stored only hashed."""
     if kind not in KINDS:
@@ -59,6 +60,16 @@ def add_device(
                 zh=f"大厅 {hall.code} 没有打印机 {printer}；可用的打印机：{'、'.join(hall_printers) or '无'}",
                 field="printer",
             )
+    if agent and kind != "kiosk":
+        raise ValidationFailed(
+            "only a kiosk prints through its agent", zh="只有取号机可以通过本机程序（agent）打印", field="agent"
+        )
+    if agent and printer is not None:
+        raise ValidationFailed(
+            "a kiosk that prints through its agent uses its own printer; leave the printer out",
+            zh="通过本机程序打印的取号机使用自带打印机，请不要再指定打印机",
+            field="printer",
+        )
     if kind == "window" and window is None:
         raise ValidationFailed(
             "a window screen needs --window N", zh="窗口屏需要指定窗口号（--window N）", field="window"
@@ -76,6 +87,7 @@ def add_device(
         kind=kind,
         printer=printer,
         window_number=window,
+        agent=agent,
         token_hash=token_hash(token),
         active=True,
         created_at=clock.now(),
@@ -94,10 +106,14 @@ def verify(session: Session, token: str) -> Device:
             "this device is not registered (or was revoked); ask an admin for a device token",
             zh="此设备未登记或已被停用，请联系管理员获取设备令牌",
         )
-    now = clock.now()
+    seen(device, clock.now())
+    return device
+
+
+def seen(device: Device, now) -> None:
+    """Note that the device is alive (written at most once a minute)."""
     if device.last_seen_at is None or now - device.last_seen_at > SEEN_EVERY:
         device.last_seen_at = now
-    return device
 
 
 def revoke(session: Session, name: str) -> Device:
@@ -128,4 +144,18 @@ def device_brief(device: Device) -> dict:
         "window": device.window_number,
         "active": device.active,
         "last_seen_at": seen.isoformat(timespec="seconds") if seen else None,
+        "agent": bool(device.agent),
+        "printer_status": printer_status(device),
+    }
+
+
+def printer_status(device: Device) -> dict | None:
+    """What an agent kiosk's agent last said of its printer (None for other devices)."""
+    if not device.agent:
+        return None
+    checked = device.printer_checked_at
+    return {
+        "state": device.printer_state or "unknown",
+        "detail": device.printer_detail or "its agent has not reported yet",
+        "checked_at": checked.isoformat(timespec="seconds") if checked else None,
     }

@@ -104,7 +104,7 @@ def issue(
     job = None
     if spooler is not None and caller.print and channel in PRINTED_CHANNELS:
         job = spooler.enqueue_ticket(
-            session, hall, change.ticket, data, caller.base_url, printer, caller.with_materials
+            session, hall, change.ticket, data, caller.base_url, printer, caller.with_materials, caller.device
         )
     events = events_for(session, hall, change, data) if events_for is not None else []
     data["print_job"] = job

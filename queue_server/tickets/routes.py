@@ -124,7 +124,7 @@ def issue_ticket(hall: str, body: sc.IssueRequest):
         )
     publish(issued.events)
     if issued.wake_spooler:
-        rt.spooler.wake()
+        rt.spooler.wake(issued.print_job)
     return issued.data, 201
 
 
@@ -229,7 +229,7 @@ def reprint_ticket(hall: str, number: str):
         tickets.record(
             s, ticket, "reprint", ticket.status, now=clock.now(), user=user, data={"printer": job["printer"]}
         )
-    rt.spooler.wake()
+    rt.spooler.wake(job)
     return job, 202
 
 
@@ -241,7 +241,7 @@ def hall_printers(hall: str):
     rt = current()
     with transaction(rt.factory) as s:
         h = get_hall(s, hall)
-    return {"hall": h.code, "printers": rt.spooler.printers_of(h.code) if rt.spooler else []}
+        return {"hall": h.code, "printers": rt.spooler.printers_of(h.code, s) if rt.spooler else []}
 
 
 @api.route(

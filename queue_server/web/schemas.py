@@ -212,6 +212,8 @@ class DeviceBrief(BaseModel):
     window: int | None
     active: bool
     last_seen_at: str | None
+    agent: bool = False
+    printer_status: dict | None = None
 
 
 class OutOfOrderCall(BaseModel):
@@ -244,6 +246,8 @@ class PrinterStatus(BaseModel):
     paper_mm: int
     state: str
     detail: str
+    device: str | None = None  # an agent kiosk's own printer: the kiosk's name
+    agent: bool = False
 
 
 class PrinterList(BaseModel):

@@ -28,6 +28,9 @@ class FakePrinter:
         self._threads: list[threading.Thread] = []
         self.accepted = 0
         self._settles = 0
+        self.on_status = None  # called with the query code before answering; returning True leaves it unanswered
+        self.reading = threading.Event()  # cleared by stall(): connections are accepted but not read
+        self.reading.set()
 
     def start(self) -> None:
         """Begin accepting (again) on the same port."""
@@ -42,6 +45,7 @@ class FakePrinter:
 
     def stop(self) -> None:
         """Refuse connections from now on, as a switched-off printer does."""
+        self.reading.set()
         if self._server is not None:
             try:
                 self._server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone does not
@@ -75,6 +79,7 @@ class FakePrinter:
         received = b""
         with client:
             while True:
+                self.reading.wait()
                 try:
                     chunk = client.recv(65536)
                 except OSError:
@@ -87,12 +92,30 @@ class FakePrinter:
                 queries = received.split(DLE_EOT)
                 if queries[0] == b"" and all(len(q) == 1 for q in queries[1:]):
                     code = received[-1]
+                    if self.on_status is not None and self.on_status(code):
+                        continue
                     if code in self.status:
-                        client.sendall(bytes([self.status[code]]))
+                        try:
+                            client.sendall(bytes([self.status[code]]))
+                        except OSError:  # the asker is gone (killed, or gave up waiting)
+                            break
         self._clients.remove(client)
         with self._changed:
             self.jobs.append(received)
             self._changed.notify_all()
+
+    def stall(self) -> None:
+        """From now on connections are accepted and then not read: a jammed printer."""
+        self.reading.clear()
+
+    def resume(self) -> None:
+        """Read again, every connection to its end."""
+        self.reading.set()
+
+    def tickets(self) -> list[bytes]:
+        """The connections that carried a ticket (not status queries only)."""
+        with self._changed:
+            return [job for job in self.jobs if job and not job.startswith(DLE_EOT)]
 
     def wait_for_jobs(self, count: int) -> list[bytes]:
         """Block until `count` connections have been closed by the client; return their bytes."""

@@ -43,7 +43,33 @@ def write_config(path: Path, raw: dict) -> Path:
     return path
 
 
-class ServerProcess:
+class ChildProcess:
+    """A process of the product started by a test, with its log in a file; stopped, or killed as by a power cut."""
+
+    proc: subprocess.Popen | None = None
+    log_path: Path
+
+    def read_log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: the crash a power cut or OOM killer gives."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "log", None):
+            self.log.close()
+
+
+class ServerProcess(ChildProcess):
     """`python -m queue_server run` on a free loopback port, as a deployment would start it."""
 
     def __init__(
@@ -83,25 +109,6 @@ class ServerProcess:
                 pass
             time.sleep(0.1)  # polling a port that is not open yet; there is no event to wait on
         raise RuntimeError(f"server did not come up:\n{self.read_log()}")
-
-    def read_log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def kill(self) -> None:
-        """SIGKILL: the crash a power cut or OOM killer gives."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        if getattr(self, "log", None):
-            self.log.close()
 
 
 class PrivateRedis:

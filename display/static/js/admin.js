@@ -10,7 +10,7 @@
   var CATEGORY = { "法人": ["法人", "enterprise"], "个人": ["个人", "individual"] };
   var DEVICE = { kiosk: ["取号机", "kiosk"], board: ["大厅屏", "hall board"], window: ["窗口屏", "window screen"], rating: ["评价器", "rating screen"] };
   var PRINTER = { online: ["在线", "online"], offline: ["离线", "offline"], paper_out: ["缺纸", "paper out"],
-                  cover_open: ["上盖打开", "cover open"], unknown: ["未知", "unknown"] };
+                  cover_open: ["上盖打开", "cover open"], stalled: ["卡住（不接收数据）", "stalled"], unknown: ["未知", "unknown"] };
   var ACTION = { create: ["新建", "created"], update: ["修改", "changed"], "delete": ["删除", "deleted"], disable: ["停用", "disabled"],
                  enable: ["启用", "enabled"], password: ["重置密码", "password reset"], "import": ["导入", "imported"], reorder: ["排序", "reordered"],
                  revoke: ["吊销", "revoked"] };
@@ -420,7 +420,9 @@
       OW.fill($("#device-table tbody"), res.data.devices.map(function (d) {
         return h("tr", { "data-device": d.name, class: d.active ? "" : "inactive" },
           h("td", { class: "strong", text: d.name }), h("td", { text: word(DEVICE, d.kind) }),
-          h("td", { text: d.window ? OW.t(d.window + " 号窗口", "window " + d.window) : (d.printer || "—") }),
+          h("td", { text: d.window ? OW.t(d.window + " 号窗口", "window " + d.window)
+            : d.agent ? OW.t("自带打印机（本机程序）", "own printer (agent)") + " · " + word(PRINTER, d.printer_status.state)
+            : (d.printer || "—") }),
           h("td", { class: d.online ? "online" : "offline", text: !d.active ? OW.t("已吊销", "revoked") : d.online ? OW.t("在线", "online") : OW.t("离线", "offline") }),
           h("td", { text: ADM.time(d.last_seen_at) }),
           h("td", {}, d.active ? confirmButton("吊销", "Revoke", function () { remove("/devices/" + encodeURIComponent(d.name), loadDevices); }) : null));
@@ -435,6 +437,7 @@
     ev.preventDefault();
     var form = ev.target, v = values(form);
     v.printer = v.printer || null;
+    v.agent = v.agent === "1";
     ADM.api("POST", hallPath() + "/devices", v).then(function (res) {
       if (ADM.showResult(form, res, OW.t("已登记 ", "Registered ") + v.name)) {
         var t = $("#device-token");

@@ -245,8 +245,14 @@
     renderTicket();
   }
 
-  var PRINTER_DOWN = ["offline", "paper_out", "cover_open", "error"];
+  var PRINTER_DOWN = ["offline", "paper_out", "cover_open", "stalled", "error"];
+  var myPrinter = null;  // this kiosk's printer (a registered kiosk: its configured one, or its agent's)
   function onPrinterStatus(st) {
+    if (st && myPrinter && (st.printer || st.name) === myPrinter) {
+      var down = PRINTER_DOWN.indexOf(st.state) >= 0;
+      $("#k-printer-down").hidden = !down;
+      body.dataset.printer = st.state;
+    }
     if (!issued || !issued.print_job || !st || (st.printer || st.name) !== issued.print_job.printer) return;
     issued.print_job.offline = PRINTER_DOWN.indexOf(st.state) >= 0;
     renderTicket();
@@ -317,6 +323,7 @@
       queues = snap.queues;
       renderQueues();
       loadOpening();  // (re)connected: the hours may have changed meanwhile
+      if (myPrinter) checkPrinter();  // (re)connected: the printer may have changed meanwhile
     },
     hall_updated: loadOpening,
     queue_changed: function (d) { queues = d.queues; renderQueues(); },
@@ -326,6 +333,13 @@
   });
 
   OW.onLang(function () { renderQueues(); renderListing(); renderDetail(); renderTicket(); renderIssueError(); renderOpening(); });
+  if (OW.device) {
+    OW.api("GET", "/api/v1/device").then(function (res) {
+      if (!res.ok || !res.data) return;
+      myPrinter = res.data.agent ? res.data.name : res.data.printer;
+      checkPrinter();
+    });
+  }
   loadServices();
   renderQueues();
   show("home");

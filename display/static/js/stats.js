@@ -128,6 +128,20 @@
       body.dataset.behind = a.behind ? "1" : "0";
     });
   }
+  var PRINTER = { offline: ["离线", "offline"], paper_out: ["缺纸", "paper out"], cover_open: ["上盖打开", "cover open"],
+                  stalled: ["卡住（不接收数据）", "stalled"] };
+  /* The hall's printers that cannot print now (the server's and the kiosks' own), for the supervisor. */
+  function printers() {
+    OW.api("GET", base + "printers").then(function (res) {
+      if (!res.ok) return;
+      var down = res.data.printers.filter(function (p) { return PRINTER[p.state]; });
+      OW.fill($("#printer-alerts"), down.map(function (p) {
+        var w = PRINTER[p.state];
+        return h("li", { "data-printer": p.name, text: p.name + OW.t("：打印机" + w[0] + "（", ": printer " + w[1] + " (") + p.detail + OW.t("）", ")") });
+      }));
+      $("#printer-alerts").hidden = !down.length;
+    });
+  }
   function liveSoon() { if (!pending) pending = setTimeout(function () { pending = null; live(); }, 1000); }
 
   document.addEventListener("click", function (ev) {
@@ -151,12 +165,13 @@
     var params = new URLSearchParams(location.search);
     $("#from").value = params.get("from") || $("#from").value;
     $("#to").value = params.get("to") || $("#to").value;
-    load(); live();
+    load(); live(); printers();
     if (!liveTimer) {
       liveTimer = setInterval(live, 30000);
-      OW.live({ hall: hall }, { board: liveSoon, queue_changed: liveSoon, window_updated: liveSoon, ticket_called: liveSoon });
+      OW.live({ hall: hall }, { board: liveSoon, queue_changed: liveSoon, window_updated: liveSoon, ticket_called: liveSoon,
+                                printer_status: printers });
     }
   }
-  OW.onLang(function () { if (last) { renderKpis(last); renderCharts(last); renderTables(last); live(); } });
+  OW.onLang(function () { if (last) { renderKpis(last); renderCharts(last); renderTables(last); live(); printers(); } });
   start();
 })();
