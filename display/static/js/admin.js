@@ -412,6 +412,12 @@
   });
 
   /* --- devices ---------------------------------------------------------------------------- */
+  /* A board speaks unattended: Chromium full screen, sound allowed without a tap (README: "Hall board"). */
+  var BOARD_FLAGS = "--kiosk --autoplay-policy=no-user-gesture-required --noerrdialogs --disable-infobars " +
+                    "--disable-session-crashed-bubble --no-first-run";
+  function boardCommand(token) {
+    return "chromium " + BOARD_FLAGS + ' "' + location.origin + "/device?device=" + (token || OW.t("<设备令牌>", "<device token>")) + '"';
+  }
   function loadDevices() {
     ADM.api("GET", hallPath() + "/devices").then(function (res) {
       if (!res.ok) { answer(false, errorText(res)); return; }
@@ -423,6 +429,8 @@
           h("td", { text: ADM.time(d.last_seen_at) }),
           h("td", {}, d.active ? confirmButton("吊销", "Revoke", function () { remove("/devices/" + encodeURIComponent(d.name), loadDevices); }) : null));
       }));
+      $("#board-launch").hidden = !res.data.devices.some(function (d) { return d.kind === "board" && d.active; });
+      $("#board-launch .launch-command").textContent = boardCommand(null);
       OW.fill($("#printer-table tbody"), res.data.printers.map(function (p) {
         return h("tr", { "data-printer": p.name || p.printer }, h("td", { class: "strong", text: p.name || p.printer }),
           h("td", { class: p.state === "online" ? "online" : "offline", text: word(PRINTER, p.state) }), h("td", { text: p.detail || "" }));
@@ -437,7 +445,9 @@
       if (ADM.showResult(form, res, OW.t("已登记 ", "Registered ") + v.name)) {
         var t = $("#device-token");
         t.hidden = false;
-        t.textContent = OW.t("设备令牌（只显示这一次，请在设备上打开）：", "Device token (shown once; open it on the device): ") + location.origin + "/device?device=" + res.data.token;
+        OW.fill(t, [OW.t("设备令牌（只显示这一次，请在设备上打开）：", "Device token (shown once; open it on the device): ") + location.origin + "/device?device=" + res.data.token,
+          v.kind === "board" ? h("p", { text: OW.t("大厅屏电脑上这样启动（自动播放声音）：", "Start it on the board's PC like this (sound plays by itself):") }) : null,
+          v.kind === "board" ? h("code", { class: "launch-command", text: boardCommand(res.data.token) }) : null]);
         form.reset();
         loadDevices();
       }
