@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -128,12 +129,23 @@ class StaffUser(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
+    staff_number: Mapped[str] = mapped_column(String(32), default="", server_default="")  # 工号, shown at the window
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     hall_id: Mapped[int | None] = mapped_column(ForeignKey("halls.id"), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on logout-everywhere and password change: older tokens stop working.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StaffPhoto(Base):
+    """The photo a window screen shows of its clerk (亮身份): a re-encoded JPEG, never the uploaded file."""
+
+    __tablename__ = "staff_photos"
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    version: Mapped[str] = mapped_column(String(16))  # changes with every upload: the screens' cache key
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DayCounter(Base):

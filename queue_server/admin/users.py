@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 from sqlalchemy import select
@@ -9,17 +10,23 @@ from sqlalchemy.orm import Session
 
 from queue_server.admin.service import Outcome, invalid, record
 from queue_server.exceptions import Conflict, Forbidden, NotFound, ValidationFailed
-from queue_server.models import Hall, StaffUser
+from queue_server.models import Hall, StaffPhoto, StaffUser
+from queue_server.realtime.events import Event, hall_room
+from queue_server.staff import identity
 from queue_server.staff.auth import hash_password, unlock
 from queue_server.staff.permissions import ROLES, Role, check_manager, check_manages
+from queue_server.tickets.snapshots import window_public
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 
 
-def user_view(user: StaffUser, halls: dict[int, str]) -> dict:
+def user_view(user: StaffUser, halls: dict[int, str], photo: str | None = None) -> dict:
+    """`photo`: the version of the user's photo, if they have one."""
     return {
         "username": user.username,
         "display_name": user.display_name,
+        "staff_number": user.staff_number,
+        "photo": photo,
         "role": user.role,
         "hall": halls.get(user.hall_id) if user.hall_id else None,
         "active": user.active,
@@ -39,8 +46,8 @@ def list_users(session: Session, actor: StaffUser, hall: Hall | None = None) -> 
         query = query.where(StaffUser.hall_id == hall.id)
     elif actor.role != Role.ADMIN:
         query = query.where(StaffUser.hall_id == actor.hall_id)
-    codes = _hall_codes(session)
-    return [user_view(u, codes) for u in session.scalars(query)]
+    codes, photos = _hall_codes(session), identity.photo_versions(session)
+    return [user_view(u, codes, photos.get(u.id)) for u in session.scalars(query)]
 
 
 def get_user(session: Session, actor: StaffUser, username: str) -> StaffUser:
@@ -94,6 +101,7 @@ def create_user(session: Session, actor: StaffUser, body: dict) -> Outcome:
     user = StaffUser(
         username=username,
         display_name=name,
+        staff_number=identity.check_staff_number(str(body.get("staff_number") or "")),
         password_hash=_password(body.get("password")),
         role=role,
         hall_id=hall.id if hall else None,
@@ -109,7 +117,12 @@ def create_user(session: Session, actor: StaffUser, body: dict) -> Outcome:
         "user",
         username,
         "create",
-        {"role": [None, role], "hall": [None, hall.code if hall else None], "display_name": [None, name]},
+        {
+            "role": [None, role],
+            "hall": [None, hall.code if hall else None],
+            "display_name": [None, name],
+            "staff_number": [None, user.staff_number],
+        },
     )
     return Outcome(user_view(user, _hall_codes(session)))
 
@@ -129,6 +142,8 @@ def update_user(session: Session, actor: StaffUser, username: str, body: dict) -
     user.role, user.hall_id = role, hall.id if hall else None
     if body.get("display_name") is not None:
         user.display_name = str(body["display_name"]).strip()[:100] or user.username
+    if body.get("staff_number") is not None:
+        user.staff_number = identity.check_staff_number(str(body["staff_number"]))
     if body.get("active") is not None:
         user.active = bool(body["active"])
     after = user_view(user, codes)
@@ -138,7 +153,45 @@ def update_user(session: Session, actor: StaffUser, username: str, body: dict) -
     if changes:
         action = "update" if set(changes) != {"active"} else ("enable" if user.active else "disable")
         record(session, actor, user.hall_id, "user", username, action, changes)
-    return Outcome(after)
+    shown = {"display_name", "staff_number"} & set(changes)
+    return Outcome(after, _screens_of(session, user) if shown else [])
+
+
+def set_photo(session: Session, actor: StaffUser, username: str, image: str) -> Outcome:
+    """A new photo (JPEG, PNG or WebP, base64), stored re-encoded; the screens of the user's window show it."""
+    user = get_user(session, actor, username)
+    version = identity.set_photo(session, user, identity.clean_photo(identity.decode_upload(image)))
+    record(session, actor, user.hall_id, "user", username, "photo", {"photo": [None, version]})
+    return Outcome({"username": username, "photo": version}, _screens_of(session, user))
+
+
+def remove_photo(session: Session, actor: StaffUser, username: str) -> Outcome:
+    user = get_user(session, actor, username)
+    if identity.remove_photo(session, user):
+        record(session, actor, user.hall_id, "user", username, "photo", {"photo": ["***", None]})
+    return Outcome({"username": username, "photo": None}, _screens_of(session, user))
+
+
+def photo_of(session: Session, actor: StaffUser, username: str) -> dict:
+    """The stored photo as a data: URL, for the administration page's preview."""
+    user = get_user(session, actor, username)
+    row = session.get(StaffPhoto, user.id)
+    if row is None:
+        raise NotFound(f"{username} has no photo", zh=f"{username} 没有照片", user=username)
+    return {
+        "username": username,
+        "photo": row.version,
+        "image": "data:image/jpeg;base64," + base64.b64encode(row.data).decode(),
+    }
+
+
+def _screens_of(session: Session, user: StaffUser) -> list[Event]:
+    """window_updated for the windows the user is on duty at: their screens fetch the clerk again."""
+    session.flush()
+    return [
+        ("window_updated", window_public(session, w), hall_room(w.hall.code))
+        for w in identity.duty_windows(session, user)
+    ]
 
 
 def reset_password(session: Session, actor: StaffUser, username: str, password: str | None) -> Outcome:

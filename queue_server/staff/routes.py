@@ -1,11 +1,12 @@
-"""Staff-only API: own account, supervisors' hall management, admins' users and devices."""
+"""Staff API: own account, supervisors' hall management, admins' users and devices; and, public, who
+serves at a window (亮身份: what its screen shows)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -16,7 +17,7 @@ from queue_server.halls import get_hall, get_window
 from queue_server.models import Hall, StaffUser, Ticket, TicketEvent, Window
 from queue_server.realtime.sockets import events_for, publish
 from queue_server.runtime import current
-from queue_server.staff import access, devices, permissions
+from queue_server.staff import access, devices, identity, permissions
 from queue_server.staff.auth import change_password, check_password
 from queue_server.tickets import desk, snapshots, windows
 from queue_server.tickets import service as tickets
@@ -244,3 +245,35 @@ def _window_read(s, hall: str, number: int):
     w = get_window(s, h, number)
     windows.check_clerk(s, h, w, user, "read")
     return h, w
+
+
+# --- 亮身份: the clerk on duty at a window, public (the window screen and rating tablet show it) ---
+
+
+@api.route(
+    "/halls/<hall>/windows/<int:window>/clerk",
+    "GET",
+    summary="The clerk on duty at a window: display name, staff number, photo URL (亮身份)",
+    tag="public",
+)
+def clerk_on_duty(hall: str, window: int):
+    """What the window screen and the rating tablet show of the clerk serving there (clerk null: nobody)."""
+    with transaction(current().factory) as s:
+        return identity.on_duty(s, get_hall(s, hall), window)
+
+
+@api.route(
+    "/halls/<hall>/windows/<int:window>/clerk/photo",
+    "GET",
+    summary="The photo of the clerk on duty at a window (JPEG; 404 when nobody with a photo is there)",
+    tag="public",
+)
+def clerk_photo(hall: str, window: int):
+    """Only the photo of whoever is at the window now: no list of staff photos to walk through."""
+    with transaction(current().factory) as s:
+        data = identity.duty_photo(s, get_hall(s, hall), window)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "private, max-age=300"  # its URL carries the photo's version
+    return response

@@ -15,6 +15,7 @@ from queue_server.core.states import TicketStatus, WindowState
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Evaluation, Hall, Queue, ServiceItem, StaffUser, Ticket, TicketEvent, Window
 from queue_server.ratings.evaluations import LABELS
+from queue_server.staff.identity import names_by_username, staff_names
 from queue_server.stats import service as stats
 from queue_server.tickets.snapshots import iso
 
@@ -111,6 +112,9 @@ def compute(session: Session, hall: Hall, first: date, last: date, clerk_id: int
     figures = stats.compute(
         tickets, events, ratings, timezone=hall.timezone, target_s=target_s(hall), pending_ratings=pending
     )
+    names = names_by_username(session)
+    for row in figures["by_clerk"]:  # keyed by account; people read the display name
+        row["name"] = names.get(row["key"], row["key"])
     return {"hall": hall.code, "from": first.isoformat(), "to": last.isoformat(), **figures}
 
 
@@ -122,7 +126,7 @@ def rating_rows(session: Session, hall: Hall, first: date, last: date) -> list[d
     given = evaluations_of(session, rows)
     services = {s.id: s for s in session.scalars(select(ServiceItem).where(ServiceItem.hall_id == hall.id))}
     windows = dict(session.execute(select(Window.id, Window.number).where(Window.hall_id == hall.id)).all())
-    users = dict(session.execute(select(StaffUser.id, StaffUser.username)).all())
+    users = staff_names(session)
     out = []
     for r in ratings:
         t, e = by_pk[r.ticket_pk], given.get(r.ticket_pk)

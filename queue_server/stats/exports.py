@@ -43,6 +43,7 @@ PLACE_COLUMNS = [
     "service.p90_s",
     "satisfaction_rate",
 ]
+CLERK_COLUMNS = ["name", *PLACE_COLUMNS[1:]]  # the display name, not the account's user name
 HOUR_COLUMNS = [
     "hour",
     "arrivals",
@@ -100,7 +101,7 @@ def tables(figures: dict) -> list[tuple[str, list[str], list[list]]]:
         ("by_queue", GROUP_COLUMNS),
         ("by_item", GROUP_COLUMNS),
         ("by_window", PLACE_COLUMNS),
-        ("by_clerk", PLACE_COLUMNS),
+        ("by_clerk", CLERK_COLUMNS),
         ("by_hour", HOUR_COLUMNS),
     ):
         out.append((name, columns, [[_get(row, c) for c in columns] for row in figures[name]]))

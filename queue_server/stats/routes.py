@@ -19,6 +19,7 @@ from queue_server.ratings import followups
 from queue_server.ratings.evaluations import evaluate
 from queue_server.runtime import current
 from queue_server.staff import access, permissions
+from queue_server.staff.identity import staff_names
 from queue_server.stats import data as stats_data
 from queue_server.stats import exports
 from queue_server.tickets import routes as public
@@ -164,7 +165,7 @@ def list_followups(hall: str):
         h = get_hall(s, hall)
         supervisor(s, h)
         items = followups.listing(s, h, request.args.get("state", "open"))
-        names = _usernames(s, [i.closed_by for i in items])
+        names = staff_names(s)
         return {"hall": h.code, "followups": [followups.as_dict(i, names.get(i.closed_by)) for i in items]}
 
 
@@ -199,7 +200,7 @@ def close_followup(hall: str, followup_id: int, body: FollowUpClose):
         h = get_hall(s, hall)
         user = supervisor(s, h)
         item = followups.close(followups.get(s, h, followup_id), user, body.action, body.assignee)
-        return followups.as_dict(item, user.username)
+        return followups.as_dict(item, staff_names(s)[user.id])
 
 
 @api.route(
@@ -313,10 +314,3 @@ def rate_at_window(hall: str, window: int, body: EvaluationRequest):
                 status="none",
             )
         return evaluate(s, ticket, body.score, body.comment), 201
-
-
-def _usernames(session, ids: list[int | None]) -> dict[int, str]:
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    return dict(session.execute(select(StaffUser.id, StaffUser.username).where(StaffUser.id.in_(wanted))).all())

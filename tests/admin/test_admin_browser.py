@@ -9,17 +9,11 @@ import requests
 from playwright.sync_api import expect
 
 from tests.support import BOARD, CLERK, KIOSK, PASSWORD, login
+from tests.support import admin_sign_in as sign_in
 
 pytestmark = pytest.mark.browser
 OFFICE = (1366, 900)
 HEADER = "code,name,queue,department,category,basis,materials,time_limit_days,kind\n"
-
-
-def sign_in(page, username: str) -> None:
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("#login-form button[type=submit]").click()
-    expect(page.locator("body")).to_have_attribute("data-view", "app")
 
 
 def tab(page, name: str) -> None:

@@ -4,11 +4,25 @@ line apart from the spoken one, a recall marked on its call instead of taking an
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.support import BOARD, CLERK, Listener, act, demo_config, issue, login, low_contrast, off_screen, shot
+from tests.support import (
+    BOARD,
+    CLERK,
+    Listener,
+    act,
+    admin_sign_in,
+    demo_config,
+    issue,
+    login,
+    low_contrast,
+    off_screen,
+    shot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -183,4 +197,36 @@ def test_written_line_is_not_the_spoken_text_and_a_recall_is_marked_not_repeated
     expect(board.locator("#latest-text")).to_have_text("A001 → Window 3")
     expect(board.locator("#latest-recall")).to_have_text("Recall ×2")
     hall.close()
+    assert board.problems == [], board.problems
+
+
+def test_a_registered_board_started_as_the_device_page_says_speaks_without_a_tap(server, open_page):
+    url = server.url
+    admin = open_page(f"{url}/admin/erdao/devices", (1366, 900))
+    admin_sign_in(admin, "root")
+    expect(admin.locator("#board-launch")).to_be_hidden()  # no board registered yet
+    form = admin.locator("#device-form")
+    form.locator('[name="name"]').fill("board-hall-1")
+    form.locator('[name="kind"]').select_option("board")
+    form.locator("button[type=submit]").click()
+    command = admin.locator("#device-token .launch-command")
+    expect(command).to_contain_text("--autoplay-policy=no-user-gesture-required")
+    text = command.text_content()
+    assert text.startswith("chromium --kiosk ") and f'"{url}/device?device=' in text
+    expect(admin.locator("#board-launch")).to_be_visible()  # and for the boards already registered
+    expect(admin.locator("#board-launch .launch-command")).to_contain_text("--kiosk --autoplay-policy")
+    shot(admin, "admin-board-device-1366x900")
+
+    # the browser of these tests runs with the same autoplay flag; nobody taps the board
+    board = open_page(text.split('"')[1], BOARD)
+    expect(board).to_have_url(re.compile(r"/board/erdao\?device="))
+    expect(board.locator("body")).to_have_attribute("data-online", "1")
+    clerk = login(url, "clerk3")
+    assert act(url, clerk, 3, "open").status_code == 200
+    issue(url, "QY001")
+    assert act(url, clerk, 3, "call-next").status_code == 200
+    expect(board.locator("#latest-number")).to_have_text("A001")
+    # played to its end: a blocked play would have put the call back in line and shown the tap button
+    board.wait_for_function("() => OWBoard.announcer.log.some(e => e.kind === 'end')", timeout=180_000)
+    expect(board.locator("#sound-unlock")).to_be_hidden()
     assert board.problems == [], board.problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
+from playwright.sync_api import expect
 
 from .staff import PASSWORD, login
 
@@ -17,6 +18,14 @@ def shot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def admin_sign_in(page, username: str) -> None:
+    """Sign in on an administration page (/admin, /stats) as a demo staff member."""
+    page.locator("#username").fill(username)
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    expect(page.locator("body")).to_have_attribute("data-view", "app")
 
 
 def act(url: str, headers: dict, window: int, action: str, **body) -> requests.Response:

@@ -375,12 +375,14 @@
       if (!res.ok) { answer(false, errorText(res)); return; }
       OW.fill($("#user-table tbody"), res.data.users.map(function (u) {
         return h("tr", { "data-username": u.username, class: u.active ? "" : "inactive" },
-          h("td", { class: "strong", text: u.username }), h("td", { text: u.display_name }), h("td", { text: word(ROLE, u.role) }),
+          h("td", { class: "strong", text: u.username }), h("td", { text: u.display_name }), h("td", { text: u.staff_number || "—" }),
+          h("td", { class: "has-photo", text: u.photo ? "✓" : "—" }), h("td", { text: word(ROLE, u.role) }),
           h("td", { text: u.hall || "—" }), h("td", { text: u.active ? OW.t("启用", "active") : OW.t("停用", "disabled") }),
           h("td", {}, mini("编辑", "Edit", function () {
             var form = $("#user-form");
-            fillForm(form, { username: u.username, display_name: u.display_name, role: u.role, hall: u.hall || "", password: "" });
+            fillForm(form, { username: u.username, display_name: u.display_name, staff_number: u.staff_number, role: u.role, hall: u.hall || "", password: "" });
             editMode(form, u.username, "修改人员 " + u.username, "Edit " + u.username);
+            showPhoto(u);
           }), mini(u.active ? "停用" : "启用", u.active ? "Disable" : "Enable", function () {
             ADM.api("PATCH", "/admin/users/" + encodeURIComponent(u.username), { active: !u.active }).then(function (r) {
               if (!r.ok) { answer(false, errorText(r)); return; }
@@ -391,29 +393,84 @@
       }));
     });
   }
+  /* 亮身份: the photo a window screen shows; sent as base64, checked and re-encoded by the server. */
+  var PHOTO_MAX = 2 * 1024 * 1024;
+  function showPhoto(u) {
+    var box = $("#user-photo");
+    box.hidden = true;
+    if (!u || !u.photo) return;
+    ADM.api("GET", "/admin/users/" + encodeURIComponent(u.username) + "/photo").then(function (res) {
+      if (!res.ok || S.editing["user-form"] !== u.username) return;
+      box.querySelector("img").src = res.data.image;
+      box.hidden = false;
+    });
+  }
+  $("#user-photo-remove").addEventListener("click", function () {
+    var key = S.editing["user-form"];
+    ADM.api("DELETE", "/admin/users/" + encodeURIComponent(key) + "/photo").then(function (res) {
+      if (!res.ok) { answer(false, errorText(res)); return; }
+      $("#user-photo").hidden = true;
+      answer(true, OW.t("已删除照片：", "Photo removed: ") + key);
+      loadUsers();
+    });
+  });
+  /* Upload the chosen photo (if any) for `username`; resolves with an API answer (a 204-like ok when none). */
+  function uploadPhoto(username) {
+    var file = $('#user-form [name="photo"]').files[0];
+    if (!file) return Promise.resolve({ ok: true, status: 204, data: null });
+    if (file.size > PHOTO_MAX) {
+      return Promise.resolve({ ok: false, status: 413, data: { error: { field: "photo",
+        message: OW.t("照片：不能超过 2 MB", "photo: at most 2 MB") } } });
+    }
+    return new Promise(function (resolve) {
+      var reader = new FileReader();
+      reader.onload = function () { resolve(reader.result); };
+      reader.onerror = function () { resolve(null); };
+      reader.readAsDataURL(file);
+    }).then(function (image) {
+      if (!image) return { ok: false, status: 0, data: { error: { field: "photo", message: OW.t("照片：无法读取文件", "photo: cannot read the file") } } };
+      return ADM.api("PUT", "/admin/users/" + encodeURIComponent(username) + "/photo", { image: image }).then(function (res) {
+        if (res.data && res.data.error && res.data.error.field === "image") res.data.error.field = "photo";
+        return res;
+      });
+    });
+  }
   $("#user-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var form = ev.target, key = S.editing[form.id], v = values(form);
     var done = function (res) {
       if (ADM.showResult(form, res, "")) {
         newMode(form, "新增人员", "Add a staff account");
+        $("#user-photo").hidden = true;
         ADM.message(form.querySelector(".form-msg"), true, OW.t("已保存 ", "Saved ") + (key || v.username));
         loadUsers();
       }
     };
+    var withPhoto = function (username) {
+      return function (res) {
+        if (!res.ok) { done(res); return; }
+        uploadPhoto(username).then(function (up) { done(up.ok ? res : up); });
+      };
+    };
     if (!key) {
       v.hall = v.hall || null;
-      ADM.api("POST", "/admin/users", v).then(done);
+      ADM.api("POST", "/admin/users", v).then(withPhoto(v.username));
       return;
     }
-    var change = { display_name: v.display_name, role: v.role, hall: v.hall || null };
+    var change = { display_name: v.display_name, staff_number: v.staff_number, role: v.role, hall: v.hall || null };
     ADM.api("PATCH", "/admin/users/" + encodeURIComponent(key), change).then(function (res) {
-      if (!res.ok || !v.password) { done(res); return; }
-      ADM.api("POST", "/admin/users/" + encodeURIComponent(key) + "/password", { password: v.password }).then(done);
+      if (!res.ok || !v.password) { withPhoto(key)(res); return; }
+      ADM.api("POST", "/admin/users/" + encodeURIComponent(key) + "/password", { password: v.password }).then(withPhoto(key));
     });
   });
 
   /* --- devices ---------------------------------------------------------------------------- */
+  /* A board speaks unattended: Chromium full screen, sound allowed without a tap (README: "Hall board"). */
+  var BOARD_FLAGS = "--kiosk --autoplay-policy=no-user-gesture-required --noerrdialogs --disable-infobars " +
+                    "--disable-session-crashed-bubble --no-first-run";
+  function boardCommand(token) {
+    return "chromium " + BOARD_FLAGS + ' "' + location.origin + "/device?device=" + (token || OW.t("<设备令牌>", "<device token>")) + '"';
+  }
   function loadDevices() {
     ADM.api("GET", hallPath() + "/devices").then(function (res) {
       if (!res.ok) { answer(false, errorText(res)); return; }
@@ -427,6 +484,8 @@
           h("td", { text: ADM.time(d.last_seen_at) }),
           h("td", {}, d.active ? confirmButton("吊销", "Revoke", function () { remove("/devices/" + encodeURIComponent(d.name), loadDevices); }) : null));
       }));
+      $("#board-launch").hidden = !res.data.devices.some(function (d) { return d.kind === "board" && d.active; });
+      $("#board-launch .launch-command").textContent = boardCommand(null);
       OW.fill($("#printer-table tbody"), res.data.printers.map(function (p) {
         return h("tr", { "data-printer": p.name || p.printer }, h("td", { class: "strong", text: p.name || p.printer }),
           h("td", { class: p.state === "online" ? "online" : "offline", text: word(PRINTER, p.state) }), h("td", { text: p.detail || "" }));
@@ -442,7 +501,9 @@
       if (ADM.showResult(form, res, OW.t("已登记 ", "Registered ") + v.name)) {
         var t = $("#device-token");
         t.hidden = false;
-        t.textContent = OW.t("设备令牌（只显示这一次，请在设备上打开）：", "Device token (shown once; open it on the device): ") + location.origin + "/device?device=" + res.data.token;
+        OW.fill(t, [OW.t("设备令牌（只显示这一次，请在设备上打开）：", "Device token (shown once; open it on the device): ") + location.origin + "/device?device=" + res.data.token,
+          v.kind === "board" ? h("p", { text: OW.t("大厅屏电脑上这样启动（自动播放声音）：", "Start it on the board's PC like this (sound plays by itself):") }) : null,
+          v.kind === "board" ? h("code", { class: "launch-command", text: boardCommand(res.data.token) }) : null]);
         form.reset();
         loadDevices();
       }

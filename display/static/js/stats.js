@@ -79,7 +79,7 @@
           pct(q.estimate.inside_share), min(q.estimate.mae_s)];
       }));
     table($("#table-clerks"), [OW.t("工作人员", "Clerk"), OW.t("叫号", "Calls"), OW.t("办结", "Served"), OW.t("平均办理", "Mean service"), OW.t("满意率", "Satisfaction")],
-      st.by_clerk.map(function (c) { return [c.key, c.called, c.served, min(c.service.mean_s), pct(c.satisfaction_rate)]; }));
+      st.by_clerk.map(function (c) { return [c.name || c.key, c.called, c.served, min(c.service.mean_s), pct(c.satisfaction_rate)]; }));
   }
 
   function load() {

@@ -30,8 +30,10 @@
     board: function (snap) {
       win = snap.windows.filter(function (w) { return w.number === number; })[0] || null;
       render();
+      if (OW.clerkBadge) OW.clerkBadge.refresh();
     },
-    window_updated: function (w) { if (w.number === number) { win = w; render(); } },
+    // a window change may be a new clerk signing in, or their name or photo changed in the administration
+    window_updated: function (w) { if (w.number === number) { win = w; render(); if (OW.clerkBadge) OW.clerkBadge.refresh(); } },
     ticket_called: function (p) {
       if (p.window.number !== number || !win) return;
       win.ticket = { number: p.ticket.number, status: p.ticket.status };
