@@ -41,6 +41,7 @@ from queue_server.staff.permissions import Role, check_admin, check_manager, che
 from queue_server.tickets import snapshots
 
 LABELS = {
+    "poor_rating_reasons": ("差评原因选项", "Poor-rating reasons"),
     "code": ("编码", "code"),
     "name": ("名称", "name"),
     "name_en": ("英文名称", "English name"),
@@ -378,10 +379,13 @@ def _patched_settings(session: Session, hall: Hall, current: HallSettings, body:
         new = patched(current, _setting_changes(current, body))
     except ValidationError as exc:
         err = exc.errors()[0]
-        below = getattr((err.get("ctx") or {}).get("error"), "loc", ())  # a cross-field check knows the field
+        problem = (err.get("ctx") or {}).get("error")
+        below = getattr(problem, "loc", ())  # a cross-field check knows the field
         name = ".".join(str(p) for p in (*err["loc"], *below)) or "settings"
         if name in HINTS and err["type"] != "missing":
             raise invalid(name, *HINTS[name]) from None
+        if getattr(problem, "zh", None):  # the check said it in Chinese too, naming the entry itself
+            raise invalid(str(err["loc"][0]) if err["loc"] else name, problem.zh, str(problem)) from None
         zh, en = PROBLEMS.get(err["type"], ("不正确", err["msg"].removeprefix("Value error, ")))
         raise invalid(name, zh, en) from None
     if new.limits.per_service_per_day != current.limits.per_service_per_day:
