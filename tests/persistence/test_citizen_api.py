@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from queue_server.app import create_app
 from queue_server.config import settings_from_mapping
 from queue_server.db import transaction
-from tests.support import QuietVoice, add_staff, bearer, booking_config, id_number, phone
+from tests.support import QuietVoice, add_staff, bearer, booking_body, booking_config, id_number, phone
 
 API = "/api/v1"
 ALL_DAY = {"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7]}
@@ -79,16 +79,7 @@ def slots(client, service: str = "BD001") -> list[dict]:
 
 
 def book(client, person: int, starts_at: str, service: str = "BD001"):
-    return client.post(
-        f"{API}/halls/erdao/appointments",
-        json={
-            "service": service,
-            "starts_at": starts_at,
-            "name": "张小三",
-            "phone": phone(person),
-            "id_number": id_number(person),
-        },
-    )
+    return client.post(f"{API}/halls/erdao/appointments", json=booking_body(person, starts_at, service))
 
 
 def at(hour: int, minute: int = 0) -> str:
