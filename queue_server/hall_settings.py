@@ -22,9 +22,9 @@ log = logging.getLogger("onewindow.halls")
 class FieldProblem(ValueError):
     """A cross-field error that points at the field to change, below the model that found it."""
 
-    def __init__(self, message: str, *loc: str | int) -> None:
+    def __init__(self, message: str, *loc: str | int, zh: str | None = None) -> None:
         super().__init__(message)
-        self.loc = loc
+        self.loc, self.zh = loc, zh
 
 
 class Strict(BaseModel):
@@ -160,6 +160,18 @@ class NotifyConfig(Strict):
 
 CALL_REASONS = ("no_show_return", "appointment", "priority", "transfer_back", "other")
 
+# What a citizen may tick after 不满意 or 非常不满意 (好差评 practice), before their own words.
+POOR_RATING_REASONS = (
+    "等候时间长",
+    "服务态度不好",
+    "业务不熟练、办事效率低",
+    "没有一次性告知所需材料",
+    "材料要求多或重复提交",
+    "流程繁琐、多次跑腿",
+    "未按承诺时限办结",
+    "大厅环境或设施不便",
+)
+
 
 class HallSettings(Strict):
     """Everything a hall may set about how it runs; the defaults are the ones every hall starts with."""
@@ -185,6 +197,21 @@ class HallSettings(Strict):
     call_reasons: list[Annotated[str, Field(min_length=1, max_length=32)]] = Field(
         default_factory=lambda: list(CALL_REASONS), max_length=20
     )
+    # The reasons offered after a poor rating; the hall edits them in /admin.
+    poor_rating_reasons: list[Annotated[PlainText, Field(min_length=1, max_length=40)]] = Field(
+        default_factory=lambda: list(POOR_RATING_REASONS), min_length=1, max_length=12
+    )
+
+    @field_validator("poor_rating_reasons")
+    @classmethod
+    def _distinct_reasons(cls, value: list[str]) -> list[str]:
+        value = [reason.strip() for reason in value]
+        for i, reason in enumerate(value):
+            if not reason:
+                raise FieldProblem("a reason cannot be blank", i, zh=f"第 {i + 1} 条原因是空的")
+            if reason in value[:i]:
+                raise FieldProblem(f"the reason {reason!r} is listed twice", i, zh=f"原因“{reason}”重复了")
+        return value
 
     @field_validator("opening_hours")
     @classmethod

@@ -235,6 +235,8 @@ class Evaluation(Base):
     hall_id: Mapped[int] = mapped_column(ForeignKey("halls.id"))
     score: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # a poor rating's reasons, chosen from the hall's list (HallSettings.poor_rating_reasons)
+    reasons: Mapped[list | None] = mapped_column(JSON, nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), nullable=True)
     clerk_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)

@@ -63,6 +63,9 @@ class HallUpdate(Body):
     privacy: dict[str, Any] | None = Field(None, description='e.g. {"store_personal_data": true}')
     limits: dict[str, Any] | None = Field(None, description='e.g. {"per_person_per_day": 3}')
     call_reasons: list[str] | None = Field(None, max_length=20)
+    poor_rating_reasons: list[str] | None = Field(
+        None, max_length=12, description="reasons offered after 不满意/非常不满意, up to 40 characters each"
+    )
 
 
 class QueueBody(Body):

@@ -22,6 +22,7 @@ from queue_server.core.announcements import LONGEST_TEMPLATE, TemplateError, che
 from queue_server.core.states import TicketStatus, WindowState
 from queue_server.core.text import printable
 from queue_server.exceptions import Conflict, NotFound, ValidationFailed
+from queue_server.field_errors import reason
 from queue_server.hall_settings import HOURS, SECRET_MASK, HallSettings, changed, hall_settings, patched, shown
 from queue_server.halls import get_window
 from queue_server.models import (
@@ -41,6 +42,7 @@ from queue_server.staff.permissions import Role, check_admin, check_manager, che
 from queue_server.tickets import snapshots
 
 LABELS = {
+    "poor_rating_reasons": ("差评原因选项", "Poor-rating reasons"),
     "code": ("编码", "code"),
     "name": ("名称", "name"),
     "name_en": ("英文名称", "English name"),
@@ -90,30 +92,6 @@ HINTS = {
     "time_limit_days": ("应为 0 或更大的整数（天）", "use a whole number of days, 0 or more"),
     "rating_days": ("应为 1–365 的整数（天）", "use a whole number of days from 1 to 365"),
 }
-PROBLEMS = {
-    "missing": ("必须填写", "is required"),
-    "string_too_short": ("不能为空", "must not be empty"),
-    "string_too_long": ("太长", "is too long"),
-    "string_type": ("应为文字", "must be text"),
-    "int_parsing": ("应为整数", "must be a whole number"),
-    "int_type": ("应为整数", "must be a whole number"),
-    "int_from_float": ("应为整数", "must be a whole number"),
-    "greater_than_equal": ("数值太小", "is too small"),
-    "less_than_equal": ("数值太大", "is too large"),
-    "list_type": ("应为列表", "must be a list"),
-    "literal_error": ("取值不允许", "is not an allowed value"),
-    "string_pattern_mismatch": ("格式不正确", "has the wrong format"),
-    "greater_than": ("数值太小", "is too small"),
-    "less_than": ("数值太大", "is too large"),
-    "too_long": ("项数太多", "has too many entries"),
-    "float_parsing": ("应为数字", "must be a number"),
-    "float_type": ("应为数字", "must be a number"),
-    "bool_parsing": ("应为是或否", "must be true or false"),
-    "bool_type": ("应为是或否", "must be true or false"),
-    "model_type": ("应为一组设置（对象）", "must be an object of settings"),
-    "dict_type": ("应为对象", "must be an object"),
-    "extra_forbidden": ("没有这项设置", "unknown setting; remove it or fix its spelling"),
-}
 
 
 def invalid(field_name: str, zh: str, en: str) -> ValidationFailed:
@@ -132,7 +110,7 @@ def validated(model: type[BaseModel], data: dict, rename: dict | None = None) ->
         name = (rename or {}).get(loc[0], loc[0])
         if name in HINTS and err["type"] != "missing":
             raise invalid(name, *HINTS[name]) from None
-        zh, en = PROBLEMS.get(err["type"], ("不正确", err["msg"].removeprefix("Value error, ")))
+        en, zh = reason(err)
         raise invalid(name, zh, en) from None
 
 
@@ -378,11 +356,14 @@ def _patched_settings(session: Session, hall: Hall, current: HallSettings, body:
         new = patched(current, _setting_changes(current, body))
     except ValidationError as exc:
         err = exc.errors()[0]
-        below = getattr((err.get("ctx") or {}).get("error"), "loc", ())  # a cross-field check knows the field
+        problem = (err.get("ctx") or {}).get("error")
+        below = getattr(problem, "loc", ())  # a cross-field check knows the field
         name = ".".join(str(p) for p in (*err["loc"], *below)) or "settings"
         if name in HINTS and err["type"] != "missing":
             raise invalid(name, *HINTS[name]) from None
-        zh, en = PROBLEMS.get(err["type"], ("不正确", err["msg"].removeprefix("Value error, ")))
+        if getattr(problem, "zh", None):  # the check said it in Chinese too, naming the entry itself
+            raise invalid(str(err["loc"][0]) if err["loc"] else name, problem.zh, str(problem)) from None
+        en, zh = reason(err)
         raise invalid(name, zh, en) from None
     if new.limits.per_service_per_day != current.limits.per_service_per_day:
         known = set(session.scalars(select(ServiceItem.code).where(ServiceItem.hall_id == hall.id)))

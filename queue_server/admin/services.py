@@ -10,9 +10,10 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from queue_server.admin.catalog import COLUMNS, parse_row
-from queue_server.admin.service import PROBLEMS, Outcome, _catalog_events, invalid, record, validated
+from queue_server.admin.service import Outcome, _catalog_events, invalid, record, validated
 from queue_server.config import ServiceConfig
 from queue_server.exceptions import Conflict, NotFound, ValidationFailed
+from queue_server.field_errors import reason
 from queue_server.halls import service_fields
 from queue_server.models import Hall, Queue, ServiceItem, Ticket
 from queue_server.staff.permissions import check_manages
@@ -224,7 +225,7 @@ def preview(session: Session, hall: Hall, text: str) -> dict:
         except ValidationError as exc:
             err = exc.errors()[0]
             name = ".".join(str(p) for p in err["loc"]) or "row"
-            zh = PROBLEMS.get(err["type"], ("不正确", ""))[0]
+            zh = reason(err)[1]
             errors.append(
                 {"line": line, "field": name, "message": f"{name}: {err['msg']}", "message_zh": f"{name}：{zh}"}
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -9,17 +10,17 @@ from sqlalchemy.orm import Session
 
 from queue_server import clock
 from queue_server.core.states import TicketStatus
-from queue_server.exceptions import Conflict, IllegalTransition
+from queue_server.exceptions import Conflict, IllegalTransition, ValidationFailed
 from queue_server.hall_settings import hall_settings
-from queue_server.models import Evaluation, Ticket
-from queue_server.ratings.followups import open_for
+from queue_server.models import Evaluation, Hall, Ticket
+from queue_server.ratings.followups import POOR, open_for
 from queue_server.tickets.snapshots import iso
 
 LABELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 
 
-def evaluate(session: Session, ticket: Ticket, score: int, comment: str = "") -> dict:
-    """Record the citizen's rating of a finished ticket."""
+def evaluate(session: Session, ticket: Ticket, score: int, comment: str = "", reasons: Sequence[str] = ()) -> dict:
+    """Record the citizen's rating of a finished ticket, with the reasons of a poor one."""
     if ticket.status != TicketStatus.DONE.value:
         raise IllegalTransition(
             f"ticket {ticket.number} can be rated once its service is finished",
@@ -36,11 +37,13 @@ def evaluate(session: Session, ticket: Ticket, score: int, comment: str = "") ->
             zh=f"已超过 {days} 天评价期",
             status=ticket.status,
         )
+    chosen = check_reasons(ticket.hall, score, reasons)
     rating = Evaluation(
         ticket_pk=ticket.pk,
         hall_id=ticket.hall_id,
         score=score,
         comment=comment.strip(),
+        reasons=chosen or None,
         at=now,
         window_id=ticket.window_id,
         clerk_id=ticket.clerk_id,
@@ -53,5 +56,30 @@ def evaluate(session: Session, ticket: Ticket, score: int, comment: str = "") ->
         "score": score,
         "label": LABELS[score],
         "comment": rating.comment,
+        "reasons": chosen,
         "at": iso(now, ticket.hall.timezone),
     }
+
+
+def check_reasons(hall: Hall, score: int, reasons: Sequence[str]) -> list[str]:
+    """The reasons of a poor rating, each from the hall's list, once each, in the order given."""
+    if reasons and score > POOR:
+        raise ValidationFailed(
+            "reasons are given with 不满意 (2) or 非常不满意 (1) only",
+            zh="只有评价为“不满意”或“非常不满意”时才需选择原因",
+            field="reasons",
+        )
+    offered = hall_settings(hall).poor_rating_reasons
+    for reason in reasons:
+        if reason not in offered:
+            raise ValidationFailed(
+                f"{reason!r} is not one of this hall's reasons: {', '.join(offered)}",
+                zh=f"“{reason}”不是本厅的差评原因选项，可选：{'、'.join(offered)}",
+                field="reasons",
+            )
+    return list(dict.fromkeys(reasons))
+
+
+def reason_list(hall: Hall) -> dict:
+    """The reasons a citizen may tick after a poor rating, for the rating pages."""
+    return {"hall": hall.code, "reasons": hall_settings(hall).poor_rating_reasons}

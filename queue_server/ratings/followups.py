@@ -118,6 +118,7 @@ def as_dict(item: FollowUp, closed_by: str | None = None) -> dict:
         "window": ticket.window.number if ticket.window else None,
         "score": rating.score,
         "comment": rating.comment,
+        "reasons": rating.reasons or [],
         "rated_at": iso(rating.at, tz),
         "opened_at": iso(item.opened_at, tz),
         "due_at": iso(item.due_at, tz),

@@ -148,6 +148,7 @@ def rating_rows(session: Session, hall: Hall, first: date, last: date) -> list[d
                 "comment": e.comment if e else "",
                 "rated_at": iso(e.at, hall.timezone) if e else "",
                 "defaulted": r.defaulted,
+                "reasons": (e.reasons or []) if e else [],
             }
         )
     return out

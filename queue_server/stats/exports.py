@@ -71,6 +71,7 @@ RATING_COLUMNS = [
     "comment",
     "rated_at",
     "defaulted",
+    "reasons",  # a poor rating's reasons, joined with "；"
 ]
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -129,12 +130,21 @@ def stats_csv(figures: dict) -> bytes:
 
 def stats_xlsx(figures: dict, title: str) -> bytes:
     """One sheet per table, header row in bold."""
+    return _xlsx(tables(figures), title)
+
+
+def ratings_xlsx(rows: list[dict], title: str) -> bytes:
+    """The ratings as one sheet, the same columns as the CSV."""
+    return _xlsx([("ratings", RATING_COLUMNS, [[_rating_cell(row[k]) for k in RATING_COLUMNS] for row in rows])], title)
+
+
+def _xlsx(sheets: list[tuple[str, list[str], list[list]]], title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     book.remove(book.active)
-    for name, header, rows in tables(figures):
+    for name, header, rows in sheets:
         sheet = book.create_sheet(name)
         sheet.append(header)
         for cell in sheet[1]:
@@ -153,8 +163,13 @@ def ratings_csv(rows: list[dict]) -> bytes:
     writer = csv.DictWriter(buf, fieldnames=RATING_COLUMNS)
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: csv_cell(row[k]) for k in RATING_COLUMNS})
+        writer.writerow({k: csv_cell(_rating_cell(row[k])) for k in RATING_COLUMNS})
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _rating_cell(value):
+    """A rating row's value in one spreadsheet cell: a list of reasons as one text."""
+    return "；".join(value) if isinstance(value, list) else value
 
 
 def ratings_json(hall: str, first: str, last: str, rows: list[dict]) -> bytes:

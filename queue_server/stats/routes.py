@@ -134,13 +134,13 @@ def export_stats(hall: str):
     "GET",
     auth=True,
     tag="supervisor",
-    summary="Ratings with case IDs for the provincial rating platform: ?format=csv|json&from=&to=",
+    summary="Ratings with case IDs for the provincial rating platform: ?format=csv|xlsx|json&from=&to=",
 )
 def export_ratings(hall: str):
     """One row per rated ticket (and per ticket defaulted to 基本满意), with its case ID."""
     fmt = request.args.get("format", "csv")
-    if fmt not in ("csv", "json"):
-        raise ValidationFailed("format is csv or json", zh="格式只能是 csv 或 json", field="format")
+    if fmt not in ("csv", "xlsx", "json"):
+        raise ValidationFailed("format is csv, xlsx or json", zh="格式只能是 csv、xlsx 或 json", field="format")
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
         supervisor(s, h)
@@ -149,6 +149,11 @@ def export_ratings(hall: str):
     name = f"ratings-{h.code}-{first.isoformat()}-{last.isoformat()}.{fmt}"
     if fmt == "csv":
         return _file(exports.ratings_csv(rows), "text/csv; charset=utf-8", name)
+    if fmt == "xlsx":
+        title = f"{h.name} {first}–{last}"
+        return _file(
+            exports.ratings_xlsx(rows, title), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
+        )
     return _file(exports.ratings_json(h.code, first.isoformat(), last.isoformat(), rows), "application/json", name)
 
 
@@ -313,4 +318,4 @@ def rate_at_window(hall: str, window: int, body: EvaluationRequest):
                 zh=f"{window} 号窗口现在没有可评价的已办结号",
                 status="none",
             )
-        return evaluate(s, ticket, body.score, body.comment), 201
+        return evaluate(s, ticket, body.score, body.comment, body.reasons), 201

@@ -13,7 +13,7 @@ from queue_server.exceptions import Forbidden, NotFound
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_hall, get_service, opening
 from queue_server.models import Hall, ServiceItem, StaffUser
-from queue_server.ratings.evaluations import evaluate
+from queue_server.ratings.evaluations import evaluate, reason_list
 from queue_server.realtime.sockets import events_for, publish
 from queue_server.runtime import current
 from queue_server.staff import access, permissions
@@ -192,8 +192,20 @@ def rate_ticket(ticket_id: str, body: sc.EvaluationRequest):
     """One rating per finished ticket, five levels."""
     with transaction(current().factory) as s:
         ticket = tickets.get_ticket(s, ticket_id)
-        result = evaluate(s, ticket, body.score, body.comment)
+        result = evaluate(s, ticket, body.score, body.comment, body.reasons)
     return result, 201
+
+
+@api.route(
+    "/halls/<hall>/rating-reasons",
+    "GET",
+    summary="Reasons offered after a poor rating",
+    responses={200: sc.RatingReasons},
+)
+def rating_reasons(hall: str):
+    """The hall's list of reasons for 不满意 and 非常不满意, for the rating pages."""
+    with transaction(current().factory) as s:
+        return reason_list(get_hall(s, hall))
 
 
 @api.route("/tickets/<ticket_id>/print", "GET", summary="State of the ticket's print job", responses={200: sc.PrintJob})

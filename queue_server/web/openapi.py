@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from queue_server.exceptions import OneWindowError, ValidationFailed
-from queue_server.web.field_errors import describe
+from queue_server.field_errors import describe
 from queue_server.web.inputs import MAX_INT, check_json, check_nesting
 from queue_server.web.schemas import ErrorResponse
 

@@ -25,6 +25,9 @@ class IssueRequest(Request):
 class EvaluationRequest(Request):
     score: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
     comment: str = Field("", max_length=500)
+    reasons: list[str] = Field(
+        [], max_length=12, description="with 2 or 1 only: reasons from GET /halls/{hall}/rating-reasons"
+    )
 
 
 class LoginRequest(Request):
@@ -186,7 +189,13 @@ class EvaluationResponse(BaseModel):
     score: int
     label: str
     comment: str
+    reasons: list[str] = []
     at: str
+
+
+class RatingReasons(BaseModel):
+    hall: str
+    reasons: list[str] = Field(description="what a citizen may tick after 不满意 or 非常不满意")
 
 
 class TokenResponse(BaseModel):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.support import booking_config, id_number, login, phone
+from tests.support import booking_body, booking_config, login, phone
 
 from .receiver import Receiver
 
@@ -47,18 +47,8 @@ def slots(url: str, service: str = "BD001") -> list[dict]:
 
 
 def book(url: str, person: int, starts_at: str, service: str = "BD001") -> requests.Response:
-    return requests.post(
-        f"{url}{API}/halls/erdao/appointments",
-        json={
-            "service": service,
-            "starts_at": starts_at,
-            "name": "张小三",
-            "phone": phone(person),
-            "id_number": id_number(person),
-            "notify_ref": f"wx-{person}",
-        },
-        timeout=10,
-    )
+    body = booking_body(person, starts_at, service, notify_ref=f"wx-{person}")
+    return requests.post(f"{url}{API}/halls/erdao/appointments", json=body, timeout=10)
 
 
 def test_book_check_in_and_be_called_first(server, hook):

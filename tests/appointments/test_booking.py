@@ -74,11 +74,12 @@ def test_slots_offer_seats_and_booking_takes_one(make_hall, fake_clock):
         view = appointments.slots_view(s, db.hall(s), "BD001", hall_settings(db.hall(s)).appointments, fake_clock())
     assert [d["date"] for d in view["days"]] == ["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06"]
     first = view["days"][0]["slots"][0]
-    assert first["starts_at"] == "2026-03-02T09:30:00+08:00" and first["capacity"] == 3 and first["left"] == 3
-    appt = book(db, 1, 9, 30)
+    # 09:30 is inside the 60 minutes' change cut-off: not offered (its holder could neither cancel nor move it)
+    assert first["starts_at"] == "2026-03-02T10:00:00+08:00" and first["capacity"] == 3 and first["left"] == 3
+    appt = book(db, 1, 10)
     assert len(appt.code) == 8 and len(appt.id) >= 22
     with db.session() as s:
-        slot = s.scalar(select(AppointmentSlot).where(AppointmentSlot.starts_at == bj(9, 30)))
+        slot = s.scalar(select(AppointmentSlot).where(AppointmentSlot.starts_at == bj(10)))
         assert (slot.capacity, slot.booked) == (3, 1)
 
 
@@ -218,7 +219,7 @@ def test_check_in_too_early_on_time_and_late(make_hall, fake_clock):
 
 
 def test_an_appointment_on_time_is_called_before_earlier_walk_ins(make_hall, fake_clock):
-    db = make_hall()
+    db = make_hall(appointments={"change_cutoff_minutes": 0})  # booked half an hour ahead
     appt = book(db, 1, 9, 30)
     walk_ins = [walk_in(db), walk_in(db)]
     fake_clock.advance(minutes=10)  # 09:10: within the early window, before the walk-ins age (20 min)
@@ -229,7 +230,7 @@ def test_an_appointment_on_time_is_called_before_earlier_walk_ins(make_hall, fak
 
 
 def test_a_late_arrival_waits_behind_walk_ins(make_hall, fake_clock):
-    db = make_hall()
+    db = make_hall(appointments={"change_cutoff_minutes": 0})  # booked half an hour ahead
     appt = book(db, 1, 9, 30)
     fake_clock.advance(hours=1)  # 10:00: 30 minutes late
     first = walk_in(db)

@@ -4,12 +4,16 @@ The full app in process, clock at Monday 2026-03-02 09:00 Beijing."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
+from openpyxl import load_workbook
 
 from queue_server.app import create_app
 from queue_server.config import settings_from_mapping
 from queue_server.db import transaction
-from tests.support import QuietVoice, add_staff, bearer, booking_config, id_number, phone
+from tests.support import QuietVoice, add_staff, bearer, booking_body, booking_config, id_number, phone
 
 API = "/api/v1"
 ALL_DAY = {"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7]}
@@ -75,16 +79,7 @@ def slots(client, service: str = "BD001") -> list[dict]:
 
 
 def book(client, person: int, starts_at: str, service: str = "BD001"):
-    return client.post(
-        f"{API}/halls/erdao/appointments",
-        json={
-            "service": service,
-            "starts_at": starts_at,
-            "name": "张小三",
-            "phone": phone(person),
-            "id_number": id_number(person),
-        },
-    )
+    return client.post(f"{API}/halls/erdao/appointments", json=booking_body(person, starts_at, service))
 
 
 def at(hour: int, minute: int = 0) -> str:
@@ -130,3 +125,70 @@ def test_a_field_error_reads_as_a_sentence_in_both_languages(client):
     }
     unknown = client.post(f"{API}/halls/erdao/appointments/lookup", json={"code": "X", "phone": "1", "pet": 1})
     assert unknown.get_json()["error"]["message_zh"] == "pet 是未知字段，请删除"
+
+
+def served(client) -> dict:
+    """A ticket issued, called, served and finished at window 1."""
+    ticket = client.post(f"{API}/halls/erdao/tickets", json={"service": "QY001", "print": False}).get_json()
+    clerk = bearer(client, "clerk1")
+    for action in ("open", "call-next", "start", "finish"):
+        r = client.post(f"{API}/halls/erdao/windows/1/{action}", json={}, headers=clerk)
+        assert r.status_code == 200, (action, r.get_json())
+    client.post(f"{API}/halls/erdao/windows/1/close", json={}, headers=clerk)
+    return ticket
+
+
+def test_a_poor_rating_keeps_its_reasons_in_the_follow_up_and_the_exports(client):
+    offered = client.get(f"{API}/halls/erdao/rating-reasons").get_json()["reasons"]
+    assert offered[:2] == ["等候时间长", "服务态度不好"] and len(offered) == 8
+    ticket = served(client)
+    rate = f"{API}/tickets/{ticket['id']}/evaluation"
+
+    def refused(body: dict, text: str) -> None:
+        r = client.post(rate, json=body)
+        assert r.status_code == 422, r.get_json()
+        assert r.get_json()["error"]["field"] == "reasons" and text in r.get_json()["error"]["message_zh"]
+
+    refused({"score": 4, "reasons": [offered[0]]}, "不满意")  # a good rating has no reasons
+    refused({"score": 1, "reasons": ["随便写的"]}, "不是本厅的差评原因选项")
+    refused({"score": 1, "reasons": [offered[0]] * 13}, "最多 12 项")
+    r = client.post(rate, json={"score": 1, "reasons": [offered[3], offered[0], offered[3]], "comment": "材料说了三次"})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["reasons"] == [offered[3], offered[0]]
+
+    boss = bearer(client, "boss")
+    followups = client.get(f"{API}/halls/erdao/followups", headers=boss).get_json()["followups"]
+    assert [(f["ticket"], f["reasons"], f["comment"]) for f in followups] == [
+        (ticket["number"], [offered[3], offered[0]], "材料说了三次")
+    ]
+    r = client.get(f"{API}/halls/erdao/ratings/export?format=csv&from=2026-03-02", headers=boss)
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert [(x["ticket"], x["score"], x["reasons"]) for x in rows] == [
+        (ticket["number"], "1", f"{offered[3]}；{offered[0]}")
+    ]
+    r = client.get(f"{API}/halls/erdao/ratings/export?format=xlsx&from=2026-03-02", headers=boss)
+    assert r.status_code == 200 and r.headers["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(r.data))["ratings"]
+    row = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]], strict=True))
+    assert row["reasons"] == f"{offered[3]}；{offered[0]}" and row["score"] == 1
+    r = client.get(f"{API}/halls/erdao/ratings/export?format=json&from=2026-03-02", headers=boss)
+    assert r.get_json()["ratings"][0]["reasons"] == [offered[3], offered[0]]
+
+
+def test_the_hall_edits_its_reasons_with_the_same_checks(client):
+    boss = bearer(client, "boss")
+    edit = f"{API}/admin/halls/erdao"
+    r = client.patch(edit, json={"poor_rating_reasons": ["排队太久", " 窗口人员态度差 "]}, headers=boss)
+    assert r.status_code == 200, r.get_json()
+    assert client.get(f"{API}/halls/erdao/rating-reasons").get_json()["reasons"] == ["排队太久", "窗口人员态度差"]
+    for bad in (["排队太久", "排队太久"], ["x" * 41], [], [f"原因{i}" for i in range(13)]):
+        r = client.patch(edit, json={"poor_rating_reasons": bad}, headers=boss)
+        assert r.status_code == 422, (bad, r.get_json())
+        assert r.get_json()["error"]["field"].startswith("poor_rating_reasons")
+        assert "message_zh" in r.get_json()["error"]
+    r = client.patch(edit, json={"poor_rating_reasons": ["排队太久", "排队太久"]}, headers=boss)
+    assert r.get_json()["error"]["message_zh"] == "差评原因选项：原因“排队太久”重复了"
+    assert client.get(f"{API}/halls/erdao/rating-reasons").get_json()["reasons"] == ["排队太久", "窗口人员态度差"]
+    ticket = served(client)
+    r = client.post(f"{API}/tickets/{ticket['id']}/evaluation", json={"score": 2, "reasons": ["排队太久"]})
+    assert r.status_code == 201 and r.get_json()["reasons"] == ["排队太久"]

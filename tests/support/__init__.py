@@ -13,7 +13,7 @@ realtime  Listener: a real Socket.IO client that records events and waits for th
 
 from .access import db_state, expired_token, kept_secret, strict, user_id
 from .escpos import decode
-from .halls import ID_NUMBER, PHONE, SECRET, Hall, booking_config, id_number, phone, seed_hall
+from .halls import ID_NUMBER, PHONE, SECRET, Hall, booking_body, booking_config, id_number, phone, seed_hall
 from .load import Load, run_threads
 from .pages import (
     ARTIFACTS,
@@ -80,6 +80,7 @@ __all__ = [
     "admin_sign_in",
     "bearer",
     "contrasts",
+    "booking_body",
     "booking_config",
     "client_from",
     "db_state",

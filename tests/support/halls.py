@@ -115,3 +115,9 @@ def id_number(serial: int) -> str:
 def phone(serial: int) -> str:
     """A mobile number for test person `serial`."""
     return f"139{serial:08d}"
+
+
+def booking_body(person: int, starts_at: str, service: str = "BD001", **extra) -> dict:
+    """The JSON of a booking by test person `person` (POST /halls/{hall}/appointments)."""
+    body = {"service": service, "starts_at": starts_at, "name": "张小三", "phone": phone(person)}
+    return {**body, "id_number": id_number(person), **extra}

@@ -136,7 +136,7 @@
       if (bad) return;
       if (el.hasAttribute("data-json")) {
         try { v[el.name] = JSON.parse(el.value || "{}"); } catch (e) { bad = el.name; }
-      } else if (el.name === "call_reasons") v[el.name] = lines(el.value);
+      } else if (el.name === "call_reasons" || el.name === "poor_rating_reasons") v[el.name] = lines(el.value);
       else if (el.value !== "") v[el.name] = Number(el.value);
     });
     if (bad) {

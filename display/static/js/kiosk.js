@@ -227,7 +227,7 @@
     $("#k-wait").textContent = OW.waitText(issued.estimated_wait);
     var qr = $("#k-qr");
     // a remote ticket checked in by its number comes without its id: the holder's phone already has it
-    qr.hidden = !issued.id;
+    $(".k-qr-row").hidden = !issued.id;
     if (issued.id) {
       var link = body.dataset.baseUrl.replace(/\/$/, "") + "/t/" + encodeURIComponent(issued.id);
       qr.src = "/qr.svg?data=" + encodeURIComponent(link);

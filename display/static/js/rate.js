@@ -4,12 +4,14 @@
   var $ = OW.$, body = document.body;
   var hall = body.dataset.hall, number = Number(body.dataset.window);
   var url = "/api/v1/halls/" + encodeURIComponent(hall) + "/windows/" + number + "/rating";
-  var idleTimer = null;
+  var idleTimer = null, score = null;
+  var picker = OW.reasonPicker($("#reason-list"), hall);
 
   function show(state) {
     body.dataset.state = state;
     $("#rate-idle").hidden = state !== "idle";
     $("#rate-ask").hidden = state !== "ask";
+    $("#rate-reasons").hidden = state !== "reasons";
     $("#rate-done").hidden = state !== "done";
     clearTimeout(idleTimer);
     // Back to the welcome screen by itself: after the thanks, or when nobody rates.
@@ -30,12 +32,23 @@
   $("#rate-buttons").addEventListener("click", function (ev) {
     var b = ev.target.closest("[data-score]");
     if (!b) return;
-    OW.api("POST", url, { score: Number(b.dataset.score) }).then(function (res) {
+    score = { value: Number(b.dataset.score), label: b };
+    if (score.value > OW.POOR_SCORE) { send([], ""); return; }
+    // 不满意 or 非常不满意: ask what was wrong first
+    picker.reset();
+    $("#reason-comment").value = "";
+    show("reasons");
+  });
+  $("#reason-submit").addEventListener("click", function () { send(picker.selected(), $("#reason-comment").value.trim()); });
+
+  function send(reasons, comment) {
+    var b = score.label;
+    OW.api("POST", url, { score: score.value, reasons: reasons, comment: comment }).then(function (res) {
       $("#rate-result").textContent = res.ok ? (OW.lang() === "en" ? b.textContent : res.data.label)
         : (res.data && res.data.error ? res.data.error.message : "");
       show("done");
     });
-  });
+  }
 
   OW.live({ hall: hall }, {
     board: check,
@@ -43,5 +56,6 @@
       if (t.status === "done" && t.window && t.window.number === number) check();
     }
   });
+  picker.load();
   show("idle");
 })();

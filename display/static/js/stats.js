@@ -100,7 +100,7 @@
   function loadFollowups() {
     STAFF.api("GET", base + "followups?state=open").then(function (res) {
       if (!res.ok) return;
-      table($("#table-followups"), [OW.t("号码", "Ticket"), OW.t("评价", "Rating"), OW.t("意见", "Comment"), OW.t("期限", "Due"), OW.t("办理情况", "What was done"), ""],
+      table($("#table-followups"), [OW.t("号码", "Ticket"), OW.t("评价", "Rating"), OW.t("原因", "Reasons"), OW.t("意见", "Comment"), OW.t("期限", "Due"), OW.t("办理情况", "What was done"), ""],
         res.data.followups.map(function (f) {
           var input = h("input", { value: f.action, "data-en-placeholder": "what was done", placeholder: "整改情况" });
           var close = h("button", { type: "button", class: "btn btn-small", text: OW.t("办结", "Close"), onclick: function () {
@@ -109,7 +109,7 @@
             });
           } });
           var due = h("span", { class: f.overdue ? "overdue" : "", text: f.due_at.slice(0, 10) + (f.overdue ? OW.t(" 已超期", " overdue") : "") });
-          return [f.ticket, f.score, f.comment, due, input, close];
+          return [f.ticket, f.score, (f.reasons || []).join("；"), f.comment, due, input, close];
         }));
     });
   }

@@ -6,7 +6,7 @@
   var ticket = null, lastCall = null, refetchTimer = null, lastFetch = 0;
   var LEVELS = [[5, "非常满意", "Very satisfied"], [4, "满意", "Satisfied"], [3, "基本满意", "Fair"],
                 [2, "不满意", "Dissatisfied"], [1, "非常不满意", "Very dissatisfied"]];
-  var scoresLang = null;
+  var scoresLang = null, picker = null;
   var RATED_KEY = "onewindow.rated." + id;
 
   function showError(msg) {
@@ -113,6 +113,7 @@
     try { rated = JSON.parse(localStorage.getItem(RATED_KEY) || "null"); } catch (e) { rated = null; }
     var box = $("#evaluation");
     box.hidden = !(ticket && ticket.status === "done");
+    if (!box.hidden && !picker) { picker = OW.reasonPicker($("#reason-list"), ticket.hall); picker.load(); }
     $("#eval-form").hidden = !!rated;
     if (rated) showResult(true, OW.t("感谢您的评价：", "Thank you for your rating: ") + labelFor(rated.score));
     if (scoresLang === OW.lang()) return;
@@ -136,6 +137,16 @@
     r.textContent = text;
   }
 
+  function pickedScore() {
+    var picked = document.querySelector("input[name=score]:checked");
+    return picked ? Number(picked.value) : null;
+  }
+  // 不满意 or 非常不满意: ask what was wrong
+  $("#scores").addEventListener("change", function () {
+    var score = pickedScore();
+    $("#eval-reasons").hidden = !(score && score <= OW.POOR_SCORE);
+  });
+
   $("#eval-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var picked = document.querySelector("input[name=score]:checked");
@@ -143,7 +154,8 @@
     var btn = $("#eval-submit");
     btn.disabled = true;
     OW.api("POST", "/api/v1/tickets/" + encodeURIComponent(id) + "/evaluation",
-           { score: Number(picked.value), comment: $("#eval-comment").value.trim() }).then(function (res) {
+           { score: Number(picked.value), comment: $("#eval-comment").value.trim(),
+             reasons: Number(picked.value) <= OW.POOR_SCORE && picker ? picker.selected() : [] }).then(function (res) {
       btn.disabled = false;
       if (res.ok) {
         try { localStorage.setItem(RATED_KEY, JSON.stringify({ score: res.data.score })); } catch (e) { /* ignore */ }

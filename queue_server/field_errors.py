@@ -1,4 +1,5 @@
-"""A request model's validation error as a sentence a citizen reads, in English and Chinese, next to the field.
+"""A model's validation error as words people read, in English and Chinese: the public API's request errors
+(shown next to the field) and the administration's settings and catalog errors.
 
 pydantic's own text ("String should have at least 11 characters") and our field names (id_number) are for
 programmers; the pages show these sentences instead. The error's `field` still names the field.
@@ -40,7 +41,27 @@ REASONS = {
     "too_long": ("takes at most {max_length} items", "最多 {max_length} 项"),
     "too_short": ("needs at least {min_length} items", "至少需要 {min_length} 项"),
     "extra_forbidden": ("is not a known field; remove it", "是未知字段，请删除"),
+    "int_from_float": ("must be a whole number", "应为整数"),
+    "float_parsing": ("must be a number", "应为数字"),
+    "float_type": ("must be a number", "应为数字"),
+    "bool_parsing": ("must be true or false", "应为 true 或 false"),
+    "model_type": ("must be an object of settings", "应为一组设置（对象）"),
+    "dict_type": ("must be an object", "应为对象"),
 }
+
+
+def reason(error: dict) -> tuple[str, str]:
+    """(English, Chinese) of what is wrong with the value, without naming the field."""
+    context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    kind = error["type"]
+    if kind == "string_too_short" and context.get("min_length") == "1":
+        kind = "missing"  # an empty field: "is required" reads better than "at least 1 characters"
+    fallback = (error["msg"].removeprefix("Value error, "), "不正确")
+    en, zh = REASONS.get(kind, fallback)
+    try:
+        return en.format(**context), zh.format(**context)
+    except (KeyError, IndexError):
+        return fallback
 
 
 def describe(error: dict) -> tuple[str, str, str]:
@@ -49,13 +70,5 @@ def describe(error: dict) -> tuple[str, str, str]:
     path = ".".join(loc) or "body"
     leaf = next((p for p in reversed(loc) if not p.isdigit()), path)
     en_label, zh_label = LABELS.get(leaf, (path, path))
-    context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
-    kind = error["type"]
-    if kind == "string_too_short" and context.get("min_length") == "1":
-        kind = "missing"  # an empty field: "is required" reads better than "at least 1 characters"
-    en, zh = REASONS.get(kind, (error["msg"], "填写有误"))
-    try:
-        en, zh = en.format(**context), zh.format(**context)
-    except (KeyError, IndexError):
-        en, zh = error["msg"], "填写有误"
+    en, zh = reason(error)
     return path, f"{en_label} {en}", f"{zh_label}{zh}" if leaf in LABELS else f"{path} {zh}"
