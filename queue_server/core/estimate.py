@@ -52,7 +52,6 @@ class Residual:
     queue: int | None = None  # the queue it waited in: each queue is calibrated on its own when it has the data
     inside: bool | None = None  # whether the wait fell inside the range quoted then
 
-
     @property
     def score(self) -> float:
         return (self.actual_s - self.point_s) / max(self.scale_s, 1.0)

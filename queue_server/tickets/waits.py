@@ -133,7 +133,9 @@ def _place(state: HallState, queue_id: int, priority: str, order_key: int | None
     helpers = {wid for wid, _state, qid in state.memberships if qid in pool and wid in open_ids} - mine
     helped = {qid for wid, _state, qid in state.memberships if wid in helpers}
     normal = priority == Priority.NORMAL.value
-    ahead = [w for w in state.line if w.queue_id in pool and not w.targeted and w.pk != pk and _before(w, order_key, normal)]
+    ahead = [
+        w for w in state.line if w.queue_id in pool and not w.targeted and w.pk != pk and _before(w, order_key, normal)
+    ]
     own_s = [state.pace.of(w.queue_id, w.service_id) for w in ahead if w.queue_id not in helped]
     shared_s = [state.pace.of(w.queue_id, w.service_id) for w in ahead if w.queue_id in helped]
     at_windows = [state.busy[wid] for wid in mine & state.busy.keys()]

@@ -43,7 +43,9 @@ def test_the_range_narrows_as_people_ahead_are_called_and_follows_the_open_windo
     opened = phone.wait_for("wait_updated", lambda w: w["estimated_wait"]["high_s"] < highs[-1])
     assert opened["ahead"] == 2
     act(url, two, 2, "close")
-    closed = phone.wait_for("wait_updated", lambda w: w["estimated_wait"]["high_s"] > opened["estimated_wait"]["high_s"])
+    closed = phone.wait_for(
+        "wait_updated", lambda w: w["estimated_wait"]["high_s"] > opened["estimated_wait"]["high_s"]
+    )
     assert closed["ahead"] == 2
 
     now = requests.get(f"{url}/api/v1/tickets/{mine['id']}", timeout=10).json()
