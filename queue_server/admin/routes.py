@@ -55,6 +55,7 @@ class HallUpdate(Body):
     default_service_minutes: float | None = None
     followup_days: int | None = None
     target_wait_minutes: float | None = None
+    wait_range_coverage: float | None = Field(None, description="share of waits the quoted range holds, 0.5–0.95")
     ticket: dict[str, Any] | None = Field(None, description='e.g. {"paper_mm": 58}')
     voice: dict[str, Any] | None = Field(None, description='e.g. {"repeat": 2, "languages": ["zh-CN"]}')
     appointments: dict[str, Any] | None = Field(None, description='e.g. {"slot_minutes": 20}')

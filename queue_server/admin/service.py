@@ -68,6 +68,7 @@ LABELS = {
     "default_service_minutes": ("默认办理时长", "default service minutes"),
     "followup_days": ("差评整改期限", "follow-up days"),
     "target_wait_minutes": ("目标等候时间", "target wait"),
+    "wait_range_coverage": ("等候区间覆盖率", "wait range coverage"),
     "ticket": ("小票", "ticket"),
     "voice": ("语音叫号", "voice"),
     "appointments": ("预约", "appointments"),

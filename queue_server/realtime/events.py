@@ -39,6 +39,11 @@ def holders_room(code: str) -> str:
     return f"holders:{code}"
 
 
+def wait_payload(place) -> dict:
+    """`wait_updated` for a ticket's holder: its place in line and the range now (the first quote stays)."""
+    return {"ahead": place.ahead, "estimated_wait": place.estimate.as_dict() if place.estimate else None}
+
+
 def announcement(hall: Hall, number: str, window_number: int, voice=None) -> dict:
     """Text (and, when a voice renderer is given, audio) of a call."""
     if voice is not None:

@@ -21,6 +21,7 @@ from queue_server.realtime.events import Event, agent_room, hall_of_room, hall_r
 from queue_server.runtime import current
 from queue_server.tickets import snapshots
 from queue_server.tickets.service import Change, get_ticket
+from queue_server.tickets.waits import live_places
 
 log = logging.getLogger("onewindow.realtime")
 _staff: dict[str, int] = {}  # socket id -> staff user id
@@ -100,6 +101,7 @@ class WaitingCounts:
     def __init__(self, factory, interval: float = 0.2) -> None:
         self.factory, self.interval = factory, interval
         self.dirty: set[str] = set()
+        self.ranges: dict[str, dict[str, dict]] = {}  # hall code -> ticket id -> the place last sent to its holder
         self.wake = threading.Event()
         self.running = False
 
@@ -138,12 +140,23 @@ class WaitingCounts:
         for code in sorted(halls):
             try:
                 with transaction(self.factory) as session:
-                    counts = {"hall": code, "queues": snapshots.queue_counts(session, get_hall(session, code))}
+                    hall = get_hall(session, code)
+                    counts = {"hall": code, "queues": snapshots.queue_counts(session, hall)}
+                    places = {tid: events.wait_payload(place) for tid, place in live_places(session, hall).items()}
             except Exception:
                 self.dirty |= halls  # nothing is forgotten: sent once the database answers again
                 raise
             socketio.emit("queue_changed", counts, to=hall_room(code))
             socketio.emit("queue_changed", counts, to=holders_room(code))
+            self._send_ranges(code, places)
+
+    def _send_ranges(self, code: str, places: dict[str, dict]) -> None:
+        """Each waiting ticket's holder hears its new place and range, only when they changed."""
+        sent = self.ranges.get(code, {})
+        for ticket_id, payload in places.items():
+            if sent.get(ticket_id) != payload:
+                socketio.emit("wait_updated", payload, to=ticket_room(ticket_id))
+        self.ranges[code] = places
 
 
 def resync_everyone() -> None:

@@ -110,7 +110,13 @@ def compute(session: Session, hall: Hall, first: date, last: date, clerk_id: int
     acted on, all their events kept, so the clerk's own row is the same as in the whole hall's)."""
     tickets, events, ratings, pending = facts(session, hall, first, last, clerk_id)
     figures = stats.compute(
-        tickets, events, ratings, timezone=hall.timezone, target_s=target_s(hall), pending_ratings=pending
+        tickets,
+        events,
+        ratings,
+        timezone=hall.timezone,
+        target_s=target_s(hall),
+        pending_ratings=pending,
+        coverage=hall_settings(hall).wait_range_coverage,
     )
     names = names_by_username(session)
     for row in figures["by_clerk"]:  # keyed by account; people read the display name

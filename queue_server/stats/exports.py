@@ -54,7 +54,12 @@ HOUR_COLUMNS = [
     "wait.within_target_share",
     "service.count",
     "service.mean_s",
+    "estimate.count",
+    "estimate.mae_s",
+    "estimate.inside_share",
+    "estimate.mean_width_s",
 ]
+CALIBRATION_COLUMNS = ["from_s", "to_s", "count", "mean_low_s", "mean_high_s", "mean_actual_s", "inside_share"]
 RATING_COLUMNS = [
     "case_id",
     "hall",
@@ -104,6 +109,7 @@ def tables(figures: dict) -> list[tuple[str, list[str], list[list]]]:
         ("by_window", PLACE_COLUMNS),
         ("by_clerk", CLERK_COLUMNS),
         ("by_hour", HOUR_COLUMNS),
+        ("calibration", CALIBRATION_COLUMNS),
     ):
         out.append((name, columns, [[_get(row, c) for c in columns] for row in figures[name]]))
     levels = figures["satisfaction"]["levels"]
@@ -113,12 +119,39 @@ def tables(figures: dict) -> list[tuple[str, list[str], list[list]]]:
     return out
 
 
+PLAN_COLUMNS = ["hour", "arrivals", "service_s", "windows"]
+LAST_PLAN_COLUMNS = ["hour", "forecast_arrivals", "arrivals", "planned_windows", "windows_used", "windows_needed"]
+
+
+def plan_tables(plan: dict, last: dict | None) -> list[tuple[str, list[str], list[list]]]:
+    """(name, header, rows) of a staffing plan, and of the last plan against what happened."""
+    out = [
+        (
+            "summary",
+            ["metric", "value"],
+            [[k, plan[k]] for k in ("hall", "day", "source", "target_wait_s", "share", "peak_windows")]
+            + [["basis_days", " ".join(plan["basis_days"])]],
+        ),
+        ("plan", PLAN_COLUMNS, [[h[c] for c in PLAN_COLUMNS] for h in plan["hours"]]),
+    ]
+    if last is not None:
+        out.append(
+            ("last_plan_" + last["day"], LAST_PLAN_COLUMNS, [[h[c] for c in LAST_PLAN_COLUMNS] for h in last["hours"]])
+        )
+    return out
+
+
 def stats_csv(figures: dict) -> bytes:
     """Every table in one long CSV: table, key, metric, value."""
+    return tables_csv(tables(figures))
+
+
+def tables_csv(named: list[tuple[str, list[str], list[list]]]) -> bytes:
+    """Tables in one long CSV: table, key (the first column), metric, value."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["table", "key", "metric", "value"])
-    for name, header, rows in tables(figures):
+    for name, header, rows in named:
         for row in rows:
             if name == "summary":
                 writer.writerow([name, "", row[0], csv_cell(row[1])])
@@ -130,21 +163,24 @@ def stats_csv(figures: dict) -> bytes:
 
 def stats_xlsx(figures: dict, title: str) -> bytes:
     """One sheet per table, header row in bold."""
-    return _xlsx(tables(figures), title)
+    return tables_xlsx(tables(figures), title)
 
 
 def ratings_xlsx(rows: list[dict], title: str) -> bytes:
     """The ratings as one sheet, the same columns as the CSV."""
-    return _xlsx([("ratings", RATING_COLUMNS, [[_rating_cell(row[k]) for k in RATING_COLUMNS] for row in rows])], title)
+    return tables_xlsx(
+        [("ratings", RATING_COLUMNS, [[_rating_cell(row[k]) for k in RATING_COLUMNS] for row in rows])], title
+    )
 
 
-def _xlsx(sheets: list[tuple[str, list[str], list[list]]], title: str) -> bytes:
+def tables_xlsx(named: list[tuple[str, list[str], list[list]]], title: str) -> bytes:
+    """One sheet per table, header row in bold."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     book.remove(book.active)
-    for name, header, rows in sheets:
+    for name, header, rows in named:
         sheet = book.create_sheet(name)
         sheet.append(header)
         for cell in sheet[1]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, Response, request
 from pydantic import Field
@@ -21,7 +21,7 @@ from queue_server.runtime import current
 from queue_server.staff import access, permissions
 from queue_server.staff.identity import staff_names
 from queue_server.stats import data as stats_data
-from queue_server.stats import exports
+from queue_server.stats import exports, staffing
 from queue_server.tickets import routes as public
 from queue_server.tickets import service as tickets
 from queue_server.tickets import windows
@@ -124,6 +124,60 @@ def export_stats(hall: str):
         return _file(exports.stats_csv(figures), "text/csv; charset=utf-8", name)
     return _file(
         exports.stats_xlsx(figures, f"{h.name} {first}–{last}"),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        name,
+    )
+
+
+def _plan(s, h: Hall) -> tuple[dict, dict | None]:
+    """The plan for ?day= (default tomorrow, the hall's) from ?source=, and the last plan against what happened."""
+    try:
+        day = date.fromisoformat(request.args["day"]) if request.args.get("day") else None
+    except ValueError:
+        raise ValidationFailed("day is a date such as 2026-03-03", zh="日期格式应如 2026-03-03", field="day") from None
+    day = day or stats_data.local_today(h) + timedelta(days=1)
+    plan = staffing.day_plan(s, h, day, request.args.get("source", "auto"))
+    return plan, staffing.last_plan(s, h, min(day, stats_data.local_today(h) + timedelta(days=1)))
+
+
+@api.route(
+    "/halls/<hall>/stats/plan",
+    "GET",
+    auth=True,
+    tag="supervisor",
+    summary="Staffing plan of a day (?day=YYYY-MM-DD, default tomorrow; ?source=auto|history|simulated) and the last plan",
+)
+def staffing_plan(hall: str):
+    """Forecast arrivals and service per hour, windows needed for the target wait, and how the last plan did."""
+    with transaction(current().factory) as s:
+        h = get_hall(s, hall)
+        supervisor(s, h)
+        plan, last = _plan(s, h)
+        return {**plan, "last": last}
+
+
+@api.route(
+    "/halls/<hall>/stats/plan/export",
+    "GET",
+    auth=True,
+    tag="supervisor",
+    summary="The staffing plan as a file: ?format=csv|xlsx&day=&source=",
+)
+def export_plan(hall: str):
+    """Download the staffing plan (and the last plan against what happened) as CSV or XLSX."""
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationFailed("format is csv or xlsx", zh="格式只能是 csv 或 xlsx", field="format")
+    with transaction(current().factory) as s:
+        h = get_hall(s, hall)
+        supervisor(s, h)
+        plan, last = _plan(s, h)
+    named = exports.plan_tables(plan, last)
+    name = f"plan-{h.code}-{plan['day']}.{fmt}"
+    if fmt == "csv":
+        return _file(exports.tables_csv(named), "text/csv; charset=utf-8", name)
+    return _file(
+        exports.tables_xlsx(named, f"{h.name} {plan['day']}"),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         name,
     )

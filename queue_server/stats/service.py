@@ -157,13 +157,18 @@ def wait_figures(lives: Iterable[Life], target_s: float) -> dict:
     return {**summary(waits), "within_target_share": _share(sum(1 for w in waits if w <= target_s), len(waits))}
 
 
-def estimate_error(lives: Iterable[Life]) -> dict:
-    """Quoted range against the actual wait: mean absolute error (to the range's middle) and share inside."""
-    pairs = [
+def _quoted(lives: Iterable[Life]) -> list[tuple[int, int, float]]:
+    """(quoted low, quoted high, actual wait) of every called ticket that had a first quote."""
+    return [
         (life.ticket.quoted_low_s, life.ticket.quoted_high_s, life.wait_s)
         for life in lives
         if life.wait_s is not None and life.ticket.quoted_low_s is not None and life.ticket.quoted_high_s is not None
     ]
+
+
+def estimate_error(lives: Iterable[Life]) -> dict:
+    """Quoted range against the actual wait: mean absolute error (to the range's middle), share inside, width."""
+    pairs = _quoted(lives)
     if not pairs:
         return {"count": 0, "mae_s": None, "inside_share": None, "mean_width_s": None}
     errors = [abs(w - (lo + hi) / 2) for lo, hi, w in pairs]
@@ -174,6 +179,34 @@ def estimate_error(lives: Iterable[Life]) -> dict:
         "inside_share": _share(inside, len(pairs)),
         "mean_width_s": _r(sum(hi - lo for lo, hi, _w in pairs) / len(pairs)),
     }
+
+
+CALIBRATION_EDGES_MIN = (0, 2, 5, 10, 20, 40, 80)
+
+
+def calibration(lives: Iterable[Life]) -> list[dict]:
+    """The calibration plot's points: quotes binned by their middle, with the mean range, mean actual and share inside."""
+    bins: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
+    edges = [m * 60 for m in CALIBRATION_EDGES_MIN]
+    for lo, hi, wait in _quoted(lives):
+        middle = (lo + hi) / 2
+        bins[max(i for i, edge in enumerate(edges) if middle >= edge)].append((lo, hi, wait))
+    out = []
+    for i in sorted(bins):
+        members = bins[i]
+        n = len(members)
+        out.append(
+            {
+                "from_s": edges[i],
+                "to_s": edges[i + 1] if i + 1 < len(edges) else None,
+                "count": n,
+                "mean_low_s": _r(sum(lo for lo, _hi, _w in members) / n),
+                "mean_high_s": _r(sum(hi for _lo, hi, _w in members) / n),
+                "mean_actual_s": _r(sum(w for _lo, _hi, w in members) / n),
+                "inside_share": _share(sum(1 for lo, hi, w in members if lo <= w <= hi), n),
+            }
+        )
+    return out
 
 
 def satisfaction(ratings: Iterable[RatingFacts], pending: int = 0) -> dict:
@@ -248,6 +281,7 @@ def compute(
     timezone: str,
     target_s: float,
     pending_ratings: int = 0,
+    coverage: float | None = None,
 ) -> dict:
     """Every figure of the statistics page for the given tickets, their events and ratings."""
     tz = ZoneInfo(timezone)
@@ -282,6 +316,7 @@ def compute(
                 "arrivals": len(members),
                 "wait": wait_figures(members, target_s),
                 "service": summary([m.service_s for m in members if m.first_start is not None]),
+                "estimate": estimate_error(members),
             }
         )
     held = [life.hold_s for life in lives if life.hold_s > 0]
@@ -291,7 +326,8 @@ def compute(
         "wait": wait_figures(lives, target_s),
         "service": summary([life.service_s for life in lives if life.first_start is not None]),
         "hold": {"tickets": len(held), "total_s": _r(sum(held)), "mean_s": _r(sum(held) / len(held)) if held else None},
-        "estimate": estimate_error(lives),
+        "estimate": {**estimate_error(lives), "coverage": coverage},
+        "calibration": calibration(lives),
         "satisfaction": satisfaction(ratings, pending_ratings),
         "by_queue": group_rows(lambda life: (life.ticket.queue, life.ticket.queue_name)),
         "by_item": group_rows(lambda life: (life.ticket.service, life.ticket.service_name)),

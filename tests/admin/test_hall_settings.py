@@ -45,6 +45,7 @@ def test_a_hall_made_in_admin_starts_with_every_default_and_each_one_changes_and
         "call_reasons": ["vip", "other"],
         "no_show_returns": 0,
         "ticket": {"paper_mm": 58},
+        "wait_range_coverage": 0.9,
     }
     r = root.patch("/admin/halls/xinhua", body)
     assert r.status_code == 200, r.get_json()
@@ -53,6 +54,7 @@ def test_a_hall_made_in_admin_starts_with_every_default_and_each_one_changes_and
     assert settings["privacy"]["store_personal_data"] is True and settings["limits"]["per_person_per_day"] == 1
     assert settings["appointments"]["slot_minutes"] == 20 and settings["voice"]["repeat"] == 2
     assert settings["call_reasons"] == ["vip", "other"] and settings["ticket"]["paper_mm"] == 58
+    assert settings["wait_range_coverage"] == 0.9
     assert r.get_json()["voice_zh"] == "请{number}号到{window}号"
     assert root.get("/admin/halls/xinhua").get_json()["settings"] == settings
 
@@ -115,6 +117,8 @@ def test_call_reasons_and_the_voice_come_from_the_row(as_user):
         ({"voice": {"rate": 5}}, "voice.rate"),
         ({"ticket": {"paper_mm": 70}}, "ticket.paper_mm"),
         ({"aging_minutes": 0}, "aging_minutes"),
+        ({"wait_range_coverage": 0.99}, "wait_range_coverage"),
+        ({"wait_range_coverage": "most"}, "wait_range_coverage"),
         ({"rating_days": 0}, "rating_days"),
         ({"opening_hours": ["9-5"]}, "opening_hours"),
     ],

@@ -171,7 +171,16 @@ def test_exports_open_and_hold_the_right_rows(hall, client, fake_clock):
     r = client.get("/api/v1/halls/erdao/stats/export?format=xlsx&from=2026-03-02", headers=boss)
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     book = openpyxl.load_workbook(io.BytesIO(r.data))
-    assert book.sheetnames == ["summary", "by_queue", "by_item", "by_window", "by_clerk", "by_hour", "satisfaction"]
+    assert book.sheetnames == [
+        "summary",
+        "by_queue",
+        "by_item",
+        "by_window",
+        "by_clerk",
+        "by_hour",
+        "calibration",
+        "satisfaction",
+    ]
     summary = {row[0]: row[1] for row in book["summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["counts.issued"] == 5 and summary["wait.median_s"] == 430 and summary["satisfaction.defaulted"] == 1
     queues = list(book["by_queue"].iter_rows(values_only=True))

@@ -35,9 +35,10 @@ def test_statistics_page_draws_charts_with_data(server, open_page):
     page.locator("#password").fill(PASSWORD)
     page.locator("#login-form button[type=submit]").click()
     expect(page.locator("body")).to_have_attribute("data-loaded", "1")
-    for chart in ("chart-hours", "chart-windows", "chart-satisfaction"):
+    for chart in ("chart-hours", "chart-windows", "chart-satisfaction", "chart-calibration", "chart-coverage"):
         expect(page.locator(f"#{chart}")).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
-    assert page.evaluate("Object.keys(Chart.instances).length") == 3
+    expect(page.locator("#chart-plan")).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"))
+    assert page.evaluate("Object.keys(Chart.instances).length") == 6
     expect(page.locator("#kpis")).to_contain_text("取号")
     expect(page.locator("#kpis .tile b").first).to_have_text("6")
     expect(page.locator("#live-waiting")).to_have_text("3")
@@ -46,6 +47,24 @@ def test_statistics_page_draws_charts_with_data(server, open_page):
     expect(page.locator("#table-queues tbody tr")).to_have_count(3)
     expect(page.locator("#table-followups tbody tr")).to_have_count(1)  # the 不满意 rating
     shot(page, "stats-1366x900")
+
+    # the calibration plot: quoted ranges against actual waits, and the share inside by hour against the stated 80 %
+    expect(page.locator("#calibration")).to_have_attribute("data-coverage", "0.8")
+    stated = page.evaluate("Chart.getChart(document.getElementById('chart-coverage')).data.datasets[1].data")
+    assert stated and set(stated) == {80}
+    ranges = page.evaluate("Chart.getChart(document.getElementById('chart-calibration')).data.datasets[0].data")
+    assert ranges and all(lo <= hi for lo, hi in ranges)
+    expect(page.locator("#kpis")).to_contain_text("设定 80%")
+    # tomorrow's plan from today's history, and today's plan against what happened
+    expect(page.locator("#plan-basis")).to_contain_text("历史数据")
+    expect(page.locator("#plan")).to_have_attribute("data-windows", re.compile(r"^\d+(,\d+)*$"))
+    assert page.locator("#table-plan tbody tr").count() >= 1
+    assert page.locator("#table-last-plan tbody tr").count() >= 1
+    page.locator("#plan").scroll_into_view_if_needed()
+    shot(page, "stats-plan-1366x900")
+    with page.expect_download() as plan_file:
+        page.locator('[data-export="stats/plan/export?format=csv"]').click()
+    assert plan_file.value.suggested_filename.startswith("plan-erdao-")
 
     row = page.locator("#table-followups tbody tr").first
     row.locator("input").fill("已回访")

@@ -28,7 +28,7 @@ def empty_hall(sqlite_url, settings_for):
     engine.dispose()
 
 
-def test_estimates_on_a_simulated_day_hold_seven_in_ten_actual_waits(empty_hall):
+def test_quoted_ranges_on_a_simulated_day_hold_about_the_stated_share_of_waits(empty_hall):
     factory, settings = empty_hall
     result = simulate_day(factory, "erdao", date(2026, 3, 2), settings=settings, seed=SEED)
     st = result.stats
@@ -39,7 +39,11 @@ def test_estimates_on_a_simulated_day_hold_seven_in_ten_actual_waits(empty_hall)
     assert peak["hour"] == 10, "the morning peak"
     assert st["estimate"]["count"] == st["counts"]["issued"]
     print(report(result))  # shown with -s: the coverage number of this seed
-    assert st["estimate"]["inside_share"] >= 0.70
+    est = st["estimate"]
+    assert est["coverage"] == 0.8
+    assert 0.70 <= est["inside_share"] <= 0.90, "near the stated 80 % (a wide bound: one seeded day)"
+    # narrow enough to tell the citizen something: the first heuristics' ranges were 1.8 mean waits wide on this day
+    assert est["mean_width_s"] < 1.5 * st["wait"]["mean_s"]
     assert st["wait"]["p90_s"] > st["wait"]["median_s"] > 0
     assert any(a["behind"] for a in result.advice) and not all(a["behind"] for a in result.advice)
 

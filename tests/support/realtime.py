@@ -19,6 +19,7 @@ EVENTS = (
     "printer_status",
     "window_updated",
     "resync",
+    "wait_updated",
     "error",
 )
 

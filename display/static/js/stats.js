@@ -3,7 +3,7 @@
   "use strict";
   var $ = OW.$, h = OW.h, body = document.body, hall = body.dataset.hall;
   var base = "/api/v1/halls/" + encodeURIComponent(hall) + "/";
-  var charts = {}, last = null, liveTimer = null, pending = null;
+  var charts = {}, last = null, plan = null, liveTimer = null, pending = null;
 
   function min(s) { return s === null || s === undefined ? "—" : (s / 60).toFixed(1); }
   function pct(x) { return x === null || x === undefined ? "—" : Math.round(x * 1000) / 10 + "%"; }
@@ -23,7 +23,8 @@
       tile(min(s.mean_s) + " / " + min(s.median_s) + " / " + min(s.p90_s), "办理 均值/中位/P90（分）", "service mean/median/p90 (min)"),
       tile(min(st.hold.total_s), "挂起时长（分，不计入办理）", "on hold (min, not service)"),
       tile(pct(sat.rate), "满意率（含默认 " + sat.defaulted + "）", "satisfaction (" + sat.defaulted + " defaulted)"),
-      tile(pct(e.inside_share), "实际等候落在预计区间内", "actual waits inside the quote"),
+      tile(pct(e.inside_share), "实际等候落在预计区间内（设定 " + pct(e.coverage) + "）", "actual waits inside the quote (stated " + pct(e.coverage) + ")"),
+      tile(min(e.mean_width_s), "预计区间平均宽度（分）", "mean range width (min)"),
       tile(min(e.mae_s), "预计误差（分）", "estimate error (min)")
     ]);
   }
@@ -66,6 +67,34 @@
     });
   }
 
+  // The calibration plot: per band of quoted middles, the mean quoted range (bar) and the mean actual wait (dot);
+  // and the share inside the quote by hour against the hall's stated coverage (dashed).
+  function renderCalibration(st) {
+    var cal = st.calibration, stated = st.estimate.coverage;
+    chart("chart-calibration", {
+      data: {
+        labels: cal.map(function (b) { return b.from_s / 60 + (b.to_s === null ? "+" : "–" + b.to_s / 60) + OW.t(" 分", " min"); }),
+        datasets: [
+          { type: "bar", label: OW.t("平均预计区间（分）", "mean quoted range (min)"), data: cal.map(function (b) { return [b.mean_low_s / 60, b.mean_high_s / 60]; }), backgroundColor: "rgba(11,61,145,0.35)", borderColor: "#0b3d91", borderWidth: 1 },
+          { type: "line", label: OW.t("平均实际等候（分）", "mean actual wait (min)"), data: cal.map(function (b) { return b.mean_actual_s / 60; }), showLine: false, pointRadius: 6, borderColor: "#c62828", backgroundColor: "#c62828" }
+        ]
+      },
+      options: { scales: { y: { beginAtZero: true } } }
+    });
+    var hours = st.by_hour.filter(function (x) { return x.estimate.count > 0; });
+    chart("chart-coverage", {
+      data: {
+        labels: hours.map(function (x) { return x.hour + ":00"; }),
+        datasets: [
+          { type: "bar", label: OW.t("区间内比例（%）", "inside the quote (%)"), data: hours.map(function (x) { return Math.round(x.estimate.inside_share * 100); }), backgroundColor: "#1b7a3a" },
+          { type: "line", label: OW.t("设定覆盖率（%）", "stated coverage (%)"), data: hours.map(function () { return stated === null ? null : Math.round(stated * 100); }), borderColor: "#c62828", borderDash: [6, 4], pointRadius: 0 }
+        ]
+      },
+      options: { scales: { y: { beginAtZero: true, max: 100 } } }
+    });
+    $("#calibration").dataset.coverage = stated === null ? "" : String(stated);
+  }
+
   function table(el, head, rows) {
     OW.fill(el, [h("thead", null, h("tr", null, head.map(function (x) { return h("th", { text: x }); })))].concat(
       [h("tbody", null, rows.map(function (r) { return h("tr", null, r.map(function (x) { return x && x.nodeType ? h("td", null, x) : h("td", { text: String(x) }); })); }))]));
@@ -73,10 +102,10 @@
 
   function renderTables(st) {
     table($("#table-queues"), [OW.t("队列", "Queue"), OW.t("取号", "Issued"), OW.t("办结", "Served"), OW.t("过号", "No-show"),
-      OW.t("平均等候", "Mean wait"), "P90", OW.t("平均办理", "Mean service"), OW.t("区间命中", "Inside quote"), OW.t("预计误差", "Est. error")],
+      OW.t("平均等候", "Mean wait"), "P90", OW.t("平均办理", "Mean service"), OW.t("区间命中", "Inside quote"), OW.t("区间宽度", "Range width"), OW.t("预计误差", "Est. error")],
       st.by_queue.map(function (q) {
         return [q.key + " " + q.name, q.issued, q.served, q.no_show, min(q.wait.mean_s), min(q.wait.p90_s), min(q.service.mean_s),
-          pct(q.estimate.inside_share), min(q.estimate.mae_s)];
+          pct(q.estimate.inside_share), min(q.estimate.mean_width_s), min(q.estimate.mae_s)];
       }));
     table($("#table-clerks"), [OW.t("工作人员", "Clerk"), OW.t("叫号", "Calls"), OW.t("办结", "Served"), OW.t("平均办理", "Mean service"), OW.t("满意率", "Satisfaction")],
       st.by_clerk.map(function (c) { return [c.name || c.key, c.called, c.served, min(c.service.mean_s), pct(c.satisfaction_rate)]; }));
@@ -91,10 +120,45 @@
       $("#from").value = last.from;
       $("#to").value = last.to;
       $("#stats-msg").textContent = "";
-      renderKpis(last); renderCharts(last); renderTables(last);
+      renderKpis(last); renderCharts(last); renderCalibration(last); renderTables(last);
       body.dataset.loaded = "1";
     });
     loadFollowups();
+    loadPlan();
+  }
+
+  // Tomorrow's staffing plan (Erlang C per hour, as the live advice) and the last plan against what happened.
+  function loadPlan() {
+    OW.api("GET", base + "stats/plan", undefined, token).then(function (res) {
+      if (!res.ok) { fail(res); return; }
+      plan = res.data;
+      renderPlan(plan);
+    });
+  }
+
+  function renderPlan(p) {
+    var source = { history: OW.t("历史数据", "history"), simulated: OW.t("模拟日（演示）", "the simulated day (demo)"), none: "—" }[p.source];
+    $("#plan-basis").textContent = OW.t(p.day + " · 依据：" + source + (p.basis_days.length ? "（" + p.basis_days.join("、") + "）" : "") + " · 目标：" + Math.round(p.share * 100) + "% 的群众 " + p.target_wait_s / 60 + " 分钟内叫号",
+      p.day + " · from " + source + (p.basis_days.length ? " (" + p.basis_days.join(", ") + ")" : "") + " · target: " + Math.round(p.share * 100) + "% called within " + p.target_wait_s / 60 + " min");
+    chart("chart-plan", {
+      data: {
+        labels: p.hours.map(function (x) { return x.hour + ":00"; }),
+        datasets: [
+          { type: "bar", label: OW.t("需开窗口", "windows needed"), data: p.hours.map(function (x) { return x.windows; }), backgroundColor: "#0b3d91", yAxisID: "y" },
+          { type: "line", label: OW.t("预计到达（人/时）", "forecast arrivals (per hour)"), data: p.hours.map(function (x) { return x.arrivals; }), borderColor: "#ffb300", backgroundColor: "#ffb300", yAxisID: "y1" }
+        ]
+      },
+      options: { scales: { y: { beginAtZero: true }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } } }
+    });
+    table($("#table-plan"), [OW.t("时段", "Hour"), OW.t("预计到达", "Arrivals"), OW.t("平均办理（分）", "Mean service (min)"), OW.t("需开窗口", "Windows")],
+      p.hours.map(function (x) { return [x.hour + ":00", x.arrivals, min(x.service_s), x.windows]; }));
+    var last = p.last;
+    $("#last-plan-title").hidden = !last;
+    table($("#table-last-plan"), [OW.t("时段", "Hour"), OW.t("预计到达", "Forecast"), OW.t("实际到达", "Arrived"), OW.t("计划窗口", "Planned"), OW.t("实际开窗", "Used"), OW.t("实际需要", "Needed")],
+      last ? last.hours.map(function (x) {
+        return [x.hour + ":00", x.forecast_arrivals === null ? "—" : x.forecast_arrivals, x.arrivals, x.planned_windows === null ? "—" : x.planned_windows, x.windows_used, x.windows_needed];
+      }) : []);
+    $("#plan").dataset.windows = p.hours.map(function (x) { return x.windows; }).join(",");
   }
 
   function loadFollowups() {
@@ -172,6 +236,6 @@
                                 printer_status: printers });
     }
   }
-  OW.onLang(function () { if (last) { renderKpis(last); renderCharts(last); renderTables(last); live(); printers(); } });
+  OW.onLang(function () { if (last) { renderKpis(last); renderCharts(last); renderCalibration(last); renderTables(last); live(); printers(); } if (plan) renderPlan(plan); });
   start();
 })();

@@ -194,6 +194,8 @@
       if (navigator.vibrate && touched) { try { navigator.vibrate([300, 150, 300]); } catch (e) { /* ignore */ } }
     },
     queue_changed: throttledRefetch,
+    // the range recomputed as the line moves and windows open or close (the first quote stays on the ticket)
+    wait_updated: function (w) { if (ticket && ticket.status === "waiting") { ticket.ahead = w.ahead; ticket.estimated_wait = w.estimated_wait; render(); } },
     error: function (e) { showError(OW.errorText(e)); }
   });
   OW.onLang(render);
