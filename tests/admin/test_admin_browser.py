@@ -82,6 +82,7 @@ def test_new_queue_item_and_window_in_a_street_hall_serve_a_ticket_without_resta
     clerk.locator("#window-select").select_option("9")
     clerk.locator("#setup-form button[type=submit]").click()
     expect(clerk.locator("body")).to_have_attribute("data-online", "1")
+    expect(clerk.locator("body")).to_have_attribute("data-window-state", "closed")  # the desk has loaded
     clerk.keyboard.press("F10")
     expect(clerk.locator("#answer")).to_have_attribute("data-ok", "1")
     clerk.keyboard.press("F1")

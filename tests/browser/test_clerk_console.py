@@ -9,23 +9,12 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from queue_server.tickets import windows
 from tests.support import CLERK, issue, login, shot, staff_sign_in
 
 pytestmark = pytest.mark.browser
-ACTIONS = (
-    "call-next",
-    "finish-and-call-next",
-    "recall",
-    "start",
-    "finish",
-    "no-show",
-    "hold",
-    "resume",
-    "transfer",
-    "pause",
-    "open",
-    "close",
-)
+# Every window action the console has a button for (calling a given number and force-close are not keys).
+ACTIONS = [a for a in (*windows.COMPOUND, *windows.ACTIONS) if a not in ("call", "force-close")]
 
 
 def press(clerk, key: str) -> None:

@@ -46,6 +46,7 @@ def sign_in(clerk, username: str, window: int) -> None:
     clerk.locator("#setup-form button[type=submit]").click()
     expect(clerk.locator("#view-desk")).to_be_visible()
     expect(clerk.locator("body")).to_have_attribute("data-online", "1")
+    expect(clerk.locator("body")).to_have_attribute("data-window-state", re.compile(".+"))  # the desk has loaded
 
 
 def press(clerk, key: str, expect_ok: bool = True) -> None:
