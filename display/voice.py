@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from queue_server.core.announcements import TemplateError, check_template
 
 from .voice_engine import VOICES, ChildRenderer, VoiceUnavailable, is_green, native
+from .voice_segments import GAP_S, Piece, Segments, write_wav
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ PAUSE_S = 0.6
 # Longest text one utterance hands to the engine: a whole call is a few dozen characters, and
 # espeak-ng has crashed on texts of tens of thousands.
 LONGEST_TEXT = 500
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 POLL_S = 0.02
 ZH_DIGITS = "零一二三四五六七八九"
 EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -128,6 +129,11 @@ class VoiceCache:
         }
         blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
         return hashlib.sha256(blob).hexdigest()[:32]
+
+    def call_key(self, plan: Sequence[Sequence[Piece]], repeat: int) -> str:
+        """Deterministic key for one call joined from segments."""
+        payload = [RENDER_VERSION, "segments", [[p.key for p in pieces] for pieces in plan], PAUSE_S, GAP_S, repeat]
+        return hashlib.sha256(json.dumps(payload).encode("utf-8")).hexdigest()[:32]
 
     def path(self, key: str) -> Path:
         """Where the WAV for `key` lives; rejects anything that is not a key (no path tricks)."""
@@ -245,8 +251,11 @@ class Voice:
         available: bool | None = None,
         renderer: Renderer | None = None,
         voices: dict[str, str] | None = None,
+        packs: str | os.PathLike[str] | None = None,
     ) -> None:
         self.cache = VoiceCache(directory)
+        # Calls are joined from segments; `packs` holds the halls' recorded ones (<packs>/<hall>/<lang>/<name>.wav).
+        self.segments = Segments(self.cache.directory, Path(packs) if packs is not None else None)
         self.renderer: Renderer = renderer or _shared_renderer
         self.voices = voices or dict(VOICES)
         self.renders = 0
@@ -266,15 +275,50 @@ class Voice:
         job = self._probe_job
         return job is None or not job.done.is_set() or job.error is None
 
-    def request(self, voice_cfg: Any, number: str, window_number: int | str) -> dict[str, Any]:
-        """Texts and audio URL for one call; queues rendering unless cached. Never blocks."""
+    def request(self, voice_cfg: Any, number: str, window_number: int | str, hall: str | None = None) -> dict[str, Any]:
+        """Texts and audio URL for one call of `hall`; joined at once when its segments are known, else queued.
+        Never waits for the engine."""
         texts = announcement_texts(voice_cfg, number, window_number)
         by_lang = dict(texts)
         text = by_lang.get("zh-CN") or (texts[0][1] if texts else "")
         if not texts or not voice_cfg.enabled or not self.available():
             return {"text": text, "texts": by_lang, "key": None, "audio_url": None}
-        key = self._submit(texts, voice_cfg.rate, voice_cfg.volume, voice_cfg.repeat)
+        key = self._submit_call(voice_cfg, number, window_number, hall)
         return {"text": text, "texts": by_lang, "key": key, "audio_url": f"/audio/{key}.wav"}
+
+    def plan(self, voice_cfg: Any, number: str, window_number: int | str, hall: str | None = None) -> list:
+        """The pieces of one call, per language of the hall (with `hall`: its recorded ones where it has them)."""
+        templates = [
+            (lang, self.voices.get(lang, lang), _template(dict(voice_cfg.templates), lang))
+            for lang in voice_cfg.languages
+        ]
+        return self.segments.plan(templates, voice_cfg, hall, number, window_number)
+
+    def _submit_call(self, voice_cfg: Any, number: str, window_number: int | str, hall: str | None) -> str:
+        plan = self.plan(voice_cfg, number, window_number, hall)
+        repeat = int(voice_cfg.repeat)
+        key = self.cache.call_key(plan, repeat)
+        with self._lock:
+            job = self._pending.get(key)
+            if self.cache.path(key).is_file() or (job is not None and (not job.done.is_set() or job.error is None)):
+                return key
+            ready = self.segments.ready(plan)
+            if not ready:
+                self._pending[key] = _shared_worker().submit(lambda: self._join(key, plan, repeat))
+        if ready:  # every piece in memory: joining is a copy of a few hundred kilobytes
+            self._join(key, plan, repeat)
+        return key
+
+    def _join(self, key: str, plan: Sequence[Sequence[Piece]], repeat: int) -> None:
+        """The call's WAV from its pieces (rendering those not known yet: on the worker only)."""
+        path = self.cache.path(key)
+        if not path.is_file():
+            sentences = [[self.segments.pcm(piece, self.renderer) for piece in pieces] for pieces in plan]
+            self.renders += 1
+            write_wav(path, sentences * repeat, PAUSE_S)
+            self.cache.prune()
+        with self._lock:
+            self._pending.pop(key, None)
 
     def wait(self, key: str, timeout: float = 30.0) -> Path | None:
         """The WAV for `key` once rendered, or None (unknown key, failure, timeout)."""

@@ -113,7 +113,8 @@ def _default_voice(runtime: Runtime):
         from display.voice import Voice
     except ImportError:
         return None
-    return Voice(runtime.settings.data_dir / "voice")
+    # A hall's recorded segments (语音包): <data_dir>/voice-packs/<hall code>/<language>/<segment>.wav
+    return Voice(runtime.settings.data_dir / "voice", packs=runtime.settings.data_dir / "voice-packs")
 
 
 def _default_spooler(runtime: Runtime):

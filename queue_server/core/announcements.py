@@ -39,6 +39,25 @@ def check_template(template: object) -> str:
     return template
 
 
+# Punctuation at the edge of the words between placeholders: a pause the joined audio makes anyway.
+EDGE_PUNCTUATION = " \t,.;:!?，。；：！？、"
+_PLACEHOLDER = re.compile(r"(\{number\}|\{window\})")
+
+
+def split_template(template: str) -> list[tuple[str, str]]:
+    """A checked template as its pieces in order: ("words", the words between) and ("number" | "window", "").
+
+    "请 {number} 号，到 {window} 号窗口办理" -> words 请, number, words 号，到, window, words 号窗口办理.
+    """
+    pieces: list[tuple[str, str]] = []
+    for part in _PLACEHOLDER.split(check_template(template)):
+        if part in PLACEHOLDERS:
+            pieces.append((part[1:-1], ""))
+        elif words := " ".join(part.split()).strip(EDGE_PUNCTUATION):
+            pieces.append(("words", words))
+    return pieces
+
+
 def _brace_problem(inner: str) -> TemplateError:
     """What is wrong with a braced piece that is not a bare placeholder."""
     if len(inner) == 1:

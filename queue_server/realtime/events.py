@@ -47,7 +47,7 @@ def wait_payload(place) -> dict:
 def announcement(hall: Hall, number: str, window_number: int, voice=None) -> dict:
     """Text (and, when a voice renderer is given, audio) of a call."""
     if voice is not None:
-        result = voice.request(hall_settings(hall).voice, number, window_number)
+        result = voice.request(hall_settings(hall).voice, number, window_number, hall=hall.code)
         return {"text": result["text"], "texts": result.get("texts", {}), "audio_url": result.get("audio_url")}
     return {"text": f"请 {number} 号，到 {window_number} 号窗口办理", "texts": {}, "audio_url": None}
 

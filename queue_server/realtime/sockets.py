@@ -51,6 +51,7 @@ class BoardCache:
         self.entries: dict[str, tuple[int, float, dict]] = {}  # hall code -> (generation, built at, snapshot)
         self.generations: dict[str, int] = {}
         self.building = threading.Lock()
+        self.builds = 0  # snapshots built (the rest of the subscribes were served from the cache)
 
     def changed(self, hall_code: str | None) -> None:
         if hall_code is not None:
@@ -68,6 +69,7 @@ class BoardCache:
                 return cached
             generation, started = self.generations.get(hall_code, 0), self.clock()
             snapshot = build()
+            self.builds += 1
             if self.generations.get(hall_code, 0) == generation:  # nothing happened while it was built
                 self.entries[hall_code] = (generation, started, snapshot)
             return snapshot

@@ -338,3 +338,37 @@ def test_finish_and_call_next_is_one_transaction(hall, fake_clock):
     finished, nobody = act_all(hall, clerk, 3, "finish-and-call-next")
     assert hall.ticket(second.id).status == "done" and nobody.ticket is None
     assert window_row(hall, 3).ticket_id is None
+
+
+def test_the_call_cycle_writes_plain_statements_and_one_history_insert(hall, fake_clock):
+    """办结并叫下一位 and call-next: no unit-of-work flush, each row written once, the history rows in one insert."""
+    from sqlalchemy import event
+
+    clerk = hall.open_window(3)
+    first, second = hall.issue("QY001"), hall.issue("QY001")
+    hall.act(clerk, 3, "call-next")
+    hall.act(clerk, 3, "start")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, params, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(hall.engine, "before_cursor_execute", seen)
+    try:
+        with transaction(hall.factory) as session:
+            h = get_hall(session, hall.code)
+            changes = window_actions.act_all(
+                session, h, 3, "finish-and-call-next", session.merge(clerk, load=False), {}
+            )
+            assert not session.dirty and not session.new  # nothing left for a flush to write
+            assert [c.ticket.status for c in changes] == ["done", "called"]
+            writes = [s for s in statements if s.startswith(("INSERT", "UPDATE"))]
+    finally:
+        event.remove(hall.engine, "before_cursor_execute", seen)
+    assert len([s for s in writes if s.startswith("INSERT INTO ticket_events")]) == 1
+    assert len([s for s in writes if s.startswith("UPDATE tickets")]) == 2  # the finished one, the claimed one
+    assert len([s for s in writes if s.startswith("UPDATE windows")]) == 2  # released, then the next one's
+    assert len(statements) <= 13  # user merge aside: hall, window, ticket, candidates, service, the writes
+    assert [e.action for e in hall.events(first)][-1] == "finish"
+    assert [e.action for e in hall.events(second)][-1] == "call"
+    assert hall.ticket(second.id).window_id == window_row(hall, 3).id and window_row(hall, 3).ticket_id == second.id

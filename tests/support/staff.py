@@ -53,5 +53,5 @@ def bearer(client, username: str) -> dict:
 class QuietVoice:
     """Stands in for the TTS renderer: the text of a call, no audio."""
 
-    def request(self, voice, number, window):
+    def request(self, voice, number, window, hall=None):
         return {"text": f"请 {number} 号，到 {window} 号窗口办理", "texts": {}, "audio_url": None}

@@ -12,7 +12,7 @@ import pytest
 from voice_helpers import HallVoice
 
 from display.announcer import PlaybackQueue, run_announcer
-from display.voice import VOICES, VoiceCache, announcement_texts
+from display.voice import Voice
 
 HERE = Path(__file__).resolve().parent
 
@@ -82,10 +82,8 @@ class HallServer:
 
 
 def expected_wavs(cache: Path, calls: list[tuple[str, int]]) -> list[bytes]:
-    keys = VoiceCache(cache)
-    return [
-        keys.path(keys.key(announcement_texts(HallVoice(), n, w), VOICES, 160, 1.0, 1)).read_bytes() for n, w in calls
-    ]
+    voice = Voice(cache, available=False)  # the same keys, no engine
+    return [voice.cache.path(voice.cache.call_key(voice.plan(HallVoice(), n, w), 1)).read_bytes() for n, w in calls]
 
 
 def test_announcer_plays_each_call_in_order_and_resubscribes_after_a_restart(tmp_path, engine_ok) -> None:

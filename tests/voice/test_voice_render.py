@@ -14,6 +14,7 @@ import pytest
 from voice_helpers import CountingRenderer, wav_info, write_tone
 
 from display.voice import PAUSE_S, Voice, VoiceUnavailable, announcement_texts, concatenate, say
+from display.voice_segments import GAP_S
 
 ROOT = Path(__file__).resolve().parents[2]
 LINES = {
@@ -71,9 +72,15 @@ def test_announcement_joins_languages_and_repeats_with_pauses(tmp_path, hall_voi
     hall_voice.repeat = 3
     call = voice.request(hall_voice, "A001", 3)
     info = wav_info(voice.wait(call["key"], 30))
-    assert renderer.calls == [("cmn-latn-pinyin", LINES["zh-CN"]), ("en", LINES["en"])]  # each once
-    parts, pause = 2 * 3, int(22050 * PAUSE_S)
-    assert info.frames == parts * 2204 + (parts - 1) * pause
+    # Each piece once per voice: 请, A, 零, 一, 号 到, 三, 号窗口 办理 and Number, A, zero, one, please go to window, 3.
+    assert sorted(renderer.calls) == sorted(
+        [("cmn-latn-pinyin", t) for t in ("请", "A", "零", "一", "号 到", "三", "号窗口 办理")]
+        + [("en", t) for t in ("Number", "A", "zero", "one", "please go to window", "3")]
+    )
+    pieces, gap, pause = {"zh-CN": 8, "en": 7}, int(22050 * GAP_S), int(22050 * PAUSE_S)
+    # A tone is loud from end to end: nothing is trimmed.
+    sentence = {lang: n * 2204 + (n - 1) * gap for lang, n in pieces.items()}
+    assert info.frames == 3 * sum(sentence.values()) + (2 * 3 - 1) * pause
 
 
 def test_request_returns_at_once_with_a_stable_url(tmp_path, hall_voice) -> None:
@@ -93,7 +100,7 @@ def test_second_request_for_the_same_call_renders_nothing(tmp_path, hall_voice) 
     again = voice.request(hall_voice, "A001", 3)  # a recall
     assert voice.wait(again["key"], 30) is not None
     assert again["key"] == first["key"]
-    assert (voice.renders, len(renderer.calls)) == (1, 2)
+    assert (voice.renders, len(renderer.calls)) == (1, 13)
     restarted = Voice(tmp_path, renderer=renderer)  # the cache outlives the process
     restarted.request(hall_voice, "A001", 3)
     assert restarted.renders == 0

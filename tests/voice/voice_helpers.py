@@ -89,6 +89,11 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+def _state(pid: int) -> str:
+    """The process's state letter from /proc (R, S, T for stopped …)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
 def unread_request_bytes(pid: int) -> int:
     """Bytes waiting in process `pid`'s stdin pipe: a request the server has sent and it has not read."""
     fd = os.open(f"/proc/{pid}/fd/0", os.O_RDONLY | os.O_NONBLOCK)
@@ -110,6 +115,8 @@ def crash_on_next_request(pid: int, sig: signal.Signals = signal.SIGSEGV) -> Ite
     from tests.support import wait_until
 
     os.kill(pid, signal.SIGSTOP)
+    # Stopped only once it leaves the kernel: until then a request written now may still be read.
+    wait_until(lambda: _state(pid) in ("T", "t"), timeout=60, what="the engine to stop")
     try:
         yield
         wait_until(lambda: unread_request_bytes(pid) > 0, timeout=60, what="a render request in the engine's pipe")
