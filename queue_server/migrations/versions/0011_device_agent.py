@@ -4,7 +4,7 @@ A kiosk registered with --agent gets its tickets' print jobs (print_jobs.device_
 agent instead of the server's spooler; the agent reports the printer's state (DLE EOT) on the device.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from queue_server.models import UTCDateTime
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
