@@ -129,7 +129,7 @@
 
   // Tomorrow's staffing plan (Erlang C per hour, as the live advice) and the last plan against what happened.
   function loadPlan() {
-    OW.api("GET", base + "stats/plan", undefined, token).then(function (res) {
+    OW.api("GET", base + "stats/plan").then(function (res) {
       if (!res.ok) { fail(res); return; }
       plan = res.data;
       renderPlan(plan);
