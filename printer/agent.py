@@ -139,13 +139,17 @@ class PrinterRole:
             return
         try:
             ticket = TicketPrint.from_payload(offer["payload"])
+        except PayloadError as exc:
+            log.warning("job %s (%s) cannot be printed: %s", job_id, number, exc)
+            self.failed.append({"id": job_id, "error": str(exc)})
+            return
+        try:
             with connected(self.cfg) as printer:
                 print_ticket(printer, ticket, offer["paper_mm"])
-        except (PayloadError, PrinterError) as exc:
-            reason = exc.reason if isinstance(exc, PrinterError) else str(exc)
-            self.failed.append({"id": job_id, "error": reason})
-            self.status = {"state": "offline", "detail": reason} if isinstance(exc, PrinterError) else self.status
-            self.say("printer", f"printer {describe(self.cfg)}: {reason}")
+        except PrinterError as exc:
+            self.failed.append({"id": job_id, "error": exc.reason})
+            self.status = {"state": "offline", "detail": exc.reason}
+            self.say("printer", f"printer {describe(self.cfg)}: {exc.reason}")
             self.next_probe = self.clock() + self.probe_delay
             return
         self.ledger.add(key)  # on disk before the server hears of it: a crash after this prints nothing twice
@@ -190,6 +194,8 @@ class Agent:
                         self._serve(client, stop)
                     except (socketio.exceptions.SocketIOError, TimeoutError, OSError) as exc:
                         self.say("server", f"lost the server at {self.server} ({type(exc).__name__}); reconnecting")
+                    except Exception:  # a bug must not end the agent: log it, and start over
+                        log.exception("the agent failed; reconnecting")
                     finally:
                         client.disconnect()
                     if stop.is_set():

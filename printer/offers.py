@@ -64,8 +64,6 @@ def exchange(
     """One round with a kiosk's agent: its printed jobs done, its failures retried, the next jobs offered."""
     mine = PrintJob.device_id == device.id
     out = Exchange()
-    if hello:  # the agent (re)started: what it held is offered again now, not after the lease
-        AGENT_JOBS.recover(session, now, mine, reason="the kiosk's agent restarted; offered again")
     owned = set(session.scalars(select(PrintJob.id).where(mine, PrintJob.id.in_(printed + [f["id"] for f in failed]))))
     settled = [j for j in printed if j in owned and AGENT_JOBS.done(session, j, printed_at=now)]
     for failure in failed:
@@ -74,6 +72,8 @@ def exchange(
                 session, failure["id"], failure["error"], now, first_s=2, cap_s=MAX_BACKOFF_S, max_attempts=MAX_ATTEMPTS
             )
             settled.append(failure["id"])
+    if hello:  # the agent (re)started: what it still held is offered again now, not after the lease
+        AGENT_JOBS.recover(session, now, mine, reason="the kiosk's agent restarted; offered again")
     claimed = AGENT_JOBS.claim(session, now, mine, limit=max(0, min(take, MAX_TAKE))) if take else []
     paper = hall_settings(device.hall).ticket.paper_mm
     fresh = select(PrintJob).where(PrintJob.id.in_(settled + claimed)).order_by(PrintJob.id)

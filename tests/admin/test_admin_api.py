@@ -308,3 +308,19 @@ def test_devices_registered_per_hall_show_online_last_seen_and_printers(as_user)
     assert as_user().http.get("/api/v1/device", headers={"Authorization": f"Device {token}"}).status_code == 401
     actions = [c["action"] for c in root.get("/admin/changes?entity=device").get_json()["changes"]]
     assert actions == ["revoke", "create"]
+
+
+def test_a_kiosk_registered_in_admin_to_print_through_its_agent(as_user):
+    root = as_user("root")
+    r = root.post("/admin/halls/jinxiu/devices", {"name": "jx-cabinet", "kind": "kiosk", "agent": True})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["agent"] is True and r.get_json()["printer_status"]["state"] == "unknown"
+    listed = root.get("/admin/halls/jinxiu/devices").get_json()
+    assert {"name": "jx-cabinet", "agent": True, "device": "jx-cabinet"}.items() <= listed["printers"][-1].items()
+    both = root.post(
+        "/admin/halls/jinxiu/devices", {"name": "x1", "kind": "kiosk", "agent": True, "printer": "kiosk-jinxiu-1"}
+    )
+    assert both.status_code == 422 and both.get_json()["error"]["field"] == "printer"
+    board = root.post("/admin/halls/jinxiu/devices", {"name": "x2", "kind": "board", "agent": True})
+    assert board.status_code == 422 and board.get_json()["error"]["field"] == "agent"
+    assert board.get_json()["error"]["message_zh"]

@@ -102,21 +102,28 @@
     OW.api("GET", "/api/v1/halls/" + encodeURIComponent(hall) + "/services").then(function (res) {
       if (res.ok) { S.services = res.data.services; renderTransferServices(); }
     });
-    var changed = function () { later(); };
+    // A ticket event matters here when the ticket is at this window or held here; the line follows queue_changed.
+    var concerns = function (t) {
+      var d = S.desk, here = d ? d.held.map(function (x) { return x.number; }) : [];
+      if (d && d.current) here.push(d.current.number);
+      return !t || (t.window && t.window.number === S.window) || here.indexOf(t.number) >= 0;
+    };
     S.socket = OW.live({ hall: hall }, {
       board: function (snap) { S.board = snap; refresh(); },  // on every (re)connect: nothing shown is stale
       window_updated: function (w) {
         if (S.board) S.board.windows = S.board.windows.map(function (x) { return x.number === w.number ? w : x; });
         if (w.number === S.window) later();
       },
-      ticket_called: changed, ticket_updated: changed, queue_changed: changed,
+      ticket_called: function (c) { if (concerns(c.ticket)) later(); },
+      ticket_updated: function (t) { if (concerns(t)) later(); },
+      queue_changed: later,
       error: function (e) { log(false, OW.errorText(e)); }
     });
   }
 
   function later() {
     clearTimeout(S.timer);
-    S.timer = setTimeout(refresh, 150);  // one reload for a burst of events
+    S.timer = setTimeout(refresh, 200);  // one reload for a burst of events
   }
 
   /* The desk and the line again; resolves once what is shown is at least as new as the call. */
@@ -135,7 +142,7 @@
       if (hall !== S.hall || number !== S.window) return;
       if (!r[0].ok) {
         if (r[0].status === 403 || r[0].status === 404) { setup(failure(r[0])); return; }
-        answer(false, failure(r[0]));
+        answer(false, failure(r[0]), true);
       } else {
         S.desk = r[0].data;
       }
