@@ -64,7 +64,6 @@
 
   var SHORT = { called: ["叫号中", "Calling"], serving: ["办理中", "Serving"] };
   function shortStatus(w) {
-    if (w.state === "paused") return OW.windowState("paused");
     var t = w.ticket, s = t && SHORT[t.status];
     if (!t) return OW.t("空闲", "Free");
     return s ? OW.t(s[0], s[1]) : OW.statusText(t.status);
@@ -74,8 +73,9 @@
     return h("div", { class: "window-card state-" + w.state, "data-window": String(w.number) },
       h("div", { class: "window-name", text: OW.windowName(w) }),
       h("div", { class: "window-now" },
-        h("span", { class: "window-number", text: w.state === "paused" ? OW.t("暂停", "Paused") : (t ? t.number : "—") }),
-        h("span", { class: "window-status", text: shortStatus(w) })));
+        // paused: the state in large type instead of a number, nothing more to say
+        h("span", { class: "window-number", text: w.state === "paused" ? OW.windowState("paused") : (t ? t.number : "—") }),
+        w.state === "paused" ? null : h("span", { class: "window-status", text: shortStatus(w) })));
   }
   function queueRow(q) {
     return h("div", { class: "queue-row", "data-queue": q.prefix },
