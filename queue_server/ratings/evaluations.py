@@ -65,7 +65,7 @@ def check_reasons(hall: Hall, score: int, reasons: Sequence[str]) -> list[str]:
     """The reasons of a poor rating, each from the hall's list, once each, in the order given."""
     if reasons and score > POOR:
         raise ValidationFailed(
-            "reasons are given with 不满意 (2) or 非常不满意 (1) only",
+            "reasons are given only with a score of 2 (dissatisfied) or 1 (very dissatisfied)",
             zh="只有评价为“不满意”或“非常不满意”时才需选择原因",
             field="reasons",
         )
