@@ -142,9 +142,12 @@ def _plan(s, h: Hall) -> tuple[dict, dict | None]:
         day = date.fromisoformat(request.args["day"]) if request.args.get("day") else None
     except ValueError:
         raise ValidationFailed("day is a date such as 2026-03-03", zh="日期格式应如 2026-03-03", field="day") from None
-    day = day or stats_data.local_today(h) + timedelta(days=1)
+    today = stats_data.local_today(h)
+    day = day or today + timedelta(days=1)
+    if abs((day - today).days) > 366:
+        raise ValidationFailed("plan a day within a year of today", zh="只能查看一年以内的排班计划", field="day")
     plan = staffing.day_plan(s, h, day, request.args.get("source", "auto"))
-    return plan, staffing.last_plan(s, h, min(day, stats_data.local_today(h) + timedelta(days=1)))
+    return plan, staffing.last_plan(s, h, min(day, today + timedelta(days=1)))
 
 
 @api.route(
