@@ -3,7 +3,8 @@
 The middle of a quote is a queueing forecast: the work of the tickets ahead (each by its item's recent
 window time) and the time left at the busy windows, shared by the open windows that drain the line.
 Its spread is split-conformal: the recent residuals (actual minus forecast, in units of the forecast's
-natural scale, √(departures) window cycles) give the quantiles that hold the stated share of waits.
+natural scale, √(departures) window cycles) give the reach around their median that holds the stated
+share of waits, per queue once it has data, aimed a little higher or lower when the latest quotes missed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from statistics import NormalDist
 # so a day that drifts from its history (a rush, windows closing) is caught up with within the hour.
 ADAPT_GAIN = 1.0
 ADAPT_RECENT = 40
-ADAPT_REACH = 0.1  # never aim more than this far from the stated level
+ADAPT_REACH = 0.03  # never aim more than this far from the stated level
 # Before the hall has this many resolved quotes, a normal prior fills in (weighted like this many residuals).
 PRIOR_WEIGHT = 20
 PRIOR_WIDEN = 1.3  # the prior is cautious: a hall's first quotes are wider than its calibrated ones
@@ -168,14 +169,19 @@ def aimed_coverage(residuals: Sequence[Residual], coverage: float) -> float:
 
 
 def _conformal(scores: list[float], coverage: float) -> tuple[float, float]:
-    """The central run of sorted scores that holds ⌈(n+1)·coverage⌉ of them (valid for the next score)."""
+    """Around the median score, the distance that holds ⌈(n+1)·coverage⌉ of them (valid for the next score).
+
+    Centred on the median, the range's middle is the best single guess of the wait (waits are skewed:
+    equal tails would push the middle up), which keeps the error of the middle low.
+    """
     n = len(scores)
     if n == 0:
         return 0.0, 0.0
     scores = sorted(scores)
     k = min(math.ceil((n + 1) * coverage), n)
-    tail = (n - k) // 2
-    return scores[tail], scores[tail + k - 1]
+    median = scores[n // 2]
+    reach = sorted(abs(s - median) for s in scores)[k - 1]
+    return median - reach, median + reach
 
 
 def _blend(own: tuple[float, float], prior: tuple[float, float], n: int) -> tuple[float, float]:

@@ -141,11 +141,6 @@ def plan_tables(plan: dict, last: dict | None) -> list[tuple[str, list[str], lis
     return out
 
 
-def stats_csv(figures: dict) -> bytes:
-    """Every table in one long CSV: table, key, metric, value."""
-    return tables_csv(tables(figures))
-
-
 def tables_csv(named: list[tuple[str, list[str], list[list]]]) -> bytes:
     """Tables in one long CSV: table, key (the first column), metric, value."""
     buf = io.StringIO()
@@ -159,11 +154,6 @@ def tables_csv(named: list[tuple[str, list[str], list[list]]]) -> bytes:
             for column, value in zip(header[1:], row[1:], strict=True):
                 writer.writerow([name, csv_cell(row[0]), column, csv_cell(value)])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def stats_xlsx(figures: dict, title: str) -> bytes:
-    """One sheet per table, header row in bold."""
-    return tables_xlsx(tables(figures), title)
 
 
 def ratings_xlsx(rows: list[dict], title: str) -> bytes:

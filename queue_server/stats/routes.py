@@ -111,21 +111,29 @@ def hall_live(hall: str):
 )
 def export_stats(hall: str):
     """Download the statistics as CSV (one long table) or XLSX (one sheet per table)."""
-    fmt = request.args.get("format", "xlsx")
-    if fmt not in ("csv", "xlsx"):
-        raise ValidationFailed("format is csv or xlsx", zh="格式只能是 csv 或 xlsx", field="format")
+    fmt = _table_format()
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
         supervisor(s, h)
         first, last = _range(h)
         figures = stats_data.compute(s, h, first, last)
     name = f"stats-{h.code}-{first.isoformat()}-{last.isoformat()}.{fmt}"
+    return _tables_file(fmt, exports.tables(figures), f"{h.name} {first}–{last}", name)
+
+
+def _table_format() -> str:
+    fmt = request.args.get("format", "xlsx")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationFailed("format is csv or xlsx", zh="格式只能是 csv 或 xlsx", field="format")
+    return fmt
+
+
+def _tables_file(fmt: str, named: list, title: str, name: str) -> Response:
+    """Tables as a CSV (one long table) or an XLSX (one sheet per table) download."""
     if fmt == "csv":
-        return _file(exports.stats_csv(figures), "text/csv; charset=utf-8", name)
+        return _file(exports.tables_csv(named), "text/csv; charset=utf-8", name)
     return _file(
-        exports.stats_xlsx(figures, f"{h.name} {first}–{last}"),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        name,
+        exports.tables_xlsx(named, title), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name
     )
 
 
@@ -135,9 +143,12 @@ def _plan(s, h: Hall) -> tuple[dict, dict | None]:
         day = date.fromisoformat(request.args["day"]) if request.args.get("day") else None
     except ValueError:
         raise ValidationFailed("day is a date such as 2026-03-03", zh="日期格式应如 2026-03-03", field="day") from None
-    day = day or stats_data.local_today(h) + timedelta(days=1)
+    today = stats_data.local_today(h)
+    day = day or today + timedelta(days=1)
+    if abs((day - today).days) > 366:
+        raise ValidationFailed("plan a day within a year of today", zh="只能查看一年以内的排班计划", field="day")
     plan = staffing.day_plan(s, h, day, request.args.get("source", "auto"))
-    return plan, staffing.last_plan(s, h, min(day, stats_data.local_today(h) + timedelta(days=1)))
+    return plan, staffing.last_plan(s, h, min(day, today + timedelta(days=1)))
 
 
 @api.route(
@@ -165,22 +176,13 @@ def staffing_plan(hall: str):
 )
 def export_plan(hall: str):
     """Download the staffing plan (and the last plan against what happened) as CSV or XLSX."""
-    fmt = request.args.get("format", "xlsx")
-    if fmt not in ("csv", "xlsx"):
-        raise ValidationFailed("format is csv or xlsx", zh="格式只能是 csv 或 xlsx", field="format")
+    fmt = _table_format()
     with transaction(current().factory) as s:
         h = get_hall(s, hall)
         supervisor(s, h)
         plan, last = _plan(s, h)
-    named = exports.plan_tables(plan, last)
     name = f"plan-{h.code}-{plan['day']}.{fmt}"
-    if fmt == "csv":
-        return _file(exports.tables_csv(named), "text/csv; charset=utf-8", name)
-    return _file(
-        exports.tables_xlsx(named, f"{h.name} {plan['day']}"),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        name,
-    )
+    return _tables_file(fmt, exports.plan_tables(plan, last), f"{h.name} {plan['day']}", name)
 
 
 @api.route(

@@ -101,6 +101,7 @@ class TicketResponse(TicketPublic):
     id: str
     ahead: int
     estimated_wait: Estimate | None
+    quoted_wait: Estimate | None = None  # the range first quoted at issue (estimated_wait is the current one)
     target_window: WindowBrief | None = None
     started_at: str | None = None
     finished_at: str | None = None

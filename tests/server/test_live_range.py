@@ -39,9 +39,11 @@ def test_the_range_narrows_as_people_ahead_are_called_and_follows_the_open_windo
         highs.append(pushed["estimated_wait"]["high_s"])
     assert highs[0] > highs[1] > highs[2], highs
 
+    phone.drain("wait_updated")  # each step below waits for what its own action pushed
     act(url, two, 2, "open")  # a second window: the same line, a shorter wait
     opened = phone.wait_for("wait_updated", lambda w: w["estimated_wait"]["high_s"] < highs[-1])
     assert opened["ahead"] == 2
+    phone.drain("wait_updated")
     act(url, two, 2, "close")
     closed = phone.wait_for(
         "wait_updated", lambda w: w["estimated_wait"]["high_s"] > opened["estimated_wait"]["high_s"]

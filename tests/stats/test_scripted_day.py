@@ -87,7 +87,7 @@ def test_every_figure_of_the_scripted_morning(hall, fake_clock):
     assert st["service"] == {"count": 3, "mean_s": 393.3, "median_s": 400.0, "p90_s": 464.0}
     assert st["hold"] == {"tickets": 1, "total_s": 60.0, "mean_s": 60.0}
     # quoted ranges: A001 0–240 (actual 300), B001 300–600 (340), A002 400–700 (520), C001 600–900 (530)
-    assert st["estimate"] == {"count": 4, "mae_s": 135.0, "inside_share": 0.5, "mean_width_s": 285.0}
+    assert st["estimate"] == {"count": 4, "mae_s": 135.0, "inside_share": 0.5, "mean_width_s": 285.0, "coverage": 0.8}
 
     queues = {q["key"]: q for q in st["by_queue"]}
     assert set(queues) == {"A", "B", "C"}, "a transferred ticket stays in the queue it waited in first"

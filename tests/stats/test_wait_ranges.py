@@ -101,7 +101,12 @@ def test_bad_plan_requests_are_refused_naming_the_field(hall, client):
     staff(hall)
     hall.user("clerk1")
     boss = bearer(client, "boss")
-    for query, field in (("?day=March", "day"), ("?source=guess", "source"), ("/export?format=pdf", "format")):
+    for query, field in (
+        ("?day=March", "day"),
+        ("?day=0001-01-01", "day"),
+        ("?source=guess", "source"),
+        ("/export?format=pdf", "format"),
+    ):
         r = client.get(PLAN + query, headers=boss)
         assert r.status_code == 422 and r.get_json()["error"]["field"] == field, r.get_json()
         assert r.get_json()["error"]["message_zh"]
