@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, selectinload
 from queue_server import clock
 from queue_server.config import QueueConfig, WindowConfig
 from queue_server.core.announcements import LONGEST_TEMPLATE, TemplateError, check_template
+from queue_server.core.field_errors import reason
 from queue_server.core.states import TicketStatus, WindowState
 from queue_server.core.text import printable
 from queue_server.exceptions import Conflict, NotFound, ValidationFailed
-from queue_server.field_errors import reason
 from queue_server.hall_settings import HOURS, SECRET_MASK, HallSettings, changed, hall_settings, patched, shown
 from queue_server.halls import get_window
 from queue_server.models import (

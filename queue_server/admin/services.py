@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from queue_server.admin.catalog import COLUMNS, parse_row
 from queue_server.admin.service import Outcome, _catalog_events, invalid, record, validated
 from queue_server.config import ServiceConfig
+from queue_server.core.field_errors import reason
 from queue_server.exceptions import Conflict, NotFound, ValidationFailed
-from queue_server.field_errors import reason
 from queue_server.halls import service_fields
 from queue_server.models import Hall, Queue, ServiceItem, Ticket
 from queue_server.staff.permissions import check_manages

@@ -11,8 +11,8 @@ from flask import Blueprint, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from queue_server.core.field_errors import describe
 from queue_server.exceptions import OneWindowError, ValidationFailed
-from queue_server.field_errors import describe
 from queue_server.web.inputs import MAX_INT, check_json, check_nesting
 from queue_server.web.schemas import ErrorResponse
 
