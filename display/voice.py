@@ -37,6 +37,7 @@ PAUSE_S = 0.6
 LONGEST_TEXT = 500
 RENDER_VERSION = 2
 POLL_S = 0.02
+PRUNE_EVERY = 50  # joined calls between two prunes of the cache folder
 ZH_DIGITS = "零一二三四五六七八九"
 EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -316,7 +317,8 @@ class Voice:
             sentences = [[self.segments.pcm(piece, self.renderer) for piece in pieces] for pieces in plan]
             self.renders += 1
             write_wav(path, sentences * repeat, PAUSE_S)
-            self.cache.prune()
+            if self.renders % PRUNE_EVERY == 1:  # a listing of the folder costs more than the join itself
+                self.cache.prune()
         with self._lock:
             self._pending.pop(key, None)
 

@@ -15,6 +15,7 @@ A segment missing from the pack is synthesised with espeak-ng.
 from __future__ import annotations
 
 import array
+import functools
 import hashlib
 import json
 import logging
@@ -124,10 +125,15 @@ class Piece:
 
     @property
     def key(self) -> str:
-        payload = [SEGMENT_VERSION, self.segment.kind, self.segment.value, self.lang, self.voice]
-        payload += [self.rate, round(self.volume, 3), self.stamp] if self.recorded is None else [self.stamp]
-        digest = hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
-        return digest[:32]
+        """Names the piece's audio in the caches: what is said, by which voice, how, from which recording."""
+        how = (self.rate, round(self.volume, 3)) if self.recorded is None else ()
+        return _piece_key(self.segment, self.lang, self.voice, how, self.stamp)
+
+
+@functools.lru_cache(maxsize=4096)  # a call asks for a dozen keys; the same few hundred all day
+def _piece_key(segment: Segment, lang: str, voice: str, how: tuple, stamp: str) -> str:
+    payload = [SEGMENT_VERSION, segment.kind, segment.value, lang, voice, *how, stamp]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
 
 
 class Segments:

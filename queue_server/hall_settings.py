@@ -7,6 +7,7 @@ filling in whatever the stored JSON lacks.
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Annotated, Any, Literal, Protocol
 
@@ -233,13 +234,24 @@ class SettingsOwner(Protocol):
 _CACHE_KEY = "_hall_settings_cache"
 
 
+# And one parse per stored JSON: every request loads the hall row afresh, and validating its settings
+# cost more than the call-next's statements; an equal JSON (a dict comparison) is the same settings.
+_PARSED: dict[str, tuple[dict, HallSettings]] = {}
+
+
 def hall_settings(hall: SettingsOwner) -> HallSettings:
     """The hall's settings from its row, the defaults filling in what the stored JSON lacks."""
     raw = hall.settings
     cached = hall.__dict__.get(_CACHE_KEY)
     if cached is not None and cached[0] is raw:
         return cached[1]
-    parsed = read_stored(raw or {}, getattr(hall, "code", "?"))
+    code = getattr(hall, "code", "?")
+    known = _PARSED.get(code)
+    if known is not None and known[0] == (raw or {}):
+        parsed = known[1]
+    else:
+        parsed = read_stored(raw or {}, code)
+        _PARSED[code] = (copy.deepcopy(raw or {}), parsed)
     hall.__dict__[_CACHE_KEY] = (raw, parsed)
     return parsed
 

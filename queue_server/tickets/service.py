@@ -300,38 +300,56 @@ def _unless_missed(column, called_value):
     return case((MISSED_CHECK_IN, column), else_=called_value)
 
 
+CLAIM_CHUNK = 8  # candidates offered to one claim statement; the first is nearly always free
+
+
+def _claim_statement():
+    """Call the first free ticket of up to CLAIM_CHUNK ranked ids (:rank0 … ), built once."""
+    ranked = [bindparam(f"rank{n}", type_=TICKETS.c.id.type) for n in range(CLAIM_CHUNK)]
+    rank = case(*((TICKETS.c.id == r, n) for n, r in enumerate(ranked)), else_=CLAIM_CHUNK)
+    first = (
+        select(TICKETS.c.pk)
+        .where(TICKETS.c.id.in_(ranked), TICKETS.c.status == TicketStatus.WAITING.value)
+        .order_by(rank)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        TICKETS.update()
+        .where(TICKETS.c.pk == first, TICKETS.c.status == TicketStatus.WAITING.value)
+        .values(
+            status=_unless_missed(TicketStatus.NO_SHOW.value, TicketStatus.CALLED.value),
+            called_at=_unless_missed(TICKETS.c.called_at, bindparam("at", type_=TICKETS.c.called_at.type)),
+            window_id=_unless_missed(TICKETS.c.window_id, bindparam("to_window", type_=TICKETS.c.window_id.type)),
+            clerk_id=_unless_missed(TICKETS.c.clerk_id, bindparam("by_clerk", type_=TICKETS.c.clerk_id.type)),
+            recall_count=_unless_missed(TICKETS.c.recall_count, 0),
+        )
+        .returning(*TICKETS.c)
+    )
+
+
+CLAIM = _claim_statement()
+
+
 def claim(
     session: Session, hall: Hall, window: Window, user: StaffUser | None, now: datetime, ranked_ids: list[str]
 ) -> Ticket | None:
     """Call the first of these tickets (in this order) that is still waiting and that no other window is
     calling right now, or None if all are taken; a remote ticket missing its check-in becomes a no-show instead.
 
-    One statement however many windows race for the head of the line: PostgreSQL skips the rows other
-    windows hold (SKIP LOCKED) and the update re-checks the status of the row it took (SQLite has no row
-    locks, only its write lock).
+    One statement per CLAIM_CHUNK candidates however many windows race for the head of the line: PostgreSQL
+    skips the rows other windows hold (SKIP LOCKED) and the update re-checks the status of the row it took
+    (SQLite has no row locks, only its write lock).
     """
-    rank = case({ticket_id: n for n, ticket_id in enumerate(ranked_ids)}, value=TICKETS.c.id)
-    first = (
-        select(TICKETS.c.pk)
-        .where(TICKETS.c.id.in_(ranked_ids), TICKETS.c.status == TicketStatus.WAITING.value)
-        .order_by(rank)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    claimed = session.execute(
-        TICKETS.update()
-        .where(TICKETS.c.pk == first, TICKETS.c.status == TicketStatus.WAITING.value)
-        .values(
-            status=_unless_missed(TicketStatus.NO_SHOW.value, TicketStatus.CALLED.value),
-            called_at=_unless_missed(TICKETS.c.called_at, now),
-            window_id=_unless_missed(TICKETS.c.window_id, window.id),
-            clerk_id=_unless_missed(TICKETS.c.clerk_id, user.id if user else None),
-            recall_count=_unless_missed(TICKETS.c.recall_count, 0),
-        )
-        .returning(*TICKETS.c)
-    ).first()
-    return None if claimed is None else attach(session, dict(claimed._mapping), hall, window)
+    params = {"at": now, "to_window": window.id, "by_clerk": user.id if user else None}
+    for start in range(0, len(ranked_ids), CLAIM_CHUNK):
+        chunk = ranked_ids[start : start + CLAIM_CHUNK]
+        params.update({f"rank{n}": chunk[n] if n < len(chunk) else None for n in range(CLAIM_CHUNK)})
+        claimed = session.execute(CLAIM, params).first()
+        if claimed is not None:
+            return attach(session, dict(claimed._mapping), hall, window)
+    return None
 
 
 def call_next(session: Session, hall: Hall, window: Window, user: StaffUser | None) -> Change:
