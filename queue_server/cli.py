@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=1, help="random seed (same seed, same day)")
     sim.add_argument("--database", default=None, help="database URL (default: a new temporary SQLite file)")
     sim.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    sim.add_argument(
+        "--scenario",
+        choices=["calm", "rush", "lunch", "long", "all"],
+        default=None,
+        help="a day the hall meets (all: each on its own new database); reports each estimator's coverage and width",
+    )
+    sim.add_argument("--compare", action="store_true", help="set the old estimator's ranges against the new ones")
 
     agent = sub.add_parser("agent", help="run on a kiosk or hall PC: print the kiosk's tickets, play the hall's calls")
     agent.add_argument("--server", required=True, help="the server's URL, e.g. http://10.0.0.2:8000")
