@@ -10,7 +10,7 @@ import pytest
 from queue_server.cli import main
 from queue_server.db import make_engine, session_factory, transaction, upgrade
 from queue_server.halls import seed
-from queue_server.stats.simulate import report, simulate_day
+from queue_server.stats.simulate import SCENARIOS, report, scenario_report, simulate_day
 from tests.support import demo_config, write_config
 
 SEED = 7
@@ -89,3 +89,46 @@ def test_simulate_command_prints_statistics(tmp_path, capsys):
     assert "already has tickets" in capsys.readouterr().err
     assert main(["--config", str(config), "simulate", "--hall", "nowhere"]) == 2
     assert not (tmp_path / "live.sqlite3").exists(), "the hall's own database is never touched"
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_each_scenario_keeps_the_new_estimators_coverage_near_the_stated_share(empty_hall, scenario):
+    factory, settings = empty_hall
+    result = simulate_day(
+        factory, "erdao", date(2026, 3, 2), settings=settings, seed=SEED, shape=SCENARIOS[scenario](), compare=True
+    )
+    new, old = result.estimators["new"], result.estimators["old"]
+    print(scenario_report({scenario: result}, compare=True))  # shown with -s: this seed's figures
+    assert new["count"] == old["count"] == result.stats["estimate"]["count"] > 100, "both judged on the same waits"
+    assert new["inside_share"] == result.stats["estimate"]["inside_share"], "the new one is what tickets were quoted"
+    assert new["coverage"] == 0.8
+    assert 0.65 <= new["inside_share"] <= 0.97, "near the stated 80 % (a wide bound: one seeded day)"
+    assert new["mean_bound_s"] > 0 and new["width_over_bound"] > 0
+    assert new["mean_width_s"] != old["mean_width_s"], "the old estimator's ranges are its own"
+
+
+def test_a_slow_stretch_lengthens_the_waits_of_the_same_day(empty_hall):
+    factory, settings = empty_hall
+    long = simulate_day(factory, "erdao", date(2026, 3, 2), settings=settings, seed=SEED, shape=SCENARIOS["long"]())
+    ordinary = simulate_day(factory, "erdao", date(2026, 3, 3), settings=settings, seed=SEED)
+    assert long.stats["service"]["mean_s"] > 1.1 * ordinary.stats["service"]["mean_s"]
+    assert long.stats["wait"]["mean_s"] > ordinary.stats["wait"]["mean_s"]
+
+
+def test_simulate_command_compares_both_estimators_per_scenario(tmp_path, capsys):
+    config = write_config(
+        tmp_path / "config.yaml", demo_config(f"sqlite:///{tmp_path}/live.sqlite3", tmp_path / "data")
+    )
+    base = ["--config", str(config), "simulate", "--hall", "erdao", "--day", "2026-03-02", "--seed", "2"]
+    assert main([*base, "--scenario", "lunch", "--compare"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith("lunch ")]
+    assert [row[1] for row in rows[:2]] == ["new", "old"], out
+    assert "width new/old" in out and "coverage" in out
+    assert main([*base, "--scenario", "rush", "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)["scenarios"]["rush"]["estimators"]
+    assert 0.5 < figures["new"]["inside_share"] <= 1 and figures["new"]["width_over_wait"] > 0
+    url = f"sqlite:///{tmp_path}/one.sqlite3"
+    assert main([*base, "--scenario", "all", "--database", url]) == 2, "one database holds one scenario's day"
+    assert "--database" in capsys.readouterr().err
+    assert not (tmp_path / "live.sqlite3").exists()
