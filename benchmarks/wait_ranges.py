@@ -2,10 +2,12 @@
 
     python -m benchmarks.wait_ranges                      # this checkout
     python -m benchmarks.wait_ranges --root /tmp/old      # and another one (git archive <commit> | tar -x -C /tmp/old)
+    python -m benchmarks.wait_ranges --scenarios          # calm, rush, lunch, long: new against old estimator
 
 Prints, per seed: the share of actual waits inside the first quoted range (against the hall's stated
 coverage), the mean width relative to the mean wait, and the mean absolute error of the range's middle.
 Each day runs `python -m queue_server simulate --json` in the checkout's folder, so any version compares.
+With --scenarios, each seed runs `simulate --scenario all --compare` (this checkout) and prints its table.
 """
 
 from __future__ import annotations
@@ -20,15 +22,20 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (1, 2, 3, 7)
 
 
-def simulate(root: Path, hall: str, seed: int, day: str) -> dict:
-    """One simulated day's statistics from the checkout at `root`."""
-    out = subprocess.run(
-        [sys.executable, "-m", "queue_server", "simulate", "--hall", hall, "--seed", str(seed), "--day", day, "--json"],
+def run_simulate(root: Path, hall: str, seed: int, day: str, *more: str) -> str:
+    """The output of `simulate` in the checkout at `root`."""
+    return subprocess.run(
+        [sys.executable, "-m", "queue_server", "simulate", "--hall", hall, "--seed", str(seed), "--day", day, *more],
         cwd=root,
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def simulate(root: Path, hall: str, seed: int, day: str) -> dict:
+    """One simulated day's statistics from the checkout at `root`."""
+    out = run_simulate(root, hall, seed, day, "--json")
     return json.loads(out[out.index("{") :])["stats"]
 
 
@@ -51,7 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", default="2026-03-02", help="the simulated day (a Monday)")
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--root", type=Path, action="append", help="another checkout to compare (repeatable)")
+    parser.add_argument("--scenarios", action="store_true", help="each scenario, the new and the old estimator")
     args = parser.parse_args(argv)
+    if args.scenarios:
+        for seed in args.seeds:
+            print(run_simulate(ROOT, args.hall, seed, args.day, "--scenario", "all", "--compare"))
+        return 0
     roots = [ROOT, *(args.root or [])]
     print(f"{'checkout':<28} seed  inside  stated  wait min  width min  width/wait  MAE min")
     for root in roots:
