@@ -14,7 +14,6 @@ and prints the functions that cost the most (self and inclusive).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from benchmarks.harness import running_server, summary
+from benchmarks.harness import py_spy, running_server, summary
 from benchmarks.server_bench import fill, open_windows, tokens
 from tests.support import ROOT
 
@@ -93,28 +92,8 @@ def measure(
         run_cycles(server.url, server.proc.pid, cycle, windows, 1.5, headers)  # warm up (caches, engine start)
         spy = None
         if profile is not None:
-            profile.mkdir(parents=True, exist_ok=True)
             out = profile / f"{root.name}-{kind}-{cycle}-{'voice' if voice else 'novoice'}.txt"
-            spy = subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "-p",
-                    str(server.proc.pid),
-                    "-d",
-                    str(int(seconds)),
-                    "-r",
-                    "250",
-                    "-f",
-                    "raw",
-                    "-o",
-                    str(out),
-                    "--subprocesses",
-                    "--nonblocking",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            spy = py_spy(server.proc.pid, seconds, out)
         result = run_cycles(server.url, server.proc.pid, cycle, windows, seconds, headers)
         if spy is not None:
             spy.wait(60)

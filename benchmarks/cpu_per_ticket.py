@@ -2,6 +2,7 @@
 
     python -m benchmarks.cpu_per_ticket --db sqlite postgresql --connections 1 20 --seconds 6
     python -m benchmarks.cpu_per_ticket --baseline /tmp/pg-base   # git archive c9d90e6 | tar -x -C /tmp/pg-base
+    python -m benchmarks.cpu_per_ticket --db sqlite --connections 20 --profile /tmp/prof   # py-spy, hot functions
 
 Each run gets a fresh database: a SQLite file in a temporary folder, or a PostgreSQL database
 created on 127.0.0.1:5432 (tests.support PG_ADMIN_URL) and dropped afterwards.
@@ -18,6 +19,7 @@ import os
 import time
 from pathlib import Path
 
+from benchmarks.call_cycle import hot_functions
 from tests.support import ROOT
 
 TARGET_CPU_MS = 1.5
@@ -29,17 +31,23 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
 
 
-def measure(kind: str, connections: int, seconds: int, root: Path = ROOT) -> dict:
-    """One fresh server of checkout `root` on a fresh database: warm up, then wrk for `seconds`."""
-    from benchmarks.harness import WRK_POST, running_server, wrk
+def measure(kind: str, connections: int, seconds: int, root: Path = ROOT, profile: Path | None = None) -> dict:
+    """One fresh server of checkout `root` on a fresh database: warm up, then wrk for `seconds` (recorded with
+    py-spy into `profile`/… when given)."""
+    from benchmarks.harness import WRK_POST, py_spy, running_server, wrk
 
     with running_server(kind, root=root) as servers:
         server = servers[0]
         url = f"{server.url}/api/v1/halls/erdao/tickets"
         wrk(url, connections=connections, seconds=2, lua=WRK_POST % "QY001")  # warm up
+        out = profile / f"issue-{root.name}-{kind}-c{connections}.txt" if profile else None
+        spy = py_spy(server.proc.pid, seconds, out) if out else None
         cpu0, t0 = cpu_seconds(server.proc.pid), time.monotonic()
         result = wrk(url, connections=connections, seconds=seconds, lua=WRK_POST % "QY001")
         cpu1, t1 = cpu_seconds(server.proc.pid), time.monotonic()
+        if spy is not None:
+            spy.wait(60)
+            result["profile"] = str(out)
     tickets = result["rps"] * seconds
     return {
         **result,
@@ -68,6 +76,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout, measured in turn with this one")
     parser.add_argument("--root", type=Path, default=ROOT, help="measure the code of another checkout instead")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="record the first round with py-spy into this folder"
+    )
     args = parser.parse_args()
     roots = [("baseline", args.baseline.resolve())] if args.baseline else []
     roots.append(("new", args.root.resolve()))
@@ -77,9 +88,12 @@ def main() -> None:
             results: dict[str, list[dict]] = {label: [] for label, _ in roots}
             for round_ in range(args.rounds):
                 for label, root in roots:
-                    r = measure(DATABASES[name], connections, args.seconds, root)
+                    profile = args.profile if round_ == 0 else None
+                    r = measure(DATABASES[name], connections, args.seconds, root, profile)
                     results[label].append(r)
                     print(line(f"{name} c{connections} {label}#{round_ + 1}", r), flush=True)
+                    if "profile" in r:
+                        print(hot_functions(r["profile"], top=15), flush=True)
             if args.baseline:
                 for key in ("rps", "p99_ms", "cpu_ms_per_ticket"):
                     ratios = [n[key] / b[key] for b, n in zip(results["baseline"], results["new"], strict=True)]

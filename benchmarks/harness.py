@@ -89,6 +89,16 @@ def prepare_with(root: Path, config: Path, raw: dict, users: list[tuple[str, str
     subprocess.run([sys.executable, "-c", script, str(config), json.dumps(users)], cwd=root, check=True)
 
 
+def py_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    """py-spy recording process `pid` (and its children) for `seconds` into `out` (collapsed stacks);
+    `pip install py-spy` (not a dependency of the project; it samples the running server from outside)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["py-spy", "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250", "-f", "raw", "-o", str(out)]
+    return subprocess.Popen(
+        cmd + ["--subprocesses", "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
