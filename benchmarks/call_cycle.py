@@ -2,6 +2,7 @@
 
     python -m benchmarks.call_cycle [--db sqlite] [--windows 10] [--seconds 10] [--rounds 3] [--voice]
                                     [--cycle no-show finish] [--baseline /tmp/base] [--profile DIR]
+                                    [--waiting N]
 
 A cycle is two requests from one window: `call-next` then `no-show` (the FQM-style pull), or
 `start` then `finish-and-call-next` (办结并叫下一位). Server CPU counts the server process and its
@@ -14,7 +15,6 @@ and prints the functions that cost the most (self and inclusive).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from benchmarks.harness import running_server, summary
+from benchmarks.harness import py_spy, running_server, summary
 from benchmarks.server_bench import fill, open_windows, tokens
 from tests.support import ROOT
 
@@ -83,38 +83,26 @@ def run_cycles(url: str, pid: int, cycle: str, windows: int, seconds: float, hea
 
 
 def measure(
-    root: Path, kind: str, cycle: str, windows: int, seconds: float, voice: bool, profile: Path | None = None
+    root: Path,
+    kind: str,
+    cycle: str,
+    windows: int,
+    seconds: float,
+    voice: bool,
+    profile: Path | None = None,
+    waiting: int | None = None,
 ) -> dict:
-    """One fresh server of checkout `root`: fill the line, warm up, then measure (and profile) the cycles."""
+    """One fresh server of checkout `root`: fill the line (`waiting` tickets; by default enough for 400 cycles/s),
+    warm up, then measure (and profile) the cycles."""
     with running_server(kind, voice=voice, root=root) as [server]:
         headers = tokens(server.url, windows)
         open_windows(server.url, headers)
-        fill(server.url, int(seconds * 400) + 500)
+        fill(server.url, waiting if waiting is not None else int(seconds * 400) + 500)
         run_cycles(server.url, server.proc.pid, cycle, windows, 1.5, headers)  # warm up (caches, engine start)
         spy = None
         if profile is not None:
-            profile.mkdir(parents=True, exist_ok=True)
             out = profile / f"{root.name}-{kind}-{cycle}-{'voice' if voice else 'novoice'}.txt"
-            spy = subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "-p",
-                    str(server.proc.pid),
-                    "-d",
-                    str(int(seconds)),
-                    "-r",
-                    "250",
-                    "-f",
-                    "raw",
-                    "-o",
-                    str(out),
-                    "--subprocesses",
-                    "--nonblocking",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            spy = py_spy(server.proc.pid, seconds, out)
         result = run_cycles(server.url, server.proc.pid, cycle, windows, seconds, headers)
         if spy is not None:
             spy.wait(60)
@@ -163,6 +151,9 @@ def main() -> None:
     parser.add_argument("--voice", action="store_true", help="voice on (the hall's announcements rendered)")
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout, measured in turn with this one")
     parser.add_argument("--profile", type=Path, default=None, help="record each run with py-spy into this folder")
+    parser.add_argument(
+        "--waiting", type=int, default=None, help="tickets in line at the start (default: seconds × 400 + 500)"
+    )
     args = parser.parse_args()
     roots = [("baseline", args.baseline.resolve())] if args.baseline else []
     roots.append(("new", ROOT))
@@ -176,7 +167,7 @@ def main() -> None:
             for round_ in range(args.rounds):
                 for label, root in roots:
                     profile = args.profile if args.profile and round_ == 0 else None
-                    r = measure(root, kind, cycle, args.windows, args.seconds, args.voice, profile)
+                    r = measure(root, kind, cycle, args.windows, args.seconds, args.voice, profile, args.waiting)
                     results[label].append(r)
                     print(line(f"{label}#{round_ + 1}", r), flush=True)
                     if "profile" in r:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import statistics
 import subprocess
+import sys
 import tempfile
 import uuid
 from contextlib import contextmanager
@@ -65,14 +67,36 @@ def running_server(
             server_opts["redis_url"] = redis_url
         raw = bench_config(url, Path(tmp) / "data", voice, **server_opts)
         users = STAFF + [(f"bench{n}", "clerk", "erdao") for n in range(1, WINDOWS + 1)]
-        prepare(raw, users)
         config = write_config(Path(tmp) / "bench.yaml", raw)
+        prepare_with(root, config, raw, users)
         servers = [ServerProcess(config, env={"PYTHONWARNINGS": "ignore"}, root=root).start() for _ in range(processes)]
         try:
             yield servers
         finally:
             for server in servers:
                 server.stop()
+
+
+def prepare_with(root: Path, config: Path, raw: dict, users: list[tuple[str, str, str | None]]) -> None:
+    """Migrate, seed and add staff with the code of checkout `root`: a baseline knows only its own migrations."""
+    if root.resolve() == ROOT.resolve():
+        prepare(raw, users)
+        return
+    script = (
+        "import json, sys, yaml; from tests.support import prepare; "
+        "prepare(yaml.safe_load(open(sys.argv[1], encoding='utf-8')), [tuple(u) for u in json.loads(sys.argv[2])])"
+    )
+    subprocess.run([sys.executable, "-c", script, str(config), json.dumps(users)], cwd=root, check=True)
+
+
+def py_spy(pid: int, seconds: float, out: Path) -> subprocess.Popen:
+    """py-spy recording process `pid` (and its children) for `seconds` into `out` (collapsed stacks);
+    `pip install py-spy` (not a dependency of the project; it samples the running server from outside)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["py-spy", "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "250", "-f", "raw", "-o", str(out)]
+    return subprocess.Popen(
+        cmd + ["--subprocesses", "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
