@@ -23,6 +23,7 @@ from queue_server.models import Hall, Ticket, Window
 
 PACE_HISTORY = 200  # finished tickets that set the pace of items and queues
 RESIDUALS = 150  # resolved quotes that calibrate the spread (a sliding window of the hall's own tickets)
+LIVE_PUSHES = 60  # holders told their new range at once on each change; the rest re-read it
 CACHE_TTL_S = 10.0  # pace and residuals are re-read at most this often per hall and process
 
 
@@ -74,10 +75,15 @@ def place_of_new(session: Session, hall: Hall, queue_id: int, priority: str) -> 
     return _place(hall_state(session, hall), queue_id, priority, None, None)
 
 
-def live_places(session: Session, hall: Hall) -> dict[str, Place]:
-    """The place of every waiting ticket of the hall (by ticket id), from one reading of the hall."""
+def live_places(session: Session, hall: Hall, limit: int = LIVE_PUSHES) -> dict[str, Place]:
+    """The place of the `limit` longest-waiting tickets of the hall (by ticket id), from one reading of the hall.
+
+    Each place scans the line, so all of them would cost the square of its length on every change; the
+    holders further back re-read their ticket on queue_changed (the phone page does) and see the same range.
+    """
     state = hall_state(session, hall)
-    return {w.id: _place(state, w.queue_id, w.priority, w.order_key, w.pk) for w in state.line}
+    first = sorted(state.line, key=lambda w: w.order_key)[:limit]
+    return {w.id: _place(state, w.queue_id, w.priority, w.order_key, w.pk) for w in first}
 
 
 def quote(place: Place) -> dict[str, int | None]:
