@@ -77,6 +77,8 @@ def create_app(
             on_room_event=lambda room: boards.changed(realtime.hall_of_room(room)),  # other processes' events
         )
         options["client_manager"] = runtime.redis
+    else:  # SocketIO keeps its options between init_app calls: an app without Redis must not inherit one
+        socketio.server_options.pop("client_manager", None)
     socketio.init_app(app, **options)
     ClientLimits(socketio.server)
     runtime.counts = realtime.WaitingCounts(factory)

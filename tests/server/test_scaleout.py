@@ -110,3 +110,21 @@ def test_redis_outage_http_keeps_working_and_events_resume(pair, redis_server):
     assert requests.get(f"{two.url}/readyz", timeout=10).status_code == 200
     log = one.read_log()
     assert log.count("is unreachable") == 1, "the outage is logged once, not per request"
+
+
+def test_an_app_without_redis_does_not_inherit_the_last_apps_queue(tmp_path):
+    """Flask-SocketIO keeps its options between init_app calls; a second app without Redis must not use the first's."""
+    from queue_server.app import create_app
+    from queue_server.config import settings_from_mapping
+    from queue_server.extensions import socketio
+    from tests.support import REDIS_URL, QuietVoice
+
+    def app(name: str, **server):
+        raw = demo_config(f"sqlite:///{tmp_path}/{name}.sqlite3", tmp_path / name, async_mode="threading", **server)
+        return create_app(settings_from_mapping(raw), voice=QuietVoice(), start_workers=False)
+
+    app("with-redis", redis_url=REDIS_URL)
+    client = socketio.test_client(app("without"))  # refused while a Redis manager is left over
+    client.emit("subscribe", {"hall": "erdao"})
+    assert any(m["name"] == "board" for m in client.get_received())
+    client.disconnect()
