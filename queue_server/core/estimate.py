@@ -95,6 +95,17 @@ def _shrunk(values: Sequence[float], prior: float) -> float:
     return (sum(values) + prior * SHRINK) / (len(values) + SHRINK)
 
 
+@dataclass(frozen=True)
+class Work:
+    """Tickets ahead of one, summed: how many, and their expected window time in all."""
+
+    count: int = 0
+    seconds: float = 0.0
+
+    def __add__(self, other: Work) -> Work:
+        return Work(self.count + other.count, self.seconds + other.seconds)
+
+
 def forecast(
     ahead_s: Sequence[float],
     busy_left_s: Sequence[float],
@@ -104,25 +115,39 @@ def forecast(
     shared_s: Sequence[float] = (),
     helpers: int = 0,
 ) -> Forecast:
+    """`forecast_work` from the expected window time of each ticket ahead (own line, then shared with helpers)."""
+    own, shared = Work(len(ahead_s), sum(ahead_s)), Work(len(shared_s), sum(shared_s))
+    return forecast_work(own, busy_left_s, open_windows, cycle_s, shared=shared, helpers=helpers)
+
+
+def forecast_work(
+    ahead: Work,
+    busy_left_s: Sequence[float],
+    open_windows: int,
+    cycle_s: float,
+    *,
+    shared: Work = Work(),
+    helpers: int = 0,
+) -> Forecast:
     """Seconds until the ticket is called: the work ahead and left at busy windows, shared by the open windows.
 
-    `ahead_s` is the expected window time of each ticket ahead that only this ticket's `open_windows` can call,
-    `shared_s` that of tickets ahead that `helpers` (open windows that cannot call this ticket) call too;
-    `busy_left_s` the expected time left at each busy window of this ticket's, `cycle_s` the line's mean window
-    time (the unit of the spread).
+    `ahead` is the work of the tickets ahead that only this ticket's `open_windows` can call, `shared` that of
+    tickets ahead that `helpers` (open windows that cannot call this ticket) call too; `busy_left_s` the
+    expected time left at each busy window of this ticket's, `cycle_s` the line's mean window time (the unit
+    of the spread). Only counts and sums matter, so the line is read by aggregates, never ticket by ticket.
     """
     windows = max(open_windows, 1)
     idle = max(open_windows - len(busy_left_s), 0)
-    departures = max(len(ahead_s) + len(shared_s) + 1 - idle, 0)
+    departures = max(ahead.count + shared.count + 1 - idle, 0)
     if departures == 0:  # an idle window calls this ticket at once
         return Forecast(0.0, cycle_s / windows / 2, 0)
     # When this ticket is called the other windows are still busy, on average half a cycle into their tickets.
     settle = (windows - 1) * cycle_s / 2
-    own = sum(ahead_s) + sum(busy_left_s)
+    own = ahead.seconds + sum(busy_left_s)
     # The helpers take shared tickets off the line: the windows meet them, or finish their own work first.
     point = max(own - settle, 0.0) / windows
-    if shared_s:
-        point = max(point, max(own + sum(shared_s) - settle, 0.0) / (windows + helpers))
+    if shared.count:
+        point = max(point, max(own + shared.seconds - settle, 0.0) / (windows + helpers))
     if open_windows == 0:
         point += cycle_s  # nobody is serving: at least a window's opening and a first ticket
     return Forecast(point, math.sqrt(departures) * cycle_s / windows, departures)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from queue_server import clock
@@ -25,6 +26,7 @@ PACE_HISTORY = 200  # finished tickets that set the pace of items and queues
 RESIDUALS = 150  # resolved quotes that calibrate the spread (a sliding window of the hall's own tickets)
 LIVE_PUSHES = 60  # holders told their new range at once on each change; the rest re-read it
 CACHE_TTL_S = 10.0  # pace and residuals are re-read at most this often per hall and process
+PRIORITY = Ticket.priority != Priority.NORMAL.value  # appointment and green tickets pass the normal ones
 
 
 @dataclass(frozen=True)
@@ -37,24 +39,10 @@ class Place:
 
 
 @dataclass(frozen=True)
-class Waiting:
-    """A waiting ticket as the line sees it."""
-
-    pk: int
-    id: str
-    queue_id: int
-    service_id: int
-    priority: str
-    order_key: int
-    targeted: bool
-
-
-@dataclass(frozen=True)
 class HallState:
-    """What every place in a hall's line is worked out from, read once."""
+    """What every place in a hall's line is worked out from, read once (the line itself by aggregates)."""
 
     memberships: list[tuple[int, str, int]]
-    line: list[Waiting]
     busy: dict[int, tuple[int, int, datetime]]  # window id -> (queue id, item id, called at) of its ticket
     pace: est.Pace
     residuals: list[est.Residual]
@@ -62,28 +50,76 @@ class HallState:
     now: datetime
 
 
+@dataclass(frozen=True)
+class Serving:
+    """Who calls a queue's tickets: the queues in its line, its open windows, and the open windows that help."""
+
+    queue_id: int
+    pool: frozenset[int]  # integrated windows serve several queues: everyone waiting for them is in one line
+    mine: frozenset[int]  # the open windows that can call this queue's tickets
+    helpers: int  # open windows that cannot call them but take their own queues' tickets off the line ahead
+    helped: frozenset[int]  # the queues those helpers call
+
+
+ByQueue = dict[int, est.Work]  # queue id -> the tickets ahead of that queue, summed
+
+
 def position(session: Session, ticket: Ticket) -> Place:
     """How many tickets will be called before this one, and the wait that means."""
     if ticket.status != TicketStatus.WAITING.value:
         return Place(0, None)
     state = hall_state(session, ticket.hall)
-    return _place(state, ticket.queue_id, ticket.priority, ticket.order_key, ticket.pk)
+    serving = _serving(state, ticket.queue_id)
+    earlier = Ticket.order_key < ticket.order_key
+    # A normal ticket waits for every earlier one and every priority one; a priority one for earlier priority ones.
+    before = or_(earlier, PRIORITY) if ticket.priority == Priority.NORMAL.value else and_(earlier, PRIORITY)
+    ahead = _ahead(session, state.pace, ticket.hall_id, serving.pool, before, Ticket.pk != ticket.pk)
+    return _place(state, serving, ahead)
 
 
 def place_of_new(session: Session, hall: Hall, queue_id: int, priority: str) -> Place:
     """Where a ticket about to be issued will stand: behind everyone now waiting in its line."""
-    return _place(hall_state(session, hall), queue_id, priority, None, None)
+    state = hall_state(session, hall)
+    serving = _serving(state, queue_id)
+    behind = () if priority == Priority.NORMAL.value else (PRIORITY,)  # a priority ticket passes the normal ones
+    return _place(state, serving, _ahead(session, state.pace, hall.id, serving.pool, *behind))
 
 
 def live_places(session: Session, hall: Hall, limit: int = LIVE_PUSHES) -> dict[str, Place]:
     """The place of the `limit` longest-waiting tickets of the hall (by ticket id), from one reading of the hall.
 
-    Each place scans the line, so all of them would cost the square of its length on every change; the
-    holders further back re-read their ticket on queue_changed (the phone page does) and see the same range.
+    One walk through them in call order with running totals of the earlier ones; the holders further back
+    re-read their ticket on queue_changed (the phone page does) and see the same range.
     """
+    first = session.execute(
+        select(
+            Ticket.pk, Ticket.queue_id, Ticket.service_id, Ticket.priority, Ticket.order_key, Ticket.target_window_id
+        )
+        .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING.value)
+        .order_by(Ticket.order_key, Ticket.pk)
+        .limit(limit)
+    ).all()
+    if not first:
+        return {}
+    ids = dict(session.execute(select(Ticket.pk, Ticket.id).where(Ticket.pk.in_([row.pk for row in first]))).all())
     state = hall_state(session, hall)
-    first = sorted(state.line, key=lambda w: w.order_key)[:limit]
-    return {w.id: _place(state, w.queue_id, w.priority, w.order_key, w.pk) for w in first}
+    every_priority = _ahead(session, state.pace, hall.id, None, PRIORITY)
+    earlier: dict[bool, ByQueue] = {True: {}, False: {}}  # normal or not -> the earlier untargeted tickets
+    servings: dict[int, Serving] = {}
+    places = {}
+    for _key, same_key in groupby(first, key=lambda row: row.order_key):
+        same_key = list(same_key)
+        for pk, queue_id, _item, priority, _order, _target in same_key:
+            serving = servings.get(queue_id) or servings.setdefault(queue_id, _serving(state, queue_id))
+            normal = priority == Priority.NORMAL.value
+            ahead = (earlier[True], every_priority) if normal else (earlier[False],)
+            places[ids[pk]] = _place(state, serving, *ahead)
+        for _pk, queue_id, item_id, priority, _order, target in same_key:
+            if target is None:  # a ticket sent to one window is not in anyone's line
+                _add(
+                    earlier[priority == Priority.NORMAL.value], queue_id, est.Work(1, state.pace.of(queue_id, item_id))
+                )
+    return places
 
 
 def quote(place: Place) -> dict[str, int | None]:
@@ -99,23 +135,11 @@ def quote(place: Place) -> dict[str, int | None]:
 
 
 def hall_state(session: Session, hall: Hall) -> HallState:
-    """The live line, the busy windows, and the hall's pace and recent residuals (those two cached briefly)."""
+    """The busy windows, and the hall's pace and recent residuals (those two cached briefly)."""
     rules = hall_settings(hall)
     key = (str(session.get_bind().url), hall.id)
     pace = _cached(_paces, key, lambda: est.Pace(_finished(session, hall.id), rules.default_service_minutes * 60))
     residuals = _cached(_residuals, key, lambda: _resolved(session, hall.id))
-    rows = session.execute(
-        select(
-            Ticket.pk,
-            Ticket.id,
-            Ticket.queue_id,
-            Ticket.service_id,
-            Ticket.priority,
-            Ticket.order_key,
-            Ticket.target_window_id,
-        ).where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING.value)
-    )
-    line = [Waiting(pk, tid, q, s, p, o, t is not None) for pk, tid, q, s, p, o, t in rows]
     busy = {
         wid: (q, s, called)
         for wid, q, s, called in session.execute(
@@ -124,44 +148,67 @@ def hall_state(session: Session, hall: Hall) -> HallState:
             .where(Window.hall_id == hall.id, Window.state == WindowState.OPEN)
         )
     }
-    return HallState(
-        window_states(session, hall.id), line, busy, pace, residuals, rules.wait_range_coverage, clock.now()
+    return HallState(window_states(session, hall.id), busy, pace, residuals, rules.wait_range_coverage, clock.now())
+
+
+def _ahead(session: Session, pace: est.Pace, hall_id: int, pool: frozenset[int] | None, *where) -> ByQueue:
+    """The work of the hall's untargeted waiting tickets that match `where` (in `pool`'s queues), per queue.
+
+    One count per queue, item and priority (ix_tickets_waiting covers it): the line is never read row by row.
+    """
+    query = (
+        select(Ticket.queue_id, Ticket.service_id, func.count())
+        .where(
+            Ticket.hall_id == hall_id,
+            Ticket.status == TicketStatus.WAITING.value,
+            Ticket.target_window_id.is_(None),
+            *where,
+        )
+        .group_by(Ticket.queue_id, Ticket.service_id)
     )
+    if pool is not None:
+        query = query.where(Ticket.queue_id.in_(sorted(pool)))
+    work: ByQueue = {}
+    for queue_id, item_id, count in session.execute(query):
+        _add(work, queue_id, est.Work(count, count * pace.of(queue_id, item_id)))
+    return work
 
 
-def _place(state: HallState, queue_id: int, priority: str, order_key: int | None, pk: int | None) -> Place:
+def _add(work: ByQueue, queue_id: int, more: est.Work) -> None:
+    work[queue_id] = work[queue_id] + more if queue_id in work else more
+
+
+def _serving(state: HallState, queue_id: int) -> Serving:
     serving = {wid for wid, _state, qid in state.memberships if qid == queue_id}
-    # Integrated windows serve several queues: everyone waiting for those windows is ahead in the same line.
     pool = {qid for wid, _state, qid in state.memberships if wid in serving} or {queue_id}
     open_ids = {wid for wid, wstate, _qid in state.memberships if wstate == WindowState.OPEN}
     mine = serving & open_ids
-    # Open windows that cannot call this ticket still take their own queues' tickets off the line ahead.
     helpers = {wid for wid, _state, qid in state.memberships if qid in pool and wid in open_ids} - mine
     helped = {qid for wid, _state, qid in state.memberships if wid in helpers}
-    normal = priority == Priority.NORMAL.value
-    ahead = [
-        w for w in state.line if w.queue_id in pool and not w.targeted and w.pk != pk and _before(w, order_key, normal)
-    ]
-    own_s = [state.pace.of(w.queue_id, w.service_id) for w in ahead if w.queue_id not in helped]
-    shared_s = [state.pace.of(w.queue_id, w.service_id) for w in ahead if w.queue_id in helped]
-    at_windows = [state.busy[wid] for wid in mine & state.busy.keys()]
+    return Serving(queue_id, frozenset(pool), frozenset(mine), len(helpers), frozenset(helped))
+
+
+def _place(state: HallState, serving: Serving, *ahead: ByQueue) -> Place:
+    """The place and range of a ticket of `serving`'s queue with this work ahead (per queue, summed over `ahead`)."""
+    own = shared = est.Work()
+    for work in ahead:
+        for queue_id, queue_work in work.items():
+            if queue_id not in serving.pool:
+                continue
+            if queue_id in serving.helped:
+                shared += queue_work
+            else:
+                own += queue_work
+    at_windows = [state.busy[wid] for wid in serving.mine & state.busy.keys()]
     busy_s = [state.pace.of(q, s) for q, s, _called in at_windows]
     busy_left = [
         est.time_left(need, (state.now - called).total_seconds() if called else 0.0)
         for need, (_q, _s, called) in zip(busy_s, at_windows, strict=True)
     ]
-    expected = own_s + shared_s + busy_s
-    cycle = sum(expected) / len(expected) if expected else state.pace.of(queue_id, -1)
-    fc = est.forecast(own_s, busy_left, len(mine), cycle, shared_s=shared_s, helpers=len(helpers))
-    return Place(len(ahead), est.wait_range(fc, state.residuals, state.coverage, queue_id), fc)
-
-
-def _before(other: Waiting, order_key: int | None, normal: bool) -> bool:
-    """Whether `other` is called before a ticket with this order key (None: a new ticket, after everyone)."""
-    earlier = order_key is None or other.order_key < order_key
-    priority = other.priority != Priority.NORMAL.value
-    # A normal ticket waits for every earlier one and every priority one; a priority one for earlier priority ones.
-    return (earlier or priority) if normal else (earlier and priority)
+    known = own.count + shared.count + len(busy_s)
+    cycle = (own.seconds + shared.seconds + sum(busy_s)) / known if known else state.pace.of(serving.queue_id, -1)
+    fc = est.forecast_work(own, busy_left, len(serving.mine), cycle, shared=shared, helpers=serving.helpers)
+    return Place(own.count + shared.count, est.wait_range(fc, state.residuals, state.coverage, serving.queue_id), fc)
 
 
 _paces: dict[tuple[str, int], tuple[float, est.Pace]] = {}
