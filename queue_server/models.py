@@ -163,8 +163,19 @@ class Ticket(Base):
     __table_args__ = (
         # The number (prefix + day sequence) is unique in the hall for the day; the queue may change on transfer.
         UniqueConstraint("hall_id", "day", "number"),
-        # Covers the position count (line, priority) and the call candidates' order.
+        # Covers the call candidates' order (line, priority, arrival) and the waiting counts per queue.
         Index("ix_tickets_waiting", "hall_id", "status", "queue_id", "target_window_id", "priority", "order_key"),
+        # Covers the counts of the line ahead per queue and item (the quotes), grouped in index order.
+        Index(
+            "ix_tickets_waiting_items",
+            "hall_id",
+            "status",
+            "target_window_id",
+            "queue_id",
+            "service_id",
+            "priority",
+            "order_key",
+        ),
         Index("ix_tickets_hall_called", "hall_id", "called_at"),  # the latest resolved quotes, for calibration
     )
     pk: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -73,7 +73,7 @@ def position(session: Session, ticket: Ticket) -> Place:
     earlier = Ticket.order_key < ticket.order_key
     # A normal ticket waits for every earlier one and every priority one; a priority one for earlier priority ones.
     before = or_(earlier, PRIORITY) if ticket.priority == Priority.NORMAL.value else and_(earlier, PRIORITY)
-    ahead = _ahead(session, state.pace, ticket.hall_id, serving.pool, before, Ticket.pk != ticket.pk)
+    ahead = _ahead(session, state.pace, ticket.hall_id, serving.pool, before)  # never itself: not before itself
     return _place(state, serving, ahead)
 
 
@@ -154,7 +154,7 @@ def hall_state(session: Session, hall: Hall) -> HallState:
 def _ahead(session: Session, pace: est.Pace, hall_id: int, pool: frozenset[int] | None, *where) -> ByQueue:
     """The work of the hall's untargeted waiting tickets that match `where` (in `pool`'s queues), per queue.
 
-    One count per queue, item and priority (ix_tickets_waiting covers it): the line is never read row by row.
+    One count per queue and item, read in ix_tickets_waiting_items' order: the line is never read row by row.
     """
     query = (
         select(Ticket.queue_id, Ticket.service_id, func.count())
