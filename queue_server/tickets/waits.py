@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from queue_server import clock
 from queue_server.core import estimate as est
 from queue_server.core.states import Priority, TicketStatus, WindowState
 from queue_server.hall_settings import hall_settings
-from queue_server.halls import window_states
-from queue_server.models import Hall, Ticket, Window
+from queue_server.models import Hall, Ticket, Window, window_queues
 
 PACE_HISTORY = 200  # finished tickets that set the pace of items and queues
 RESIDUALS = 150  # resolved quotes that calibrate the spread (a sliding window of the hall's own tickets)
@@ -42,8 +41,9 @@ class Place:
 class HallState:
     """What every place in a hall's line is worked out from, read once (the line itself by aggregates)."""
 
-    memberships: list[tuple[int, str, int]]
-    busy: dict[int, tuple[int, int, datetime]]  # window id -> (queue id, item id, called at) of its ticket
+    windows: dict[int, frozenset[int]]  # window id -> the queues it serves
+    open: frozenset[int]  # the open windows
+    busy: dict[int, tuple[int, int, datetime]]  # open window id -> (queue id, item id, called at) of its ticket
     pace: est.Pace
     residuals: list[est.Residual]
     coverage: float
@@ -70,10 +70,8 @@ def position(session: Session, ticket: Ticket) -> Place:
         return Place(0, None)
     state = hall_state(session, ticket.hall)
     serving = _serving(state, ticket.queue_id)
-    earlier = Ticket.order_key < ticket.order_key
-    # A normal ticket waits for every earlier one and every priority one; a priority one for earlier priority ones.
-    before = or_(earlier, PRIORITY) if ticket.priority == Priority.NORMAL.value else and_(earlier, PRIORITY)
-    ahead = _ahead(session, state.pace, ticket.hall_id, serving.pool, before)  # never itself: not before itself
+    normal = ticket.priority == Priority.NORMAL.value
+    ahead = _ahead(session, state.pace, POSITION[normal], ticket.hall_id, serving.pool, ticket.order_key)
     return _place(state, serving, ahead)
 
 
@@ -81,8 +79,8 @@ def place_of_new(session: Session, hall: Hall, queue_id: int, priority: str) -> 
     """Where a ticket about to be issued will stand: behind everyone now waiting in its line."""
     state = hall_state(session, hall)
     serving = _serving(state, queue_id)
-    behind = () if priority == Priority.NORMAL.value else (PRIORITY,)  # a priority ticket passes the normal ones
-    return _place(state, serving, _ahead(session, state.pace, hall.id, serving.pool, *behind))
+    new = NEW[priority == Priority.NORMAL.value]
+    return _place(state, serving, _ahead(session, state.pace, new, hall.id, serving.pool))
 
 
 def live_places(session: Session, hall: Hall, limit: int = LIVE_PUSHES) -> dict[str, Place]:
@@ -91,34 +89,27 @@ def live_places(session: Session, hall: Hall, limit: int = LIVE_PUSHES) -> dict[
     One walk through them in call order with running totals of the earlier ones; the holders further back
     re-read their ticket on queue_changed (the phone page does) and see the same range.
     """
-    first = session.execute(
-        select(
-            Ticket.pk, Ticket.queue_id, Ticket.service_id, Ticket.priority, Ticket.order_key, Ticket.target_window_id
-        )
-        .where(Ticket.hall_id == hall.id, Ticket.status == TicketStatus.WAITING.value)
-        .order_by(Ticket.order_key, Ticket.pk)
-        .limit(limit)
-    ).all()
+    first = session.execute(FIRST_WAITING, {"hall_id": hall.id, "limit": limit}).all()
     if not first:
         return {}
-    ids = dict(session.execute(select(Ticket.pk, Ticket.id).where(Ticket.pk.in_([row.pk for row in first]))).all())
+    ids = dict(session.execute(IDS, {"pks": [row.pk for row in first]}).all())
     state = hall_state(session, hall)
-    every_priority = _ahead(session, state.pace, hall.id, None, PRIORITY)
+    every_priority = _ahead(session, state.pace, EVERY_PRIORITY, hall.id)
     earlier: dict[bool, ByQueue] = {True: {}, False: {}}  # normal or not -> the earlier untargeted tickets
     servings: dict[int, Serving] = {}
     places = {}
     for _key, same_key in groupby(first, key=lambda row: row.order_key):
-        same_key = list(same_key)
-        for pk, queue_id, _item, priority, _order, _target in same_key:
-            serving = servings.get(queue_id) or servings.setdefault(queue_id, _serving(state, queue_id))
-            normal = priority == Priority.NORMAL.value
+        same_key = list(same_key)  # tied keys are not ahead of each other
+        for row in same_key:
+            if row.queue_id not in servings:
+                servings[row.queue_id] = _serving(state, row.queue_id)
+            normal = row.priority == Priority.NORMAL.value
             ahead = (earlier[True], every_priority) if normal else (earlier[False],)
-            places[ids[pk]] = _place(state, serving, *ahead)
-        for _pk, queue_id, item_id, priority, _order, target in same_key:
-            if target is None:  # a ticket sent to one window is not in anyone's line
-                _add(
-                    earlier[priority == Priority.NORMAL.value], queue_id, est.Work(1, state.pace.of(queue_id, item_id))
-                )
+            places[ids[row.pk]] = _place(state, servings[row.queue_id], *ahead)
+        for row in same_key:
+            if row.target_window_id is None:  # a ticket sent to one window is in nobody's line
+                work = est.Work(1, state.pace.of(row.queue_id, row.service_id))
+                _add(earlier[row.priority == Priority.NORMAL.value], row.queue_id, work)
     return places
 
 
@@ -140,36 +131,69 @@ def hall_state(session: Session, hall: Hall) -> HallState:
     key = (str(session.get_bind().url), hall.id)
     pace = _cached(_paces, key, lambda: est.Pace(_finished(session, hall.id), rules.default_service_minutes * 60))
     residuals = _cached(_residuals, key, lambda: _resolved(session, hall.id))
-    busy = {
-        wid: (q, s, called)
-        for wid, q, s, called in session.execute(
-            select(Window.id, Ticket.queue_id, Ticket.service_id, Ticket.called_at)
-            .join(Ticket, Ticket.id == Window.ticket_id)
-            .where(Window.hall_id == hall.id, Window.state == WindowState.OPEN)
-        )
-    }
-    return HallState(window_states(session, hall.id), busy, pace, residuals, rules.wait_range_coverage, clock.now())
-
-
-def _ahead(session: Session, pace: est.Pace, hall_id: int, pool: frozenset[int] | None, *where) -> ByQueue:
-    """The work of the hall's untargeted waiting tickets that match `where` (in `pool`'s queues), per queue.
-
-    One count per queue and item, read in ix_tickets_waiting_items' order: the line is never read row by row.
-    """
-    query = (
-        select(Ticket.queue_id, Ticket.service_id, func.count())
-        .where(
-            Ticket.hall_id == hall_id,
-            Ticket.status == TicketStatus.WAITING.value,
-            Ticket.target_window_id.is_(None),
-            *where,
-        )
-        .group_by(Ticket.queue_id, Ticket.service_id)
+    windows: dict[int, set[int]] = {}
+    busy = {}
+    open_ids = set()
+    for wid, wstate, queue_id, at_queue, at_item, called in session.execute(WINDOWS, {"hall_id": hall.id}):
+        windows.setdefault(wid, set()).add(queue_id)
+        if wstate == WindowState.OPEN:
+            open_ids.add(wid)
+            if at_queue is not None:
+                busy[wid] = (at_queue, at_item, called)
+    return HallState(
+        {wid: frozenset(queues) for wid, queues in windows.items()},
+        frozenset(open_ids),
+        busy,
+        pace,
+        residuals,
+        rules.wait_range_coverage,
+        clock.now(),
     )
-    if pool is not None:
-        query = query.where(Ticket.queue_id.in_(sorted(pool)))
+
+
+def _counts(*where, pool: bool = True):
+    """The count of the hall's untargeted waiting tickets matching `where` per queue and item (in the pool)."""
+    query = select(Ticket.queue_id, Ticket.service_id, func.count()).where(
+        Ticket.hall_id == bindparam("hall_id"),
+        Ticket.status == TicketStatus.WAITING.value,
+        Ticket.target_window_id.is_(None),
+        *where,
+    )
+    if pool:
+        query = query.where(Ticket.queue_id.in_(bindparam("pool", expanding=True)))
+    return query.group_by(Ticket.queue_id, Ticket.service_id)
+
+
+# The statements of every place, built once: a quote is asked for on every ticket issued and read.
+EARLIER = Ticket.order_key < bindparam("order_key")
+NEW = {True: _counts(), False: _counts(PRIORITY)}  # normal or not -> who is ahead of a new ticket
+# A normal ticket waits for every earlier one and every priority one; a priority one for earlier priority ones.
+POSITION = {True: _counts(or_(EARLIER, PRIORITY)), False: _counts(EARLIER, PRIORITY)}
+EVERY_PRIORITY = _counts(PRIORITY, pool=False)
+FIRST_WAITING = (
+    select(Ticket.pk, Ticket.queue_id, Ticket.service_id, Ticket.priority, Ticket.order_key, Ticket.target_window_id)
+    .where(Ticket.hall_id == bindparam("hall_id"), Ticket.status == TicketStatus.WAITING.value)
+    .order_by(Ticket.order_key, Ticket.pk)
+    .limit(bindparam("limit"))
+)
+IDS = select(Ticket.pk, Ticket.id).where(Ticket.pk.in_(bindparam("pks", expanding=True)))
+# Each window with every queue it serves and the ticket at it: the open windows and their work in one read.
+WINDOWS = (
+    select(Window.id, Window.state, window_queues.c.queue_id, Ticket.queue_id, Ticket.service_id, Ticket.called_at)
+    .join(window_queues, window_queues.c.window_id == Window.id)
+    .outerjoin(Ticket, Ticket.id == Window.ticket_id)
+    .where(Window.hall_id == bindparam("hall_id"))
+)
+
+
+def _ahead(session: Session, pace: est.Pace, counts, hall_id: int, pool=(), order_key: int = 0) -> ByQueue:
+    """The work of the tickets that `counts` counts, per queue: the line is summed in SQL, never read row by row.
+
+    Counted per queue and item in ix_tickets_waiting_items' order, from the index alone.
+    """
+    params = {"hall_id": hall_id, "pool": sorted(pool), "order_key": order_key}
     work: ByQueue = {}
-    for queue_id, item_id, count in session.execute(query):
+    for queue_id, item_id, count in session.execute(counts, params):
         _add(work, queue_id, est.Work(count, count * pace.of(queue_id, item_id)))
     return work
 
@@ -179,13 +203,12 @@ def _add(work: ByQueue, queue_id: int, more: est.Work) -> None:
 
 
 def _serving(state: HallState, queue_id: int) -> Serving:
-    serving = {wid for wid, _state, qid in state.memberships if qid == queue_id}
-    pool = {qid for wid, _state, qid in state.memberships if wid in serving} or {queue_id}
-    open_ids = {wid for wid, wstate, _qid in state.memberships if wstate == WindowState.OPEN}
-    mine = serving & open_ids
-    helpers = {wid for wid, _state, qid in state.memberships if qid in pool and wid in open_ids} - mine
-    helped = {qid for wid, _state, qid in state.memberships if wid in helpers}
-    return Serving(queue_id, frozenset(pool), frozenset(mine), len(helpers), frozenset(helped))
+    serving = {wid for wid, queues in state.windows.items() if queue_id in queues}
+    pool = frozenset().union(*(state.windows[wid] for wid in serving)) or frozenset({queue_id})
+    mine = frozenset(serving & state.open)
+    helpers = {wid for wid in state.open - mine if state.windows[wid] & pool}
+    helped = frozenset().union(*(state.windows[wid] for wid in helpers))
+    return Serving(queue_id, pool, mine, len(helpers), helped)
 
 
 def _place(state: HallState, serving: Serving, *ahead: ByQueue) -> Place:
