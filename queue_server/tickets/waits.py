@@ -89,10 +89,10 @@ def live_places(session: Session, hall: Hall, limit: int = LIVE_PUSHES) -> dict[
     One walk through them in call order with running totals of the earlier ones; the holders further back
     re-read their ticket on queue_changed (the phone page does) and see the same range.
     """
-    first = session.execute(FIRST_WAITING, {"hall_id": hall.id, "limit": limit}).all()
+    first = _rows(session, FIRST_WAITING, {"hall_id": hall.id, "limit": limit}).all()
     if not first:
         return {}
-    ids = dict(session.execute(IDS, {"pks": [row.pk for row in first]}).all())
+    ids = dict(_rows(session, IDS, {"pks": [row.pk for row in first]}).all())
     state = hall_state(session, hall)
     every_priority = _ahead(session, state.pace, EVERY_PRIORITY, hall.id)
     earlier: dict[bool, ByQueue] = {True: {}, False: {}}  # normal or not -> the earlier untargeted tickets
@@ -134,7 +134,7 @@ def hall_state(session: Session, hall: Hall) -> HallState:
     windows: dict[int, set[int]] = {}
     busy = {}
     open_ids = set()
-    for wid, wstate, queue_id, at_queue, at_item, called in session.execute(WINDOWS, {"hall_id": hall.id}):
+    for wid, wstate, queue_id, at_queue, at_item, called in _rows(session, WINDOWS, {"hall_id": hall.id}):
         windows.setdefault(wid, set()).add(queue_id)
         if wstate == WindowState.OPEN:
             open_ids.add(wid)
@@ -193,9 +193,15 @@ def _ahead(session: Session, pace: est.Pace, counts, hall_id: int, pool=(), orde
     """
     params = {"hall_id": hall_id, "pool": sorted(pool), "order_key": order_key}
     work: ByQueue = {}
-    for queue_id, item_id, count in session.execute(counts, params):
+    for queue_id, item_id, count in _rows(session, counts, params):
         _add(work, queue_id, est.Work(count, count * pace.of(queue_id, item_id)))
     return work
+
+
+def _rows(session: Session, statement, params: dict):
+    """Plain rows without the ORM's result machinery (it cost more than the statements), after an autoflush."""
+    session.flush()
+    return session.connection().execute(statement, params)
 
 
 def _add(work: ByQueue, queue_id: int, more: est.Work) -> None:
