@@ -1,7 +1,8 @@
 """Where a waiting ticket stands and the wait range that means: the line ahead, the open windows, the hall's pace.
 
 The range is core/estimate.py's: a queueing forecast from the live state, its spread calibrated on the
-hall's latest resolved quotes. No Flask here; every reader (issuing, the ticket API, the phone's pushes,
+hall's latest resolved quotes. The forecast needs only counts and sums of the tickets ahead, so the line
+is counted in SQL per queue and item, never read ticket by ticket. No Flask here; every reader (issuing, the ticket API, the phone's pushes,
 the notifier) goes through `position`, `place_of_new` or `live_places`.
 """
 
@@ -126,7 +127,7 @@ def quote(place: Place) -> dict[str, int | None]:
 
 
 def hall_state(session: Session, hall: Hall) -> HallState:
-    """The busy windows, and the hall's pace and recent residuals (those two cached briefly)."""
+    """The windows (their queues, states and tickets), the hall's pace and recent residuals (those two cached)."""
     rules = hall_settings(hall)
     key = (str(session.get_bind().url), hall.id)
     pace = _cached(_paces, key, lambda: est.Pace(_finished(session, hall.id), rules.default_service_minutes * 60))
@@ -209,6 +210,7 @@ def _add(work: ByQueue, queue_id: int, more: est.Work) -> None:
 
 
 def _serving(state: HallState, queue_id: int) -> Serving:
+    """The windows of a queue's line: the ones that call it, and the open ones of the same line that cannot."""
     serving = {wid for wid, queues in state.windows.items() if queue_id in queues}
     pool = frozenset().union(*(state.windows[wid] for wid in serving)) or frozenset({queue_id})
     mine = frozenset(serving & state.open)
