@@ -3,7 +3,7 @@ board holds a fresh snapshot again, then one call: is it delivered to every boar
 
     python -m benchmarks.reconnect_storm [--clients 2000 5000]
 
-Boards are raw Engine.IO clients (benchmarks/raw_client.py) that reconnect the way the board page does:
+Boards are raw Engine.IO clients (benchmarks/raw_client.py, asyncio protocols) that reconnect the way the board page does:
 after a lost connection they retry every 0.5–1.5 s (jittered, so they do not all come back in one tick),
 subscribe again and wait for the `board` snapshot. Prints numbers; it is not a test.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import time
 
@@ -45,17 +44,10 @@ class Board(RawSubscriber):
             if not self.stopped:
                 await asyncio.sleep(random.uniform(0.5, 1.5))
 
-    async def _read(self) -> None:
-        async for message in self.ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            data = message.data
-            if data == "2":
-                await self.ws.send_str("3")
-            elif data.startswith(BOARD):
-                self.boards.append(time.monotonic())
-            elif data.startswith('42["ticket_called",'):
-                self.on_called(json.loads(data[2:])[1]["ticket"]["number"], time.perf_counter())
+    def on_text(self, data: str) -> None:
+        if data.startswith(BOARD):
+            self.boards.append(time.monotonic())
+        super().on_text(data)
 
 
 async def _storm(servers, clients: int) -> dict:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from queue_server.realtime.wire import Broadcast, write_now
+
 log = logging.getLogger("onewindow.realtime")
 BURST = 12  # messages at once: connect, subscribe, resyncs, and a console's bad tries answered with errors
 PER_SECOND = 1.0  # then this many on average
@@ -58,6 +60,8 @@ class ClientLimits:
         self._send_packet = self.eio.send_packet
         self.eio.send_packet = self.send_packet
         self._track_websockets()
+        if isinstance(server.manager, Broadcast) and self.eio.async_mode == "eventlet":
+            server.manager.deliver = self.deliver
 
     def on_message(self, eio_sid: str, data) -> None:
         if eio_sid in self.dropped:
@@ -93,6 +97,14 @@ class ClientLimits:
             return
         self._send_packet(eio_sid, pkt)
 
+    def deliver(self, eio_sid: str, pkt, frame: bytes) -> None:
+        """A room's packet, pre-framed: written straight to an idle websocket, else queued as usual."""
+        if eio_sid in self.dropped:
+            return
+        ws, client = self.websockets.get(eio_sid), self.eio.sockets.get(eio_sid)
+        if ws is None or client is None or not write_now(ws, client, frame):
+            self.server._send_eio_packet(eio_sid, pkt)  # the ordinary way (which a test client intercepts)
+
     def drop(self, eio_sid: str, why: str) -> None:
         """Disconnect a client now: what waits for it is discarded and its transport is shut."""
         if eio_sid in self.dropped:
@@ -115,10 +127,18 @@ class ClientLimits:
             client.close(wait=False, abort=True)
 
     def _track_websockets(self) -> None:
-        """Remember each websocket of this server (a copy of the driver table: other servers keep theirs)."""
+        """Remember each websocket of this server (a copy of the driver table: other servers keep theirs).
+
+        Compression is not offered: it would cost a deflate per client and per event (and a compressor's
+        window per connection), and a frame could no longer be built once for a whole room.
+        """
         make = self.eio._async["websocket"]
         if make is None:
             return
+
+        class Uncompressed(make):
+            def _negotiate_permessage_deflate(self, extensions):
+                return None
 
         def websocket(handler, server):
             sid = getattr(getattr(handler, "__self__", None), "sid", None)
@@ -128,7 +148,7 @@ class ClientLimits:
                     self.websockets[sid] = ws
                 return handler(ws)
 
-            return make(run, server)
+            return Uncompressed(run, server)
 
         self.eio._async = {**self.eio._async, "websocket": websocket}
 
