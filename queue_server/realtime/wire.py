@@ -37,19 +37,33 @@ class Broadcast(Manager):
 
     def emit(self, event, data, namespace, room=None, skip_sid=None, callback=None, to=None, **kwargs):
         room = to or room
-        if callback or self.deliver is None or namespace not in self.rooms:
+        encoded = None if callback or self.deliver is None or namespace not in self.rooms else self.encode(event, data)
+        if encoded is None:
             return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
-        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
-        encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args]).encode()
-        if isinstance(encoded, list):  # binary attachments: several packets, sent the ordinary way
-            return super().emit(event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs)
-        pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
-        frame = text_frame(pkt.encode())
         skip = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         deliver = self.deliver
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid not in skip:
-                deliver(eio_sid, pkt, frame)
+                deliver(eio_sid, *encoded)
+
+    def encode(self, event: str, data, namespace: str = "/") -> tuple[eio_packet.Packet, bytes] | None:
+        """An event as one Engine.IO packet and its websocket frame (None for binary data)."""
+        args = list(data) if isinstance(data, tuple) else [] if data is None else [data]
+        encoded = self.server.packet_class(sio_packet.EVENT, namespace=namespace, data=[event, *args]).encode()
+        if isinstance(encoded, list):  # binary attachments: several packets, sent the ordinary way
+            return None
+        pkt = eio_packet.Packet(eio_packet.MESSAGE, encoded)
+        return pkt, text_frame(pkt.encode())
+
+    def send_encoded(self, sid: str, encoded: tuple[eio_packet.Packet, bytes], namespace: str = "/") -> None:
+        """An event encoded beforehand (a hall's board, the same for all its subscribers) to a client of this process."""
+        eio_sid = self.eio_sid_from_sid(sid, namespace)
+        if eio_sid is None:
+            return
+        if self.deliver is not None:
+            self.deliver(eio_sid, *encoded)
+        else:
+            self.server._send_eio_packet(eio_sid, encoded[0])
 
 
 def write_now(ws, client, frame: bytes) -> bool:
