@@ -1,29 +1,30 @@
 """Reconnect storm: N boards connected to two processes (PostgreSQL + Redis), both restarted; seconds until every
 board holds a fresh snapshot again, then one call: is it delivered to every board, and how fast.
 
-    python -m benchmarks.reconnect_storm [--clients 2000 5000]
+    python -m benchmarks.reconnect_storm [--clients 2000 5000] [--baseline /tmp/base] [--profile DIR]
 
-Boards are raw Engine.IO clients (benchmarks/raw_client.py) that reconnect the way the board page does:
+Boards are raw Engine.IO clients (benchmarks/raw_client.py, asyncio protocols) that reconnect the way the board page does:
 after a lost connection they retry every 0.5–1.5 s (jittered, so they do not all come back in one tick),
-subscribe again and wait for the `board` snapshot. Prints numbers; it is not a test.
+subscribe again and wait for the `board` snapshot. Prints numbers; it is not a test. With `--baseline` each
+client count runs that checkout too, in turn; `--profile DIR` records the restarted servers with py-spy.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import time
+from pathlib import Path
 
 import aiohttp
 import psutil
 import requests
 
-from benchmarks.harness import percentile, running_server
+from benchmarks.harness import percentile, py_spy, running_server
 from benchmarks.raw_client import RawSubscriber
 from benchmarks.server_bench import fill, tokens
-from tests.support import PrivateRedis
+from tests.support import ROOT, PrivateRedis
 
 BOARD = '42["board",'
 
@@ -45,20 +46,13 @@ class Board(RawSubscriber):
             if not self.stopped:
                 await asyncio.sleep(random.uniform(0.5, 1.5))
 
-    async def _read(self) -> None:
-        async for message in self.ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                break
-            data = message.data
-            if data == "2":
-                await self.ws.send_str("3")
-            elif data.startswith(BOARD):
-                self.boards.append(time.monotonic())
-            elif data.startswith('42["ticket_called",'):
-                self.on_called(json.loads(data[2:])[1]["ticket"]["number"], time.perf_counter())
+    def on_text(self, data: str) -> None:
+        if data.startswith(BOARD):
+            self.boards.append(time.monotonic())
+        super().on_text(data)
 
 
-async def _storm(servers, clients: int) -> dict:
+async def _storm(servers, clients: int, profile: Path | None = None) -> dict:
     urls = [s.url for s in servers]
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
     received: list[tuple[str, float]] = []
@@ -72,11 +66,18 @@ async def _storm(servers, clients: int) -> dict:
     killed = time.monotonic()
     for server in servers:
         await loop.run_in_executor(None, server.stop)
-    for server in servers:
+    spies = []
+    for i, server in enumerate(servers):
         await loop.run_in_executor(None, server.start)
-    back = time.monotonic()
+        if profile is not None:
+            spies.append(py_spy(server.proc.pid, 20, profile.with_name(f"{profile.stem}-{i}.txt")))
+    back, client_cpu = time.monotonic(), time.process_time()
+    procs = [psutil.Process(s.proc.pid) for s in servers]
+    server_cpu = [sum(p.cpu_times()[:2]) for p in procs]
     settled = await _until(lambda: all(b.boards and b.boards[-1] > back for b in boards), 600, "fresh snapshots")
     last = max(b.boards[-1] for b in boards)
+    server_cpu = sum(sum(p.cpu_times()[:2]) - c for p, c in zip(procs, server_cpu, strict=True))
+    client_cpu = time.process_time() - client_cpu
     headers = await loop.run_in_executor(None, lambda: tokens(urls[0], 1)[0])
     base = f"{urls[0]}/api/v1/halls/erdao/windows/1"
     await loop.run_in_executor(None, lambda: requests.post(f"{base}/open", headers=headers, timeout=60))
@@ -97,6 +98,8 @@ async def _storm(servers, clients: int) -> dict:
         "down_and_up_s": back - killed,
         "fresh_after_up_s": last - back if settled else float("nan"),
         "fresh_after_kill_s": last - killed if settled else float("nan"),
+        "server_cpu_s": server_cpu,
+        "client_cpu_s": client_cpu,
         "call_delivered": len(latencies),
         "call_p50_ms": percentile(latencies, 50),
         "call_p99_ms": percentile(latencies, 99),
@@ -116,20 +119,27 @@ async def _until(check, timeout: float, what: str) -> bool:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", nargs="+", type=int, default=[2000, 5000])
+    parser.add_argument("--baseline", type=Path, default=None, help="another checkout, measured in turn")
+    parser.add_argument("--profile", type=Path, default=None, help="record the restarted servers with py-spy here")
     args = parser.parse_args()
+    roots = [ROOT] + ([args.baseline] if args.baseline else [])
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in psutil.getloadavg())} (the machine is shared)")
     redis = PrivateRedis().start()
     try:
         for clients in args.clients:
-            with running_server("postgres", processes=2, redis_url=redis.url) as servers:
-                r = asyncio.run(_storm(servers, clients))
-            print(
-                f"{clients:5} boards, 2 processes + Redis: restart took {r['down_and_up_s']:.1f} s; every board fresh "
-                f"{r['fresh_after_up_s']:.1f} s after the servers were up ({r['fresh_after_kill_s']:.1f} s after "
-                f"the kill); next call delivered {r['call_delivered']}/{clients}, p50 {r['call_p50_ms']:.0f} ms, "
-                f"p99 {r['call_p99_ms']:.0f} ms",
-                flush=True,
-            )
+            for root in roots:
+                profile = args.profile / f"{root.name}-{clients}.txt" if args.profile else None
+                with running_server("postgres", processes=2, redis_url=redis.url, root=root) as servers:
+                    r = asyncio.run(_storm(servers, clients, profile))
+                print(
+                    f"{'new' if root == ROOT else 'baseline':8} "
+                    f"{clients:5} boards, 2 processes + Redis: restart took {r['down_and_up_s']:.1f} s; every board fresh "
+                    f"{r['fresh_after_up_s']:.1f} s after the servers were up ({r['fresh_after_kill_s']:.1f} s after "
+                    f"the kill); next call delivered {r['call_delivered']}/{clients}, p50 {r['call_p50_ms']:.0f} ms, "
+                    f"p99 {r['call_p99_ms']:.0f} ms; server CPU {r['server_cpu_s']:.1f} s, client CPU {r['client_cpu_s']:.1f} s "
+                    "until every board was fresh",
+                    flush=True,
+                )
     finally:
         redis.stop()
 

@@ -77,8 +77,10 @@ def create_app(
             on_room_event=lambda room: boards.changed(realtime.hall_of_room(room)),  # other processes' events
         )
         options["client_manager"] = runtime.redis
-    else:  # SocketIO keeps its options between init_app calls: an app without Redis must not inherit one
-        socketio.server_options.pop("client_manager", None)
+    else:  # a fresh manager: SocketIO keeps its options between init_app calls, a previous Redis one too
+        from queue_server.realtime.wire import Broadcast
+
+        options["client_manager"] = Broadcast()
     socketio.init_app(app, **options)
     ClientLimits(socketio.server)
     runtime.counts = realtime.WaitingCounts(factory)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
+from queue_server.realtime.wire import Broadcast, Frames, write_now
+
 log = logging.getLogger("onewindow.realtime")
 BURST = 12  # messages at once: connect, subscribe, resyncs, and a console's bad tries answered with errors
 PER_SECOND = 1.0  # then this many on average
@@ -58,6 +60,9 @@ class ClientLimits:
         self._send_packet = self.eio.send_packet
         self.eio.send_packet = self.send_packet
         self._track_websockets()
+        self.frames = Frames(self._write, self.eio.start_background_task)
+        if isinstance(server.manager, Broadcast) and self.eio.async_mode == "eventlet":
+            server.manager.deliver = self.deliver
 
     def on_message(self, eio_sid: str, data) -> None:
         if eio_sid in self.dropped:
@@ -79,7 +84,7 @@ class ClientLimits:
             self.drop(eio_sid, f"{strikes} messages over its limit")
 
     def on_disconnect(self, eio_sid: str, *reason) -> None:
-        for table in (self.buckets, self.refused, self.websockets):
+        for table in (self.buckets, self.refused, self.websockets, self.frames.held):
             table.pop(eio_sid, None)
         self.dropped.discard(eio_sid)
         self._disconnect(eio_sid, *reason)
@@ -87,11 +92,31 @@ class ClientLimits:
     def send_packet(self, eio_sid: str, pkt) -> None:
         if eio_sid in self.dropped:
             return
+        self.frames.release(eio_sid)  # the room events held for it go first
         client = self.eio.sockets.get(eio_sid)
         if client is not None and client.queue.qsize() >= MAX_WAITING:
             self.drop(eio_sid, f"{MAX_WAITING} packets wait for it: it does not read")
             return
         self._send_packet(eio_sid, pkt)
+
+    def deliver(self, eio_sid: str, pkt, frame: bytes) -> None:
+        """A room's packet, pre-framed: held for a websocket (`wire.Frames`), else queued as usual."""
+        if eio_sid in self.dropped:
+            return
+        if eio_sid in self.websockets:
+            self.frames.add(eio_sid, pkt, frame)
+        else:
+            self.server._send_eio_packet(eio_sid, pkt)  # the ordinary way (which a test client intercepts)
+
+    def _write(self, eio_sid: str, items: list) -> None:
+        """A websocket's held frames in one write when its writer is idle; else each packet through its queue."""
+        ws, client = self.websockets.get(eio_sid), self.eio.sockets.get(eio_sid)
+        if client is None or eio_sid in self.dropped:
+            return  # gone since: Engine.IO would drop the packets too
+        frame = items[0][1] if len(items) == 1 else b"".join(frame for _pkt, frame in items)
+        if ws is None or not write_now(ws, client, frame):
+            for pkt, _frame in items:
+                self.server._send_eio_packet(eio_sid, pkt)
 
     def drop(self, eio_sid: str, why: str) -> None:
         """Disconnect a client now: what waits for it is discarded and its transport is shut."""
@@ -115,10 +140,18 @@ class ClientLimits:
             client.close(wait=False, abort=True)
 
     def _track_websockets(self) -> None:
-        """Remember each websocket of this server (a copy of the driver table: other servers keep theirs)."""
+        """Remember each websocket of this server (a copy of the driver table: other servers keep theirs).
+
+        Compression is not offered: it would cost a deflate per client and per event (and a compressor's
+        window per connection), and a frame could no longer be built once for a whole room.
+        """
         make = self.eio._async["websocket"]
         if make is None:
             return
+
+        class Uncompressed(make):
+            def _negotiate_permessage_deflate(self, extensions):
+                return None
 
         def websocket(handler, server):
             sid = getattr(getattr(handler, "__self__", None), "sid", None)
@@ -128,7 +161,7 @@ class ClientLimits:
                     self.websockets[sid] = ws
                 return handler(ws)
 
-            return make(run, server)
+            return Uncompressed(run, server)
 
         self.eio._async = {**self.eio._async, "websocket": websocket}
 

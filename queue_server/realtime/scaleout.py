@@ -8,12 +8,15 @@ from collections.abc import Callable
 
 from socketio import RedisManager
 
+from queue_server.realtime.wire import Broadcast
+
 CHANNEL = "flask-socketio"  # Flask-SocketIO's channel; a bare python-socketio manager defaults to "socketio"
 log = logging.getLogger("onewindow.redis")
 
 
-class HallRedisManager(RedisManager):
-    """A RedisManager that says once when Redis goes and comes back, and asks clients to resync."""
+class HallRedisManager(RedisManager, Broadcast):
+    """A RedisManager that says once when Redis goes and comes back, and asks clients to resync; each event
+    that reaches this process is framed once for all its clients (`wire.Broadcast`)."""
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ import threading
 import time
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, emit, join_room, rooms
+from flask_socketio import ConnectionRefusedError, emit, join_room
 from sqlalchemy.orm import Session
 
 from queue_server import clock
@@ -27,6 +27,7 @@ log = logging.getLogger("onewindow.realtime")
 _staff: dict[str, int] = {}  # socket id -> staff user id
 _devices: dict[str, str] = {}  # socket id -> hall code of the registered device
 _device_ids: dict[str, int] = {}  # socket id -> id of the registered device
+_joined: dict[str, set[str]] = {}  # socket id -> the rooms it joined (flask_socketio.rooms() scans every room)
 MAX_ROOMS = 4  # a board follows one hall, a phone one ticket (two rooms); a console a few at most
 
 
@@ -43,7 +44,7 @@ class BoardCache:
     """Board snapshots per hall, so a burst of subscribes (a resync, a reconnect storm) costs one build.
 
     A snapshot is forgotten as soon as an event for the hall's room is sent (here, or by another
-    process through Redis), and after `ttl` seconds in any case.
+    process through Redis), and after `ttl` seconds in any case. Its `board` event is encoded once too.
     """
 
     def __init__(self, ttl: float = 2.0, clock=time.monotonic) -> None:
@@ -52,6 +53,16 @@ class BoardCache:
         self.generations: dict[str, int] = {}
         self.building = threading.Lock()
         self.builds = 0  # snapshots built (the rest of the subscribes were served from the cache)
+        self.encoded: dict[str, tuple[dict, object]] = {}  # hall code -> (snapshot, its encoded `board` event)
+        self.encodings = 0
+
+    def encode(self, hall_code: str, snapshot: dict, encode):
+        """`encode(snapshot)`, done once per snapshot however many subscribers it goes to."""
+        held = self.encoded.get(hall_code)
+        if held is None or held[0] is not snapshot:  # the cache holds the snapshot: its identity is its version
+            held = self.encoded[hall_code] = (snapshot, encode(snapshot))
+            self.encodings += 1
+        return held[1]
 
     def changed(self, hall_code: str | None) -> None:
         if hall_code is not None:
@@ -199,6 +210,7 @@ def on_connect(auth=None):
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
+    _joined.pop(request.sid, None)
     _staff.pop(request.sid, None)
     _devices.pop(request.sid, None)
     device_id = _device_ids.pop(request.sid, None)
@@ -214,7 +226,7 @@ def on_agent_hello(data=None):
     except OneWindowError as exc:
         return _fail(exc)
     if me["agent"]:
-        join_room(agent_room(me["device"]))
+        _join(agent_room(me["device"]))
     return me
 
 
@@ -245,7 +257,7 @@ def on_subscribe(data=None):
         data = {"hall": _devices[request.sid]}  # a registered board shows its own hall
     if not isinstance(data, dict) or not (isinstance(data.get("hall"), str) or isinstance(data.get("ticket"), str)):
         return _fail(OneWindowError('send {"hall": code} or {"ticket": id}', zh="请发送大厅编码或号票编号"))
-    joined = set(rooms()) - {request.sid}
+    joined, boards = _joined.get(request.sid, set()), current().extras["boards"]
     try:
         if isinstance(data.get("ticket"), str):
             with transaction(current().factory) as session:
@@ -256,14 +268,25 @@ def on_subscribe(data=None):
         else:
             code = data["hall"][:64]
             _check_rooms(joined, [hall_room(code)])
-            snapshot = current().extras["boards"].get(code, lambda: _board(code))
+            snapshot = boards.get(code, lambda: _board(code))
             wanted, event = [hall_room(snapshot["hall"]["code"])], "board"
     except (NotFound, OneWindowError) as exc:
         return _fail(exc)
     for room in wanted:
-        join_room(room)
-    emit(event, snapshot)
+        _join(room)
+    if event == "board":  # the same bytes for every board of the hall: encoded once, sent by this process only
+        manager = socketio.server.manager
+        encoded = boards.encode(snapshot["hall"]["code"], snapshot, lambda s: manager.encode("board", s))
+        if encoded is not None:
+            manager.send_encoded(request.sid, encoded)
+            return {"ok": True}
+    emit(event, snapshot, ignore_queue=True)  # to a client of this process: no round trip through Redis
     return {"ok": True}
+
+
+def _join(room: str) -> None:
+    join_room(room)
+    _joined.setdefault(request.sid, set()).add(room)
 
 
 def _board(hall_code: str) -> dict:

@@ -46,6 +46,10 @@ def test_restart_of_both_processes_brings_every_client_back_fresh(make_server, p
         client.close()
 
 
+def http_board(app) -> dict:
+    return app.test_client().get("/api/v1/halls/erdao/board").get_json()
+
+
 def test_a_storm_of_subscribes_builds_one_board_per_hall(make_app):
     app = make_app()
     boards = app.extensions["onewindow"].extras["boards"]
@@ -55,7 +59,8 @@ def test_a_storm_of_subscribes_builds_one_board_per_hall(make_app):
         client.emit("subscribe", {"hall": "erdao"})
     snapshots = [[m["args"][0] for m in c.get_received() if m["name"] == "board"] for c in storm]
     assert all(len(s) == 1 and s[0]["hall"]["code"] == "erdao" for s in snapshots)
-    assert boards.builds == 1
+    assert snapshots[0][0] == http_board(app)
+    assert boards.builds == 1 and boards.encodings == 1  # built once, encoded once, sent to all 200
 
     http = app.test_client()
     assert http.post("/api/v1/halls/erdao/tickets", json={"service": "QY001", "print": False}).status_code == 201
@@ -63,5 +68,6 @@ def test_a_storm_of_subscribes_builds_one_board_per_hall(make_app):
     late.emit("subscribe", {"hall": "erdao"})  # after an event for the hall: a new snapshot, with the ticket
     board = next(m["args"][0] for m in late.get_received() if m["name"] == "board")
     assert {q["prefix"]: q["waiting"] for q in board["queues"]}["A"] == 1 and boards.builds == 2
+    assert boards.encodings == 2 and board == http_board(app)
     for client in [*storm, late]:
         client.disconnect()
