@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
 
 from queue_server.exceptions import ConfigError
 
@@ -108,6 +108,10 @@ class ServerConfig(Strict):
     require_devices: bool = False
     # Set the Secure flag on the page session cookie (turn on behind HTTPS).
     secure_cookies: bool = False
+    # A test's server, never a hall's: it allows clock_start and listens on loopback only.
+    testing: bool = False
+    # With testing: the server's clock starts at this time (with its UTC offset) and runs forward.
+    clock_start: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _secret_strong(self) -> ServerConfig:
@@ -122,6 +126,16 @@ class ServerConfig(Strict):
                 "the secret key must have at least 12 characters; generate one with "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
                 "secret_key",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _test_only(self) -> ServerConfig:
+        if self.clock_start is not None and not self.testing:
+            raise FieldProblem(
+                "clock_start sets a test server's clock and is refused in a hall (every ticket, booking and "
+                "statistic would carry that time); remove it, or set server.testing: true in a test's config",
+                "clock_start",
             )
         return self
 

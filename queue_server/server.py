@@ -53,6 +53,23 @@ def early_async_mode(config: str | None) -> str:
     return os.environ.get("QUEUE_SERVER_ASYNC_MODE", mode)
 
 
+def start_test_clock(settings, host: str) -> bool:
+    """A test's server (server.testing): loopback only, its clock from server.clock_start; False: refused."""
+    if host not in LOOPBACK:
+        print(
+            f"queue-server: {settings.source}: server.testing is on (a test's config) and the server listens "
+            "on loopback only; remove server.testing (and server.clock_start) to serve a hall",
+            file=sys.stderr,
+        )
+        return False
+    if settings.server.clock_start is not None:
+        from queue_server import clock
+
+        clock.set_source(clock.RunningClock(settings.server.clock_start))
+        log.warning("server.testing: the clock starts at %s, not the real time", settings.server.clock_start)
+    return True
+
+
 def tune_gc() -> None:
     """Keep garbage-collection pauses out of the calls.
 
@@ -81,6 +98,8 @@ def serve(config: str | None, host: str | None = None, port: int | None = None) 
             "QUEUE_SERVER_SECRET_KEY (or server.secret_key) before listening on a public address",
             file=sys.stderr,
         )
+        return 2
+    if settings.server.testing and not start_test_clock(settings, host):
         return 2
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     from queue_server.app import create_app
