@@ -52,6 +52,9 @@ class RateLimitConfig(Strict):
     # Every other public write, per address; a registered device has writes_per_device for each kind.
     writes_per_ip: dict[str, str] = Field(default_factory=lambda: dict(WRITES_PER_IP))
     writes_per_device: str = "240 per minute"
+    # Public reads that cost a query each (opening, clerk and photo, rating reasons, slots, a booking), per address;
+    # a registered device has writes_per_device. Boards and phones follow the socket, not these.
+    reads_per_ip: str = "120 per minute"
     # Never limited by IP: the kiosk PC that also runs the server. A loopback request that came
     # through a proxy (X-Forwarded-For) is not exempt. Devices still count per device.
     exempt_ips: list[str] = ["127.0.0.1", "::1"]
@@ -66,7 +69,7 @@ class RateLimitConfig(Strict):
             cls._parses(rule)
         return {**WRITES_PER_IP, **value}
 
-    @field_validator("issue_per_ip", "issue_per_device", "login_per_ip", "writes_per_device")
+    @field_validator("issue_per_ip", "issue_per_device", "login_per_ip", "writes_per_device", "reads_per_ip")
     @classmethod
     def _parses(cls, value: str) -> str:
         from limits import parse_many

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import sys
@@ -14,6 +15,16 @@ BACKLOG = 1024  # connections the kernel holds before accept: every board reconn
 HEADER_TIMEOUT_S = 10  # from a request's first byte to the end of its headers (slow-header clients)
 IDLE_TIMEOUT_S = 30  # a connection with no request; deploy/nginx keeps its idle upstream connections less long
 SOCKET_TIMEOUT_S = 60  # any single read or write of a request body or response (websockets set their own)
+
+
+_TOO_LONG = json.dumps(
+    {"error": {"code": "url_too_long", "message": "the address is too long", "message_zh": "请求地址过长"}},
+    ensure_ascii=False,
+).encode()
+URL_TOO_LONG = (  # eventlet answers a too long request line with no body: this JSON error instead
+    b"HTTP/1.0 414 Request URI Too Long\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n" % len(_TOO_LONG) + _TOO_LONG
+)
 
 
 def patch(async_mode: str) -> None:
@@ -170,6 +181,10 @@ def _deadline_protocol():
             line = super()._read_request_line()
             if not line or len(line) >= self.server.url_length_limit:  # answered without parse_request
                 self.deadline.cancel()
+            if line and len(line) >= self.server.url_length_limit:
+                self.wfile.write(URL_TOO_LONG)
+                self.close_connection = 1
+                return ""
             return line
 
         def parse_request(self):
