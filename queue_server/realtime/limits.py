@@ -79,6 +79,7 @@ class ClientLimits:
             }
             event = self.server.packet_class(sio_packet.EVENT, data=["error", error]).encode()
             self._send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, event))
+            self.server.sleep(0)  # let its writer send it before a burst read at once reaches the drop
         elif strikes >= STRIKES:
             self.drop(eio_sid, f"{strikes} messages over its limit")
 
