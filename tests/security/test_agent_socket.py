@@ -126,3 +126,16 @@ def test_a_giant_or_unfinished_frame_costs_only_its_own_socket(server):
         assert r.status_code == 201
     finally:
         unfinished.close()
+
+
+def test_a_devices_many_sockets_share_one_budget(server):
+    token = register(server, "kiosk-4", "kiosk", "--agent")
+    first, second = (RawSocketIO(server.port, f"127.0.0.{n}", auth={"device": token}) for n in (12, 13))
+    calls = BURST - 2  # within each connection's own limit (its connect counted too)
+    answers = [first.call("agent_jobs", {"take": 0}) for _ in range(calls)]
+    answers += [second.call("agent_jobs", {"take": 0}) for _ in range(calls)]
+    assert answers[0] == {"jobs": []}
+    limited = [a["error"] for a in answers if "error" in a]
+    assert limited and limited[0]["code"] == "rate_limited" and limited[0]["message_zh"], answers
+    first.close()
+    second.close()
