@@ -17,8 +17,8 @@ from queue_server.extensions import socketio
 from queue_server.halls import get_hall
 from queue_server.models import Hall
 from queue_server.realtime import agents, events
-from queue_server.realtime.limits import BURST, PER_SECOND, TokenBucket
 from queue_server.realtime.events import Event, agent_room, hall_of_room, hall_room, holders_room, ticket_room
+from queue_server.realtime.limits import BURST, PER_SECOND, TokenBucket
 from queue_server.runtime import current
 from queue_server.tickets import snapshots
 from queue_server.tickets.service import Change, get_ticket
