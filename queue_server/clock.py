@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -36,3 +37,13 @@ class FakeClock:
     def advance(self, seconds: float = 0, **kw: float) -> datetime:
         self.current += timedelta(seconds=seconds, **kw)
         return self.current
+
+
+class RunningClock:
+    """A clock that starts at a given time and runs forward with the real one (a test server's clock)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start, self.started = start.astimezone(UTC), time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self.started)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
 
 from queue_server.exceptions import ConfigError
 
@@ -52,6 +52,9 @@ class RateLimitConfig(Strict):
     # Every other public write, per address; a registered device has writes_per_device for each kind.
     writes_per_ip: dict[str, str] = Field(default_factory=lambda: dict(WRITES_PER_IP))
     writes_per_device: str = "240 per minute"
+    # Public reads that cost a query each (opening, clerk and photo, rating reasons, slots, a booking), per address;
+    # a registered device has writes_per_device. Boards and phones follow the socket, not these.
+    reads_per_ip: str = "120 per minute"
     # Never limited by IP: the kiosk PC that also runs the server. A loopback request that came
     # through a proxy (X-Forwarded-For) is not exempt. Devices still count per device.
     exempt_ips: list[str] = ["127.0.0.1", "::1"]
@@ -66,7 +69,7 @@ class RateLimitConfig(Strict):
             cls._parses(rule)
         return {**WRITES_PER_IP, **value}
 
-    @field_validator("issue_per_ip", "issue_per_device", "login_per_ip", "writes_per_device")
+    @field_validator("issue_per_ip", "issue_per_device", "login_per_ip", "writes_per_device", "reads_per_ip")
     @classmethod
     def _parses(cls, value: str) -> str:
         from limits import parse_many
@@ -108,6 +111,10 @@ class ServerConfig(Strict):
     require_devices: bool = False
     # Set the Secure flag on the page session cookie (turn on behind HTTPS).
     secure_cookies: bool = False
+    # A test's server, never a hall's: it allows clock_start and listens on loopback only.
+    testing: bool = False
+    # With testing: the server's clock starts at this time (with its UTC offset) and runs forward.
+    clock_start: AwareDatetime | None = None
 
     @model_validator(mode="after")
     def _secret_strong(self) -> ServerConfig:
@@ -122,6 +129,16 @@ class ServerConfig(Strict):
                 "the secret key must have at least 12 characters; generate one with "
                 "python -c 'import secrets; print(secrets.token_urlsafe(32))'",
                 "secret_key",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _test_only(self) -> ServerConfig:
+        if self.clock_start is not None and not self.testing:
+            raise FieldProblem(
+                "clock_start sets a test server's clock and is refused in a hall (every ticket, booking and "
+                "statistic would carry that time); remove it, or set server.testing: true in a test's config",
+                "clock_start",
             )
         return self
 

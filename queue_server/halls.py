@@ -77,7 +77,8 @@ def get_hall(session: Session, code: str) -> Hall:
     """The hall with this code, or NotFound."""
     hall = session.scalar(HALL_BY_CODE, {"code": code})
     if hall is None:
-        raise NotFound(f"no hall with code {code!r}", zh="没有这个大厅", hall=code)
+        shown = code if len(code) <= 32 else code[:32] + "…"  # a code is at most 32 characters: no long echo
+        raise NotFound(f"no hall with code {shown!r}", zh="没有这个大厅", hall=shown)
     return hall
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import sys
@@ -14,6 +15,16 @@ BACKLOG = 1024  # connections the kernel holds before accept: every board reconn
 HEADER_TIMEOUT_S = 10  # from a request's first byte to the end of its headers (slow-header clients)
 IDLE_TIMEOUT_S = 30  # a connection with no request; deploy/nginx keeps its idle upstream connections less long
 SOCKET_TIMEOUT_S = 60  # any single read or write of a request body or response (websockets set their own)
+
+
+_TOO_LONG = json.dumps(
+    {"error": {"code": "url_too_long", "message": "the address is too long", "message_zh": "请求地址过长"}},
+    ensure_ascii=False,
+).encode()
+URL_TOO_LONG = (  # eventlet answers a too long request line with no body: this JSON error instead
+    b"HTTP/1.0 414 Request URI Too Long\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n" % len(_TOO_LONG) + _TOO_LONG
+)
 
 
 def patch(async_mode: str) -> None:
@@ -53,6 +64,23 @@ def early_async_mode(config: str | None) -> str:
     return os.environ.get("QUEUE_SERVER_ASYNC_MODE", mode)
 
 
+def start_test_clock(settings, host: str) -> bool:
+    """A test's server (server.testing): loopback only, its clock from server.clock_start; False: refused."""
+    if host not in LOOPBACK:
+        print(
+            f"queue-server: {settings.source}: server.testing is on (a test's config) and the server listens "
+            "on loopback only; remove server.testing (and server.clock_start) to serve a hall",
+            file=sys.stderr,
+        )
+        return False
+    if settings.server.clock_start is not None:
+        from queue_server import clock
+
+        clock.set_source(clock.RunningClock(settings.server.clock_start))
+        log.warning("server.testing: the clock starts at %s, not the real time", settings.server.clock_start)
+    return True
+
+
 def tune_gc() -> None:
     """Keep garbage-collection pauses out of the calls.
 
@@ -81,6 +109,8 @@ def serve(config: str | None, host: str | None = None, port: int | None = None) 
             "QUEUE_SERVER_SECRET_KEY (or server.secret_key) before listening on a public address",
             file=sys.stderr,
         )
+        return 2
+    if settings.server.testing and not start_test_clock(settings, host):
         return 2
     os.environ.setdefault("PSYCOPG_WAIT_FUNC", "wait_select")
     from queue_server.app import create_app
@@ -151,6 +181,10 @@ def _deadline_protocol():
             line = super()._read_request_line()
             if not line or len(line) >= self.server.url_length_limit:  # answered without parse_request
                 self.deadline.cancel()
+            if line and len(line) >= self.server.url_length_limit:
+                self.wfile.write(URL_TOO_LONG)
+                self.close_connection = 1
+                return ""
             return line
 
         def parse_request(self):

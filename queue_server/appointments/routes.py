@@ -164,6 +164,7 @@ def _cfg(hall):
     summary="Bookable slots of a service (?service=CODE)",
     responses={200: SlotList},
     tag="appointments",
+    limit="read",
 )
 def list_slots(hall: str):
     """Slots of the next days with the seats left, for the booking page."""
@@ -224,7 +225,14 @@ def lookup(hall: str, body: LookupRequest):
         return appointments.view(appt, _cfg(h)[0])
 
 
-@api.route("/appointments/<appointment_id>", "GET", summary="A booking", responses={200: Booking}, tag="appointments")
+@api.route(
+    "/appointments/<appointment_id>",
+    "GET",
+    summary="A booking",
+    responses={200: Booking},
+    tag="appointments",
+    limit="read",
+)
 def show_booking(appointment_id: str):
     """The holder's view of a booking."""
     with transaction(current().factory) as s:
@@ -315,6 +323,7 @@ def check_in_booking(hall: str, body: CheckInRequest):
     summary="Whether remote tickets can be taken now",
     responses={200: RemoteStatus},
     tag="appointments",
+    limit="read",
 )
 def remote_status(hall: str):
     """Open or not, the hours, and how many remote tickets are left today."""

@@ -17,7 +17,7 @@ from queue_server.core import appointments as rules
 from queue_server.core.appointments import Arrival
 from queue_server.core.numbering import local_day
 from queue_server.core.privacy import mask_id_number, mask_name, mask_phone
-from queue_server.core.states import AppointmentStatus
+from queue_server.core.states import BOOKING_ZH, AppointmentStatus
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound, OneWindowError, ValidationFailed
 from queue_server.hall_settings import AppointmentConfig, hall_settings
 from queue_server.halls import get_service
@@ -329,7 +329,7 @@ def _require_changeable(appt: Appointment, cfg: AppointmentConfig, now: datetime
     if appt.status != AppointmentStatus.BOOKED:
         raise IllegalTransition(
             f"the booking is {appt.status}; only a booked one can change",
-            zh=f"该预约状态为 {appt.status}，只有已预约的才能更改",
+            zh=f"该预约{BOOKING_ZH.get(appt.status, appt.status)}，只有已预约的才能更改",
             status=appt.status,
         )
     if not rules.changeable(now, appt.starts_at, cfg.change_cutoff_minutes):
@@ -436,7 +436,9 @@ def check_in(
         raise Conflict(f"already checked in: number {number}", zh=f"已签到，您的号码是 {number}", number=number)
     if appt.status != AppointmentStatus.BOOKED:
         raise IllegalTransition(
-            f"the booking is {appt.status}", zh=f"该预约状态为 {appt.status}，不能签到", status=appt.status
+            f"the booking is {appt.status}",
+            zh=f"该预约{BOOKING_ZH.get(appt.status, appt.status)}，不能签到",
+            status=appt.status,
         )
     arrival = rules.classify(now, appt.starts_at, appt.checkin_until, cfg.early_minutes, cfg.late_minutes)
     if arrival == Arrival.TOO_EARLY:

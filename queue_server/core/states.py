@@ -114,6 +114,7 @@ STATUS_ZH = {
     "no_show": "过号未到",
     "cancelled": "已取消",
 }
+BOOKING_ZH = {"booked": "已预约", "checked_in": "已签到", "cancelled": "已取消", "no_show": "已爽约"}
 ACTION_ZH = {
     "call": "叫号",
     "recall": "重呼",

@@ -77,9 +77,14 @@ class ClientLimits:
             return
         strikes = self.refused[eio_sid] = self.refused.get(eio_sid, 0) + 1
         if strikes == 1:  # say it once; a client that listens slows down
-            error = {"code": "rate_limited", "message": f"too many messages: at most {self.per_second:g} a second"}
+            error = {
+                "code": "rate_limited",
+                "message": f"too many messages: at most {self.per_second:g} a second",
+                "message_zh": f"消息过于频繁：每秒最多 {self.per_second:g} 条",
+            }
             event = self.server.packet_class(sio_packet.EVENT, data=["error", error]).encode()
             self._send_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, event))
+            self.server.sleep(0)  # let its writer send it before a burst read at once reaches the drop
         elif strikes >= STRIKES:
             self.drop(eio_sid, f"{strikes} messages over its limit")
 

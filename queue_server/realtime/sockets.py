@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from queue_server import clock
 from queue_server.db import transaction
-from queue_server.exceptions import NotFound, OneWindowError, Unauthorized
+from queue_server.exceptions import NotFound, OneWindowError, RateLimited, Unauthorized
 from queue_server.extensions import socketio
 from queue_server.halls import get_hall
 from queue_server.models import Hall
 from queue_server.realtime import agents, events
 from queue_server.realtime.events import Event, agent_room, hall_of_room, hall_room, holders_room, ticket_room
+from queue_server.realtime.limits import BURST, PER_SECOND, TokenBucket
 from queue_server.runtime import current
 from queue_server.tickets import snapshots
 from queue_server.tickets.service import Change, get_ticket
@@ -29,6 +30,8 @@ _devices: dict[str, str] = {}  # socket id -> hall code of the registered device
 _device_ids: dict[str, int] = {}  # socket id -> id of the registered device
 _joined: dict[str, set[str]] = {}  # socket id -> the rooms it joined (flask_socketio.rooms() scans every room)
 MAX_ROOMS = 4  # a board follows one hall, a phone one ticket (two rooms); a console a few at most
+# A device's agent messages over all its connections: a token that opens many sockets gets no more than one.
+_agent_budgets: dict[int, TokenBucket] = {}
 
 
 class TooManyRooms(OneWindowError):
@@ -246,6 +249,13 @@ def _agent_device() -> int:
     if device_id is None:
         raise Unauthorized(
             "connect with the device's token to act as its agent", zh="请使用设备令牌连接，才能作为本机程序工作"
+        )
+    now = time.monotonic()
+    budget = _agent_budgets.setdefault(device_id, TokenBucket(BURST, PER_SECOND, BURST, now))
+    if not budget.take(now):
+        raise RateLimited(
+            f"too many agent messages from this device: at most {PER_SECOND:g} a second over all its connections",
+            zh=f"本设备消息过于频繁：所有连接合计每秒最多 {PER_SECOND:g} 条",
         )
     return device_id
 

@@ -119,6 +119,13 @@ def clerk_at(session: Session, window: Window) -> StaffUser | None:
     return session.get(StaffUser, window.clerk_id)
 
 
+def public_name(user: StaffUser) -> str | None:
+    """The name a screen shows: the display name, never the sign-in name (half of a credential), which an
+    account keeps as its display name until the administration gives it one."""
+    name = user.display_name or ""
+    return name if name and name != user.username else None
+
+
 def on_duty(session: Session, hall: Hall, number: int) -> dict:
     """What the window screen and the rating tablet show of the clerk at this window (亮身份)."""
     window = get_window(session, hall, number)
@@ -129,7 +136,7 @@ def on_duty(session: Session, hall: Hall, number: int) -> dict:
     photo = f"/api/v1/halls/{hall.code}/windows/{number}/clerk/photo?v={version}" if version else None
     return {
         "window": number,
-        "clerk": {"name": user.display_name or user.username, "staff_number": user.staff_number, "photo": photo},
+        "clerk": {"name": public_name(user), "staff_number": user.staff_number, "photo": photo},
     }
 
 

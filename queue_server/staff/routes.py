@@ -255,6 +255,7 @@ def _window_read(s, hall: str, number: int):
     "GET",
     summary="The clerk on duty at a window: display name, staff number, photo URL (亮身份)",
     tag="public",
+    limit="read",
 )
 def clerk_on_duty(hall: str, window: int):
     """What the window screen and the rating tablet show of the clerk serving there (clerk null: nobody)."""
@@ -267,6 +268,7 @@ def clerk_on_duty(hall: str, window: int):
     "GET",
     summary="The photo of the clerk on duty at a window (JPEG; 404 when nobody with a photo is there)",
     tag="public",
+    limit="read",
 )
 def clerk_photo(hall: str, window: int):
     """Only the photo of whoever is at the window now: no list of staff photos to walk through."""

@@ -47,7 +47,13 @@ def list_halls():
         return {"halls": [snapshots.hall_brief(h) for h in halls]}
 
 
-@api.route("/halls/<hall>/opening", "GET", summary="Whether the hall gives tickets now", responses={200: sc.Opening})
+@api.route(
+    "/halls/<hall>/opening",
+    "GET",
+    summary="Whether the hall gives tickets now",
+    responses={200: sc.Opening},
+    limit="read",
+)
 def hall_opening(hall: str):
     """Open or closed now, the hours, and when that changes: the kiosk's home screen follows it."""
     with transaction(current().factory) as s:
@@ -201,6 +207,7 @@ def rate_ticket(ticket_id: str, body: sc.EvaluationRequest):
     "GET",
     summary="Reasons offered after a poor rating",
     responses={200: sc.RatingReasons},
+    limit="read",
 )
 def rating_reasons(hall: str):
     """The hall's list of reasons for 不满意 and 非常不满意, for the rating pages."""

@@ -76,7 +76,8 @@ class RateLimits:
             self.hit(self.config.login_per_ip, "login-ip", client_ip(), "登录尝试过于频繁")
 
     def public(self, kind: str) -> None:
-        """The one gate of every public write: per registered device, else per address (staff are not limited)."""
+        """The one gate of every public write (and costly public read): per registered device, else per address
+        (staff are not limited)."""
         if kind == "login":
             return self.login()
         caller = _verified_caller(request.headers.get("Authorization", ""))
@@ -88,8 +89,12 @@ class RateLimits:
             return self.hit(rule, f"{kind}-device", str(caller), "本机" + message)
         if self.exempt():
             return None
-        rule = self.config.issue_per_ip if kind == "issue" else self.config.writes_per_ip[kind]
-        return self.hit(rule, f"{kind}-ip", client_ip(), message)
+        return self.hit(self._per_ip(kind), f"{kind}-ip", client_ip(), message)
+
+    def _per_ip(self, kind: str) -> str:
+        if kind == "issue":
+            return self.config.issue_per_ip
+        return self.config.reads_per_ip if kind == "read" else self.config.writes_per_ip[kind]
 
 
 PUBLIC_MESSAGES = {
@@ -100,6 +105,7 @@ PUBLIC_MESSAGES = {
     "booking": "预约操作过于频繁",
     "lookup": "查询预约过于频繁",
     "check_in": "签到过于频繁",
+    "read": "查询过于频繁",
 }
 
 

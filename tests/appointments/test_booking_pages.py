@@ -1,5 +1,6 @@
 """The booking pages on a phone (390×844): finding the service by name or pinyin initials with its materials,
-errors next to their field in the page's language, and no slot offered inside the change cut-off."""
+errors next to their field in the page's language (booking, lookup, reschedule and cancel), and no slot offered
+inside the change cut-off."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from tests.support import MOBILE, booking_config, id_number, phone, shot
 
-from .test_api import ALL_DAY
+from .test_api import ALL_DAY, book, slots
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +90,52 @@ def test_the_lookup_form_says_what_is_wrong_where(server, open_page):
     page.locator("[data-lang-toggle]").click()
     expect(page.locator("#lookup-error")).to_have_text("no booking with this code and phone")
     assert not page.problems
+
+
+@pytest.fixture
+def one_seat(make_server, tmp_path):
+    appointments = {**ALL_DAY, "max_per_slot": 1}
+    return make_server(
+        booking_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data", appointments=appointments)
+    )
+
+
+def test_a_reschedule_or_cancel_error_stands_by_its_control(one_seat, open_page):
+    url = one_seat.url
+    offered = [s["starts_at"] for s in slots(url) if s["left"] > 0]
+    mine = book(url, 1, offered[0])
+    assert mine.status_code == 201, mine.text
+    mine = mine.json()
+    page = open_page(f"{url}/bookings/erdao?id={mine['id']}", MOBILE)
+    page.on("dialog", lambda dialog: dialog.accept())  # 确定取消这个预约吗？
+    card = page.locator(f'[data-id="{mine["id"]}"]')
+    card.locator('[data-action="reschedule"]').click()
+    chosen = card.locator('[data-field="starts_at"]')
+    expect(chosen).to_have_value(offered[1])
+    assert book(url, 2, offered[1]).status_code == 201  # someone else takes its one seat meanwhile
+    card.locator('[data-action="move"]').click()
+    by_slot = card.locator('[data-field-error="starts_at"]')
+    expect(by_slot).to_have_text("这个时段已约满，请选择其他时段")
+    expect(chosen).to_have_class(re.compile(r"\bis-wrong\b"))
+    expect(card.locator('[data-field-error="cancel"]')).to_be_hidden()
+    below(chosen, by_slot, card.locator('[data-action="move"]'))
+    shot(page, "bookings-reschedule-error-390x844")
+    page.locator("[data-lang-toggle]").click()
+    expect(by_slot).to_have_text("this slot is full; choose another")
+    page.locator("[data-lang-toggle]").click()
+
+    assert requests.post(f"{url}/api/v1/appointments/{mine['id']}/cancel", timeout=10).ok  # from another phone
+    card.locator('[data-action="cancel"]').click()
+    by_cancel = card.locator('[data-field-error="cancel"]')
+    expect(by_cancel).to_have_text("该预约已取消，只有已预约的才能更改")
+    expect(by_slot).to_be_hidden()
+    below(card.locator('[data-action="cancel"]'), by_cancel, chosen)
+    page.locator("[data-lang-toggle]").click()
+    expect(by_cancel).to_have_text("the booking is cancelled; only a booked one can change")
+    assert not page.problems
+
+
+def below(above, error, after) -> None:
+    """`error` sits under the control it is about and before the next one."""
+    top, box, bottom = above.bounding_box(), error.bounding_box(), after.bounding_box()
+    assert top["y"] + top["height"] <= box["y"] and box["y"] + box["height"] <= bottom["y"], (top, box, bottom)

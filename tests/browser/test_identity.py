@@ -1,6 +1,6 @@
 """亮身份 in Chromium against a real server: /admin sets a clerk's name, staff number and photo; the window
 screen and the rating tablet show the clerk on duty (the window screen legible and at 4.5:1 in every
-state); the statistics page names the clerk by display name."""
+state); the rating tablet follows a change of clerk live; the statistics page names the clerk by display name."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+import requests
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -122,3 +123,31 @@ def test_clerk_identity_from_admin_on_window_screen_rating_tablet_and_statistics
     expect(stats.locator("#table-clerks")).not_to_contain_text("clerk3")
     for page in (screen, admin, tablet, stats):
         assert page.problems == [], page.problems
+
+
+def test_the_rating_tablet_follows_a_change_of_clerk_live(server, open_page):
+    url = server.url
+    root = login(url, "root")
+    for username, name, number in (("clerk3", "王小明", "EQ-0317"), ("clerk4", "李华", "EQ-0420")):
+        r = requests.patch(
+            f"{url}/api/v1/admin/users/{username}", json={"display_name": name, "staff_number": number}, headers=root
+        )
+        assert r.status_code == 200, r.text
+    tablet = open_page(f"{url}/rate/erdao/3", TABLET)
+    expect(tablet.locator("body")).to_have_attribute("data-online", "1")
+    badge = tablet.locator("#clerk-on-duty")
+    expect(badge).to_be_hidden()  # the window is closed: nobody on duty
+    tablet.evaluate("() => { window.sameDocument = true; }")  # gone if the page reloads
+
+    first = login(url, "clerk3")
+    assert act(url, first, 3, "open").status_code == 200
+    expect(badge.locator(".clerk-name")).to_have_text("王小明")
+    expect(badge.locator(".clerk-number")).to_have_text("工号 EQ-0317")
+    assert act(url, first, 3, "close").status_code == 200  # signs out
+    expect(badge).to_be_hidden()
+    second = login(url, "clerk4")
+    assert act(url, second, 3, "open").status_code == 200  # another clerk signs in at the same window
+    expect(badge.locator(".clerk-name")).to_have_text("李华")
+    expect(badge.locator(".clerk-number")).to_have_text("工号 EQ-0420")
+    assert tablet.evaluate("() => window.sameDocument") is True, "no reload"
+    assert tablet.problems == []

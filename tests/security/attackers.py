@@ -24,21 +24,46 @@ def connect_from(source: str, port: int, *, rcvbuf: int | None = None) -> socket
     return sock
 
 
+class Refused(Exception):
+    """The server refused the Socket.IO connection (bad credentials): its error data."""
+
+
 class RawSocketIO:
     """A Socket.IO client over a bare websocket, written the way an attacker would: no reconnects, no manners."""
 
-    def __init__(self, port: int, source: str, *, rcvbuf: int | None = None) -> None:
+    def __init__(self, port: int, source: str, *, rcvbuf: int | None = None, auth: dict | None = None) -> None:
         self.ws = websocket.create_connection(
             f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket",
             socket=connect_from(source, port, rcvbuf=rcvbuf),
             timeout=10,
         )
         assert self.ws.recv().startswith("0")  # Engine.IO open
-        self.ws.send("40")  # Socket.IO connect to "/"
-        assert self.ws.recv().startswith("40")
+        self.ws.send("40" + (json.dumps(auth) if auth else ""))  # Socket.IO connect to "/"
+        reply = self.ws.recv()
+        if reply.startswith("44"):
+            self.close()
+            raise Refused(json.loads(reply[2:]))
+        assert reply.startswith("40"), reply
+        self.acks, self.seen = 0, []
 
     def send_event(self, name: str, data) -> None:
         self.ws.send("42" + json.dumps([name, data]))
+
+    def call(self, name: str, data, timeout: float = 10):
+        """Emit with an acknowledgement and return the server's answer; events that come first go to `seen`."""
+        self.acks += 1
+        self.ws.send(f"42{self.acks}" + json.dumps([name, data]))
+        prefix = f"43{self.acks}"
+        self.ws.settimeout(timeout)
+        while True:
+            frame = self.ws.recv()
+            if frame == "2":
+                self.ws.send("3")
+            elif frame.startswith(prefix):
+                answer = json.loads(frame[len(prefix) :])
+                return answer[0] if answer else None
+            elif frame.startswith("42"):
+                self.seen.append(tuple(json.loads(frame[2:])))
 
     def events(self, timeout: float = 10):
         """Socket.IO events (name, data) as they arrive, answering pings; ends when the server closes."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -12,7 +13,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from queue_server.config import DEMO_SECRET, settings_from_mapping
 from queue_server.exceptions import ConfigError
-from tests.support import ROOT, ServerProcess, demo_config, free_port, login, write_config
+from tests.support import ROOT, ServerProcess, clock_at, demo_config, free_port, login, write_config
 
 
 def test_security_headers_on_api_and_pages(make_app):
@@ -72,6 +73,27 @@ def test_the_demo_secret_is_refused_even_behind_a_proxy_on_loopback(tmp_path):
     write_config(config, raw)
     r = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "demo secret" in r.stderr, "nor from the environment"
+
+
+def test_a_test_servers_clock_starts_where_its_config_says_and_runs_on(make_server, tmp_path):
+    raw = clock_at(demo_config(f"sqlite:///{tmp_path}/x.sqlite3", tmp_path / "data"), "2026-03-02T23:45:00+08:00")
+    server = make_server(raw)
+    issued = [
+        requests.post(f"{server.url}/api/v1/halls/erdao/tickets", json={"service": "QY001"}, timeout=10).json()
+        for _ in range(2)
+    ]
+    first, second = (datetime.fromisoformat(t["issued_at"]) for t in issued)
+    assert first.isoformat().startswith("2026-03-02T23:4") and first.utcoffset() == timedelta(hours=8)
+    assert first <= second < first + timedelta(minutes=5), "the clock runs forward from its start"
+    assert "the clock starts at 2026-03-02 23:45:00+08:00" in server.read_log()
+
+
+def test_a_testing_server_listens_on_loopback_only(tmp_path):
+    config = write_config(tmp_path / "c.yaml", clock_at(demo_config(f"sqlite:///{tmp_path}/x.sqlite3", tmp_path)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUEUE_SERVER_")}
+    argv = [sys.executable, "-m", "queue_server", "--config", str(config), "run", "--port", str(free_port())]
+    r = subprocess.run([*argv, "--host", "0.0.0.0"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "server.testing" in r.stderr and "loopback only" in r.stderr
 
 
 def test_without_a_configured_secret_one_is_generated_kept_and_reused(make_server, tmp_path):

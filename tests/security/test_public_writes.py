@@ -11,7 +11,7 @@ import sys
 import pytest
 import requests
 
-from tests.support import ROOT, PrivateRedis, client_from, demo_config, login
+from tests.support import ROOT, PrivateRedis, client_from, clock_at, demo_config, login
 
 ALL_DAY = {"hours": ["00:00-24:00"], "weekdays": [1, 2, 3, 4, 5, 6, 7]}
 API = "/api/v1"
@@ -19,7 +19,9 @@ ID_NUMBER = "110105199001010010"  # valid check digit
 
 
 def hall_config(tmp_path, **rate_limits) -> dict:
-    raw = demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data")
+    """Bookings and remote tickets all day, on a clock that starts on a weekday morning: at 23:45 the first
+    free slot would be tomorrow's, and a booking checks in by ID number on its own day only."""
+    raw = clock_at(demo_config(f"sqlite:///{tmp_path}/onewindow.sqlite3", tmp_path / "data"))
     hall = raw["halls"][0]
     hall["remote"] = dict(ALL_DAY)
     hall["appointments"] = {**ALL_DAY, "early_minutes": 60, "late_minutes": 30, "change_cutoff_minutes": 0}

@@ -1,6 +1,7 @@
 """Helpers of the test suite, in one place: tests import them from `tests.support`, fixtures by name.
 
-servers   the shipped config on a test database; real server, Redis and PostgreSQL processes
+servers   the shipped config on a test database (clock_at: a server's own clock); real server, Redis and
+          PostgreSQL processes
 staff     PASSWORD, the demo STAFF, prepare() before a server starts, login() and bearer()
 halls     a seeded Hall with the operations tests repeat; booking settings; test people
 printers  loopback TCP printers: FakePrinter (prints, answers status) and StalledPrinter
@@ -36,6 +37,7 @@ from .printers import FakePrinter, StalledPrinter
 from .realtime import Listener
 from .servers import (
     CATALOG,
+    MONDAY_10AM,
     PG_ADMIN_URL,
     REDIS_URL,
     ROOT,
@@ -43,6 +45,7 @@ from .servers import (
     PrivateRedis,
     ServerProcess,
     client_from,
+    clock_at,
     demo_config,
     free_port,
     wait_until,
@@ -55,6 +58,7 @@ __all__ = [
     "BOARD",
     "CATALOG",
     "CLERK",
+    "MONDAY_10AM",
     "ID_NUMBER",
     "KIOSK",
     "MOBILE",
@@ -83,6 +87,7 @@ __all__ = [
     "booking_body",
     "booking_config",
     "client_from",
+    "clock_at",
     "db_state",
     "decode",
     "demo_config",

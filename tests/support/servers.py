@@ -32,6 +32,15 @@ def demo_config(database_url: str, data_dir: str | Path, **server: object) -> di
     return raw
 
 
+MONDAY_10AM = "2026-03-02T10:00:00+08:00"  # a weekday morning in Beijing: the hall's slots of the day lie ahead
+
+
+def clock_at(raw: dict, start: str = MONDAY_10AM) -> dict:
+    """A test server whose clock starts at `start` (ISO, with its offset) and runs forward, whatever the hour."""
+    raw["server"].update(testing=True, clock_start=start)
+    return raw
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

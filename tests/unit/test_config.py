@@ -208,3 +208,12 @@ def test_os_environ_is_used_by_default(tmp_path, raw, monkeypatch):
 def test_network_printer_without_host(raw):
     raw["printers"][0] = {"name": "kiosk-erdao-1", "hall": "erdao", "type": "network"}
     assert_names(problem(raw), "halls.yaml", "printers[0].host", "needs 'host'")
+
+
+def test_a_test_clock_is_refused_without_testing(raw):
+    raw["server"]["clock_start"] = "2026-03-02T23:45:00+08:00"  # a test's config copied into a hall
+    assert_names(problem(raw), "halls.yaml", "server.clock_start", "refused in a hall", "server.testing: true")
+    raw["server"].update(testing=True, clock_start="2026-03-02T23:45:00")
+    assert_names(problem(raw), "halls.yaml", "server.clock_start", "timezone")  # no offset: which 23:45?
+    raw["server"]["clock_start"] = "2026-03-02T23:45:00+08:00"
+    assert settings_from_mapping(raw).server.clock_start.utcoffset().total_seconds() == 8 * 3600

@@ -1,5 +1,6 @@
 /* 亮身份: the clerk on duty at this window (photo, display name, staff number), on the window screen and the
-   rating tablet. The page's own socket handler calls OW.clerkBadge.refresh() when the window changes. */
+   rating tablet. The page's own socket handler calls OW.clerkBadge.refresh() on its snapshot and whenever its window
+   changes (window_updated: a clerk opens or closes it, or their name or photo changed), so it follows live. */
 (function () {
   "use strict";
   var box = document.getElementById("clerk-on-duty");
@@ -10,9 +11,9 @@
 
   function render() {
     box.hidden = !clerk;
-    box.dataset.clerk = clerk ? clerk.name : "";
+    box.dataset.clerk = clerk ? clerk.name || clerk.staff_number || "" : "";
     if (!clerk) return;
-    box.querySelector(".clerk-name").textContent = clerk.name;
+    box.querySelector(".clerk-name").textContent = clerk.name || "";
     box.querySelector(".clerk-number").textContent = clerk.staff_number ? OW.t("工号 ", "Staff No. ") + clerk.staff_number : "";
     img.hidden = !clerk.photo;
     if (!clerk.photo) img.removeAttribute("src");
@@ -28,5 +29,4 @@
   OW.clerkBadge = { refresh: refresh };
   OW.onLang(render);
   refresh();
-  setInterval(refresh, 60000);  // a change of shift shows even on a page that does not tell
 })();

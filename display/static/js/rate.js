@@ -50,11 +50,15 @@
     });
   }
 
+  function clerkChanged() { if (OW.clerkBadge) OW.clerkBadge.refresh(); }
+
   OW.live({ hall: hall }, {
-    board: check,
+    board: function () { check(); clerkChanged(); },
     ticket_updated: function (t) {
       if (t.status === "done" && t.window && t.window.number === number) check();
-    }
+    },
+    // a clerk signing in or out here (open, close), or their name or photo changed in the administration
+    window_updated: function (w) { if (w.number === number) clerkChanged(); }
   });
   picker.load();
   show("idle");
