@@ -41,7 +41,10 @@ def test_paper_out_shows_on_the_kiosk_the_devices_page_and_the_supervisors_page(
         shot(kiosk, "kiosk-printer-paper-out-1080x1920")
         kiosk.locator("[data-lang-toggle]").first.click()
         expect(kiosk.locator("#k-printer-down")).to_contain_text("Tickets cannot be printed here")
-        expect(stats.locator('#printer-alerts [data-printer="kiosk-agent-1"]')).to_contain_text("缺纸")
+        alert = stats.locator('#printer-alerts [data-printer="kiosk-agent-1"]')
+        expect(alert).to_have_text("kiosk-agent-1：打印机缺纸")  # no English detail inside the Chinese line
+        stats.locator("[data-lang-toggle]").first.click()
+        expect(alert).to_contain_text("printer paper out (out of paper")
 
         admin = open_page(f"{server.url}/admin/erdao/devices", OFFICE)
         sign_in(admin, "root")
