@@ -68,7 +68,7 @@ def login():
         )
     except OneWindowError as exc:
         status = exc.status if isinstance(exc, LockedOut) or exc.status in (403, 429) else 401
-        return _page("login.html", status=status, next=nxt, message=exc.zh or exc.message)
+        return _page("login.html", status=status, next=nxt, message=exc.zh or exc.message, message_en=exc.message)
     session.clear()  # a new session on sign-in: nothing planted before survives
     session.permanent = True
     session[access.STAFF_KEY] = current().tokens.issue(user)
@@ -106,13 +106,19 @@ def account_password():
             return redirect(url_for("account.login", next="/account"), code=303)
         new, repeat = request.form.get("new_password", ""), request.form.get("repeat_password", "")
         if not check_password(user, request.form.get("current_password", "")):
-            return _page("account.html", status=401, user=g.staff, message="当前密码不正确", ok=None)
+            return _refused(401, "当前密码不正确", "The current password is wrong")
         if new != repeat:
-            return _page("account.html", status=422, user=g.staff, message="两次输入的新密码不一致", ok=None)
+            return _refused(422, "两次输入的新密码不一致", "The two new passwords differ")
         try:
             change_password(s, user, new)
         except OneWindowError as exc:
-            return _page("account.html", status=exc.status, user=g.staff, message=exc.zh or exc.message, ok=None)
+            return _refused(exc.status, exc.zh or exc.message, exc.message)
         s.flush()
         session[access.STAFF_KEY] = current().tokens.issue(user)
-        return _page("account.html", user=g.staff, message=None, ok="密码已修改，其他登录已失效")
+        ok = ("密码已修改，其他登录已失效", "Password changed: your other sign-ins have ended")
+        return _page("account.html", user=g.staff, message=None, ok=ok[0], ok_en=ok[1])
+
+
+def _refused(status: int, zh: str, en: str) -> Response:
+    """The account page again with why the password was not changed, in both languages."""
+    return _page("account.html", status=status, user=g.staff, message=zh, message_en=en, ok=None)

@@ -22,6 +22,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import wave
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -104,7 +105,8 @@ def write_wav(path: Path, sentences: Sequence[Sequence[bytes]], pause_s: float) 
     channels, width, rate = FORMAT
     gap, pause = b"\0" * (int(rate * GAP_S) * width), b"\0" * (int(rate * pause_s) * width)
     frames = pause.join(gap.join(pieces) for pieces in sentences)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # one temporary file per writer: two threads joining the same call must not share one
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     with wave.open(str(tmp), "wb") as sink:
         sink.setparams((channels, width, rate, 0, "NONE", "not compressed"))
         sink.writeframes(frames)

@@ -10,11 +10,13 @@ agent keeps the keys of what it printed, so a repeat offer is acknowledged witho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from queue_server.core.states import JobState
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Device, PrintJob
 
@@ -25,6 +27,7 @@ MAX_ATTEMPTS = 20
 PRINTER_STATES = ("online", "offline", "paper_out", "cover_open", "stalled", "unknown")
 PRINTER_DOWN = frozenset({"offline", "paper_out", "cover_open", "stalled"})
 AGENT_GONE = {"state": "offline", "detail": "the kiosk's agent is not connected"}
+EXPIRED = "issued on an earlier day: a ticket is valid on its day only, so it was not printed"
 
 
 def job_key(job: PrintJob) -> str:
@@ -74,6 +77,7 @@ def exchange(
             settled.append(failure["id"])
     if hello:  # the agent (re)started: what it still held is offered again now, not after the lease
         AGENT_JOBS.recover(session, now, mine, reason="the kiosk's agent restarted; offered again")
+    settled += _expire(session, device, now)
     claimed = AGENT_JOBS.claim(session, now, mine, limit=max(0, min(take, MAX_TAKE))) if take else []
     paper = hall_settings(device.hall).ticket.paper_mm
     fresh = select(PrintJob).where(PrintJob.id.in_(settled + claimed)).order_by(PrintJob.id)
@@ -82,6 +86,23 @@ def exchange(
         if job.id in claimed:
             out.offers.append(offer(job, paper))
     return out
+
+
+def _expire(session: Session, device: Device, now: datetime) -> list[int]:
+    """Fail the kiosk's jobs that would be offered now but were made on an earlier local day (its PC was off,
+    its printer out of paper): yesterday's A001 coming out in the morning would be taken for today's."""
+    zone = ZoneInfo(device.hall.timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(), zone)
+    old = (PrintJob.device_id == device.id, AGENT_JOBS.due(now), PrintJob.created_at < midnight)
+    ids = list(session.scalars(select(PrintJob.id).where(*old).with_for_update(skip_locked=True)))
+    if ids:
+        session.execute(
+            update(PrintJob)
+            .where(PrintJob.id.in_(ids), AGENT_JOBS.due(now))
+            .values(state=JobState.FAILED.value, last_error=EXPIRED)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
 
 
 def report_status(session: Session, device: Device, state: str, detail: str, now: datetime) -> bool:

@@ -38,7 +38,7 @@ def _bad_photo(message: str, zh: str) -> ValidationFailed:
 
 def decode_upload(text: str) -> bytes:
     """The bytes of a photo sent as base64 (a data: URL or bare), or ValidationFailed."""
-    payload = text.split(",", 1)[1] if text.startswith("data:") else text
+    payload = text.partition(",")[2] if text.startswith("data:") else text  # "data:…" without a comma: empty
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

@@ -147,7 +147,7 @@ def _date_arg(zone: ZoneInfo) -> date:
     "POST",
     summary="Move a ticket to another service or window (supervisor)",
     body=sc.MoveRequest,
-    responses={200: sc.TicketResponse},
+    responses={200: sc.StaffTicket},
     auth=True,
     tag="staff",
 )
@@ -162,8 +162,9 @@ def move_ticket(hall: str, number: str, body: sc.MoveRequest):
         at = ticket.window if ticket.window is not None and ticket.window.ticket_id == ticket.id else None
         windows.transfer(s, h, ticket, user, body.model_dump(exclude_none=True), at)
         change = tickets.Change(ticket=ticket, window=at, queues_changed=True)
-        data = snapshots.ticket_full(s, ticket)
-        events = events_for(s, h, change, data)
+        full = snapshots.ticket_full(s, ticket)
+        events = events_for(s, h, change, full)
+        data = snapshots.for_staff(full)
     publish(events)
     return data
 

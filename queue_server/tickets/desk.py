@@ -71,15 +71,11 @@ def desk(session: Session, hall: Hall, window: Window) -> dict:
             "clerk": {"username": clerk.username, "name": clerk.display_name} if clerk else None,
         },
         # The console needs no ticket id (the holder's credential): it acts on the window and on numbers.
-        "current": _without_id(snapshots.ticket_full(session, current)) if current else None,
+        "current": snapshots.for_staff(snapshots.ticket_full(session, current)) if current else None,
         "held": [
             {**_row(t, None), "actions": allowed_actions(t.status), "started_at": _iso(t, t.started_at)} for t in held
         ],
     }
-
-
-def _without_id(ticket: dict) -> dict:
-    return {key: value for key, value in ticket.items() if key != "id"}
 
 
 def _tickets(session: Session, ids: list[str]) -> dict[str, Ticket]:

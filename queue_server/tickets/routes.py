@@ -280,7 +280,7 @@ def show_board(hall: str):
     "POST",
     summary="A clerk's action at a window",
     body=sc.WindowActionRequest,
-    responses={200: sc.TicketResponse, 204: None},
+    responses={200: sc.StaffTicket, 204: None},
     auth=True,
     tag="staff",
 )
@@ -293,13 +293,14 @@ def window_action(hall: str, window: int, action: str, body: sc.WindowActionRequ
         _check_reason_code(h, body.reason_code)
         events: list = []
         for change in windows.act_all(s, h, window, action, user, body.model_dump(exclude_none=True)):
-            if change.ticket is not None:
-                data = snapshots.ticket_full(s, change.ticket)
+            full = snapshots.ticket_full(s, change.ticket) if change.ticket is not None else None
+            events += events_for(s, h, change, full)
+            if full is not None:  # the clerk acts on numbers: the holder's id stays out of the answer
+                data = snapshots.for_staff(full)
             elif action.endswith("call-next"):
                 data = None
             else:
                 data = snapshots.window_public(s, change.window)
-            events += events_for(s, h, change, data if change.ticket is not None else None)
     publish(events)
     return ("", 204) if data is None else data
 

@@ -81,6 +81,11 @@ def ticket_full(session: Session, ticket: Ticket, place: Place | None = None) ->
     return data
 
 
+def for_staff(full: dict) -> dict:
+    """The holder's view of a ticket without its id (the holder's credential): what staff are answered."""
+    return {key: value for key, value in full.items() if key != "id"}
+
+
 def quoted_wait(ticket: Ticket) -> dict[str, int] | None:
     """The range first quoted at issue (kept for the statistics while the live range moves)."""
     if ticket.quoted_low_s is None or ticket.quoted_high_s is None:

@@ -97,8 +97,9 @@ class TicketPublic(BaseModel):
     recall_count: int
 
 
-class TicketResponse(TicketPublic):
-    id: str
+class StaffTicket(TicketPublic):
+    """A ticket as staff are answered: the holder's view without its id (the holder's only credential)."""
+
     ahead: int
     estimated_wait: Estimate | None
     quoted_wait: Estimate | None = None  # the range first quoted at issue (estimated_wait is the current one)
@@ -113,6 +114,10 @@ class TicketResponse(TicketPublic):
     checked_in: bool = Field(True, description="false while a remote ticket waits for its check-in at the kiosk")
     hall_name: str = ""
     hall_name_en: str = ""
+
+
+class TicketResponse(StaffTicket):
+    id: str
     print_job: PrintJob | None = None
 
 

@@ -79,6 +79,7 @@ def test_a_photo_that_is_not_a_small_picture_is_refused_and_nothing_is_stored(as
         upload(b""),
         upload(b"\xff\xd8" + b"\0" * (PHOTO_MAX_BYTES + 10), "image/jpeg"),
         {"image": "not base64 at all!"},
+        {"image": "data:image/png;base64"},  # a data: URL with no comma and nothing after it
     ]
     for body in cases:
         r = root.put("/admin/users/clerk3/photo", body)

@@ -117,7 +117,7 @@ def test_the_clerks_desk_is_the_servers_in_every_tab(server, open_page):
 
     # a no-show who comes back is called from the list, the reason chosen for them
     press(clerk, "F5")
-    expect(clerk.locator("#waiting")).to_have_text("没有人在等候")
+    expect(clerk.locator("#waiting")).to_have_text("暂无等候")
     expect(clerk.locator("#no-shows .line-number")).to_have_text(["B002"])
     expect(second.locator("#no-shows .line-number")).to_have_text(["B002"])
     clerk.locator('#no-shows li[data-number="B002"] .line-call').click()

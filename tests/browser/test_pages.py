@@ -204,7 +204,7 @@ def test_clerk_hold_resume_transfer_and_no_show(server, open_page):
     if clerk.locator("#answer").get_attribute("data-ok") == "1":
         expect(clerk.locator("#answer")).to_contain_text("不动产首次登记")
     else:  # the server refused: its message is on screen and the ticket is still here
-        expect(clerk.locator("#answer")).to_contain_text("转办 失败：")
+        expect(clerk.locator("#answer")).to_contain_text("转办失败：")
         press(clerk, "F4")
 
     press(clerk, "F1")

@@ -118,3 +118,28 @@ def test_the_hall_edits_its_reasons_and_the_follow_up_list_shows_them(server, op
     expect(stats.locator("#table-followups")).to_contain_text("原因")
     shot(stats, "stats-followup-reasons-1366x900")
     assert not admin.problems and not phone.problems and not stats.problems
+
+
+def test_a_tablet_left_on_for_days_offers_the_reasons_the_hall_has_now(server, open_page):
+    """The hall edits its list while the tablet runs: a poor rating with a new reason is still kept."""
+    url = server.url
+    tablet = open_page(f"{url}/rate/erdao/3", TABLET)
+    expect(tablet.locator("body")).to_have_attribute("data-online", "1")
+    expect(tablet.locator("#reason-list .reason")).to_have_count(8)  # the list as the tablet started
+    changed = requests.patch(
+        f"{url}/api/v1/admin/halls/erdao",
+        json={"poor_rating_reasons": ["排队太久", "工作人员态度差"]},
+        headers=login(url, "boss"),
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    poor = served(url, open_window(url, "clerk3", 3), 3)
+    expect(tablet.locator("#rate-number")).to_have_text(poor["number"])
+    tablet.locator('[data-score="1"]').click()
+    expect(tablet.locator("#reason-list .reason")).to_have_count(2)
+    tablet.locator('[data-reason="排队太久"]').click()
+    with tablet.expect_response(re.compile(r"/windows/3/rating$")) as answer:
+        tablet.locator("#reason-submit").click()
+    assert answer.value.status == 201
+    assert followups(url)[poor["number"]]["reasons"] == ["排队太久"]
+    assert not tablet.problems

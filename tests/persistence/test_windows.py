@@ -329,6 +329,12 @@ def test_finish_and_call_next_is_one_transaction(hall, fake_clock):
         act_all(hall, clerk, 3, "finish-and-call-next")
     assert snapshot(hall) == before
     hall.act(clerk, 3, "start")
+    hall.act(clerk, 3, "pause")
+    before = snapshot(hall)
+    with pytest.raises(IllegalTransition):  # the finish would pass, the call cannot: the finish is undone too
+        act_all(hall, clerk, 3, "finish-and-call-next")
+    assert snapshot(hall) == before and hall.ticket(first.id).status == "serving"
+    hall.act(clerk, 3, "open")
     finished, called = act_all(hall, clerk, 3, "finish-and-call-next")
     assert finished.ticket.id == first.id and not finished.called
     assert called.ticket.id == second.id and called.called

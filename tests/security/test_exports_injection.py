@@ -42,9 +42,9 @@ def serve_and_rate(client, admin: dict, clerk: dict) -> dict[str, str]:
     for i, payload in enumerate(PAYLOADS):
         r = client.post(f"{API}/tickets", json={"service": f"FX{i:03d}", "print": False})
         assert r.status_code == 201, r.get_json()
-        ticket = r.get_json()["id"]
+        ticket, number = r.get_json()["id"], r.get_json()["number"]
         r = client.post(f"{API}/windows/3/call-next", headers=clerk)
-        assert r.status_code == 200 and r.get_json()["id"] == ticket, r.get_json()
+        assert r.status_code == 200 and r.get_json()["number"] == number, r.get_json()
         for action in ("start", "finish"):
             assert client.post(f"{API}/windows/3/{action}", headers=clerk).status_code == 200
         r = client.post(f"/api/v1/tickets/{ticket}/evaluation", json={"score": 2, "comment": payload})

@@ -218,3 +218,22 @@ def test_each_further_lock_lasts_twice_as_long_until_an_admin_unlocks(make_app, 
     assert _login_from(client, "10.7.7.7", "clerk9", PASSWORD).status_code == 200
     changes = client.get("/api/v1/admin/changes?entity=user", headers=bearer(client, "root")).get_json()
     assert any(c["key"] == "clerk9" and c["user"] == "root" for c in changes["changes"]), changes
+
+
+def test_sign_in_and_password_messages_carry_their_english(make_app):
+    """The pages switch to English in place (data-en): a message the server wrote must carry both languages."""
+    app = make_app()
+    client = app.test_client()
+    r, _ = page_login(client, "clerk3", "not-the-password")
+    page = r.get_data(as_text=True)
+    assert "用户名或密码错误" in page and 'data-en="wrong username or password"' in page
+    page_login(client)
+    csrf = csrf_of(client.get("/account").get_data(as_text=True))
+    form = {"csrf_token": csrf, "current_password": "wrong", "new_password": "n3w-password!"}
+    page = client.post("/account/password", data={**form, "repeat_password": "n3w-password!"}).get_data(as_text=True)
+    assert "当前密码不正确" in page and 'data-en="The current password is wrong"' in page
+    form["current_password"] = PASSWORD
+    page = client.post("/account/password", data={**form, "repeat_password": "other"}).get_data(as_text=True)
+    assert "两次输入的新密码不一致" in page and 'data-en="The two new passwords differ"' in page
+    page = client.post("/account/password", data={**form, "repeat_password": "n3w-password!"}).get_data(as_text=True)
+    assert "密码已修改" in page and 'data-en="Password changed' in page

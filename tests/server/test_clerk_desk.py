@@ -108,3 +108,24 @@ def test_who_may_read_a_windows_line_and_desk(server):
     # a window nobody is signed in to: a clerk of the hall may read what they are about to open
     assert get(url, "7/desk", login(url, "clerk7")).status_code == 200
     assert get(url, "99/desk", clerk).status_code == 404
+
+
+def test_no_staff_answer_hands_out_a_tickets_id(server):
+    """The id is the holder's credential (follow, cancel, rate): a clerk who had it could rate their own
+    tickets 非常满意. Window actions and a supervisor's move answer with the ticket as the desk shows it."""
+    url = server.url
+    clerk = open_window(url, "clerk8", 8)
+    first, second = issue(url, "QY001"), issue(url, "QY001")
+    answers = [act(url, clerk, 8, "call-next"), act(url, clerk, 8, "recall"), act(url, clerk, 8, "start")]
+    answers.append(act(url, clerk, 8, "finish-and-call-next"))
+    moved = requests.post(
+        f"{url}/api/v1/halls/erdao/tickets/{second['number']}/move",
+        json={"service": "SB001"},
+        headers=login(url, "boss"),
+        timeout=10,
+    )
+    answers.append(moved)
+    for r in answers:
+        assert r.status_code == 200, r.text
+        assert r.json()["number"] in (first["number"], second["number"])
+        assert "id" not in r.json() and first["id"] not in r.text and second["id"] not in r.text, r.text

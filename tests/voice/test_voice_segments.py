@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import array
 import logging
+import threading
 import wave
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from voice_helpers import HallVoice, wav_info, write_tone
 
 from display.voice import PAUSE_S, Voice
 from display.voice_engine import ChildRenderer
-from display.voice_segments import FORMAT, GAP_S, Segment, pack_names, segments_of, spoken, trim
+from display.voice_segments import FORMAT, GAP_S, Segment, pack_names, segments_of, spoken, trim, write_wav
 from queue_server.core.announcements import split_template
 
 ZH = "请 {number} 号，到 {window} 号窗口办理"
@@ -183,3 +184,25 @@ def test_a_server_speaks_a_call_with_the_halls_recorded_segments(make_server, tm
     with wave.open(io.BytesIO(audio.content), "rb") as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == FORMAT
         assert recorded in w.readframes(w.getnframes())
+
+
+def test_the_same_call_joined_by_two_threads_at_once_is_written_whole(tmp_path) -> None:
+    """A recall pressed twice joins the same call twice (threading mode: two request threads at once)."""
+    pcm, errors = b"\1\0" * FORMAT[2], []
+    target = tmp_path / "call.wav"
+
+    def join() -> None:
+        for _ in range(20):
+            try:
+                write_wav(target, [[pcm, pcm]], PAUSE_S)
+            except OSError as exc:  # two writers shared one temporary file: one found it moved away
+                errors.append(exc)
+
+    threads = [threading.Thread(target=join) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    info = wav_info(target)
+    assert (info.channels, info.sampwidth, info.rate) == FORMAT and not list(tmp_path.glob(".*.tmp"))

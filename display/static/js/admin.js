@@ -492,6 +492,10 @@
       }));
     });
   }
+  /* The agent of a kiosk that prints on its own printer: the token is shown once, so the command comes with it. */
+  function agentCommand(token) {
+    return "queue-server agent --server " + location.origin + " --token " + token + " --printer " + OW.t("<打印机地址>", "<printer address>");
+  }
   $("#device-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var form = ev.target, v = values(form);
@@ -503,7 +507,10 @@
         t.hidden = false;
         OW.fill(t, [OW.t("设备令牌（只显示这一次，请在设备上打开）：", "Device token (shown once; open it on the device): ") + location.origin + "/device?device=" + res.data.token,
           v.kind === "board" ? h("p", { text: OW.t("大厅屏电脑上这样启动（自动播放声音）：", "Start it on the board's PC like this (sound plays by itself):") }) : null,
-          v.kind === "board" ? h("code", { class: "launch-command", text: boardCommand(res.data.token) }) : null]);
+          v.kind === "board" ? h("code", { class: "launch-command", text: boardCommand(res.data.token) }) : null,
+          v.agent ? h("p", { text: OW.t("在取号机电脑上这样启动本机程序（打印机地址如 usb:04b8:0202、win32:打印机名称、network:192.168.1.50）：",
+                                        "Start its agent on the kiosk's PC like this (printer address e.g. usb:04b8:0202, win32:PRINTER NAME, network:192.168.1.50):") }) : null,
+          v.agent ? h("code", { class: "launch-command agent-command", text: agentCommand(res.data.token) }) : null]);
         form.reset();
         loadDevices();
       }

@@ -9,15 +9,15 @@
   var WORDS = {
     "call-next": ["叫号", "Call next"], "finish-and-call-next": ["办结并叫下一位", "Finish and call next"],
     call: ["指定叫号", "Call out of turn"], recall: ["重呼", "Recall"], start: ["开始办理", "Start"], finish: ["办结", "Finish"],
-    "no-show": ["未到", "No-show"], hold: ["挂起", "Hold"], resume: ["恢复", "Resume"], transfer: ["转办", "Transfer"],
-    pause: ["暂停", "Pause"], open: ["开窗", "Open"], close: ["关窗", "Close"]
+    "no-show": ["过号", "No-show"], hold: ["挂起", "Hold"], resume: ["恢复办理", "Resume"], transfer: ["转办", "Transfer"],
+    pause: ["暂停服务", "Pause"], open: ["开窗", "Open"], close: ["关窗", "Close"]
   };
   // The clerk's side of a status (the citizen's page says 正在叫号，请前往窗口).
   var CLERK_STATUS = {
     called: ["已叫号，等待群众到窗口", "Called: waiting for the citizen to come"],
     serving: ["正在办理", "Serving"], held: ["已挂起（材料补正）", "On hold (materials)"],
     waiting: ["已回到等候队列", "Back in the line"], done: ["已办结", "Finished"],
-    no_show: ["已标记过号未到", "Marked no-show"], cancelled: ["已取消", "Cancelled"]
+    no_show: ["已过号未到", "Marked no-show"], cancelled: ["已取消", "Cancelled"]
   };
   var MARKS = { green: ["绿色通道", "green"], appointment: ["预约", "booked"] };
 
@@ -179,7 +179,7 @@
     $("#cur-number").textContent = t ? t.number : "—";
     $("#cur-status").textContent = t ? clerkStatus(t.status)
       : !w ? "" : w.state === "open" ? OW.t("空闲：按 F1 叫号", "Free: press F1 to call")
-      : w.state === "paused" ? OW.t("暂停服务：按 F10 恢复开窗", "Paused: press F10 to open again")
+      : w.state === "paused" ? OW.t("暂停服务中：按 F10 重新开窗", "Paused: press F10 to open again")
       : OW.t("窗口未开放：按 F10 开窗", "Window closed: press F10 to open");
     body.dataset.ticketStatus = t ? t.status : "";
     $("#cur-service").textContent = svc ? svc.name + " (" + svc.code + ")" : "";
@@ -207,7 +207,7 @@
   function marks(t) {
     var out = [];
     if (MARKS[t.priority]) out.push(h("span", { class: "mark mark-" + t.priority, text: OW.t(MARKS[t.priority][0], MARKS[t.priority][1]) }));
-    if (t.targeted) out.push(h("span", { class: "mark mark-sent", text: OW.t("转来", "sent here") }));
+    if (t.targeted) out.push(h("span", { class: "mark mark-sent", text: OW.t("转入", "sent here") }));
     if (t.aged) out.push(h("span", { class: "mark mark-aged", text: OW.t("久候", "long wait") }));
     if (t.status === "no_show") out.push(h("span", { class: "mark mark-missed", text: OW.t("过号", "missed") }));
     return out;
@@ -229,7 +229,7 @@
     $("#waiting-total").textContent = l ? String(l.total) : "0";
     OW.fill($("#waiting"), l && l.waiting.length ? l.waiting.map(function (t) {
       return lineRow(t, function (x) { return x.targeted ? "transfer_back" : x.priority === "appointment" ? "appointment" : x.priority === "green" ? "priority" : "other"; });
-    }) : [h("li", { class: "empty", text: OW.t("没有人在等候", "Nobody is waiting") })]);
+    }) : [h("li", { class: "empty", text: OW.t("暂无等候", "Nobody is waiting") })]);
     OW.fill($("#no-shows"), l && l.no_shows.length ? l.no_shows.map(function (t) {
       return lineRow(t, function () { return "no_show_return"; });
     }) : [h("li", { class: "empty", text: OW.t("无", "none") })]);
@@ -239,7 +239,7 @@
     var held = S.desk ? S.desk.held : [];
     OW.fill($("#held"), held.length ? held.map(function (t) {
       return h("li", { "data-number": t.number }, h("b", { text: t.number }), h("span", { class: "line-service", text: t.service.name }),
-        h("button", { type: "button", class: "line-call", disabled: !can("resume"), text: OW.t("恢复", "Resume"),
+        h("button", { type: "button", class: "line-call", disabled: !can("resume"), text: OW.t("恢复办理", "Resume"),
                       onclick: function () { act("resume", { number: t.number }); } }));
     }) : [h("li", { class: "empty", text: OW.t("无", "none") })]);
   }
@@ -289,7 +289,7 @@
       // the answer shows once the desk it leads to does: the next key acts on what is on screen
       return refresh().then(function () {
         S.busy = false;
-        if (!res.ok) answer(false, word(action) + OW.t(" 失败：", " failed: ") + failure(res));
+        if (!res.ok) answer(false, word(action) + OW.t("失败：", " failed: ") + failure(res));
         else answer(true, done(action, res));
         render();
       });
@@ -297,9 +297,9 @@
   }
 
   function done(action, res) {
-    var d = res.data, ok = word(action) + OW.t(" 成功：", " done: ");
+    var d = res.data, ok = word(action) + OW.t("成功：", " done: ");
     if (res.status === 204) {
-      return (action === "finish-and-call-next" ? OW.t("已办结；", "Finished; ") : "") + OW.t("当前没有等候的号", "Nobody is waiting");
+      return (action === "finish-and-call-next" ? OW.t("已办结；", "Finished; ") : "") + OW.t("当前无人等候", "Nobody is waiting");
     }
     if (["pause", "open", "close"].indexOf(action) >= 0) return ok + OW.t("窗口", "window ") + OW.windowState(d.state);
     var extra = action === "transfer" && d.target_window ? " → " + OW.windowName(d.target_window)

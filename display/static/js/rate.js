@@ -38,6 +38,7 @@
     picker.reset();
     $("#reason-comment").value = "";
     show("reasons");
+    picker.load();  // the hall may have changed its list since the tablet started: a stale reason is refused
   });
   $("#reason-submit").addEventListener("click", function () { send(picker.selected(), $("#reason-comment").value.trim()); });
 

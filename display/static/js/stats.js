@@ -201,7 +201,9 @@
       var down = res.data.printers.filter(function (p) { return PRINTER[p.state]; });
       OW.fill($("#printer-alerts"), down.map(function (p) {
         var w = PRINTER[p.state];
-        return h("li", { "data-printer": p.name, text: p.name + OW.t("：打印机" + w[0] + "（", ": printer " + w[1] + " (") + p.detail + OW.t("）", ")") });
+        // the printer's own detail is English (a device's words): on the Chinese page it is the tooltip
+        return h("li", { "data-printer": p.name, title: p.detail,
+                         text: p.name + OW.t("：打印机" + w[0], ": printer " + w[1] + " (" + p.detail + ")") });
       }));
       $("#printer-alerts").hidden = !down.length;
     });
