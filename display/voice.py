@@ -272,6 +272,7 @@ class Voice:
         renderer: Renderer | None = None,
         voices: dict[str, str] | None = None,
         packs: str | os.PathLike[str] | None = None,
+        shared: bool = True,
     ) -> None:
         self.cache = VoiceCache(directory)
         # Calls are joined from segments; `packs` holds the halls' recorded ones (<packs>/<hall>/<lang>/<name>.wav).
@@ -282,6 +283,7 @@ class Voice:
         self._forced = available
         self._pending: dict[str, _Job] = {}
         self._calls: dict[str, tuple[list[list[str]], int]] = {}  # noted calls, the latest KEEP_CALLS
+        self.shared = shared  # other processes serve this one's calls from its notes on disk
         self.noted = 0
         self._lock = native("threading").Lock()
         self._joining = native("threading").Lock()
@@ -336,16 +338,17 @@ class Voice:
     def _note(self, key: str, plan: Sequence[Sequence[Piece]], repeat: int) -> None:
         """A call whose pieces are all known: its WAV is joined when first asked for (wait()), not on the call.
 
-        The call's request then costs no audio work; the note on disk lets any process of the hall serve it.
+        The call's request then costs no audio work; with `shared`, a note on disk lets any process serve it.
         """
         pieces = [[piece.key for piece in pieces] for pieces in plan]
         self._calls[key] = (pieces, repeat)
         if len(self._calls) > KEEP_CALLS:
             del self._calls[next(iter(self._calls))]
-        self.cache.write_note(key, {"pieces": pieces, "repeat": repeat})
-        self.noted += 1
-        if self.noted % PRUNE_EVERY == 0:
-            self.cache.prune()
+        if self.shared:
+            self.cache.write_note(key, {"pieces": pieces, "repeat": repeat})
+            self.noted += 1
+            if self.noted % PRUNE_EVERY == 0:
+                self.cache.prune()
 
     def _join(self, key: str, plan: Sequence[Sequence[Piece]], repeat: int) -> None:
         """The call's WAV from its pieces (rendering those not known yet: on the worker only)."""
