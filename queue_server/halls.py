@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from queue_server.config import HallConfig, ServiceConfig, Settings
 from queue_server.core import appointments as rules
+from queue_server.db import read_one
 from queue_server.exceptions import Conflict, NotFound
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Hall, Queue, ServiceItem, Window, window_queues
@@ -60,7 +61,7 @@ def service_fields(s: ServiceConfig) -> dict:
 
 # Built once: the hot paths look these up on every request, and a statement object kept
 # from call to call saves SQLAlchemy rebuilding and re-keying it each time.
-HALL_BY_CODE = select(Hall).where(Hall.code == bindparam("code"))
+HALL_BY_CODE = select(Hall.__table__).where(Hall.__table__.c.code == bindparam("code"))
 SERVICE_BY_CODE = (
     select(ServiceItem)
     .where(ServiceItem.hall_id == bindparam("hall_id"), ServiceItem.code == bindparam("code"), ServiceItem.active)
@@ -75,7 +76,7 @@ WINDOW_STATES = (
 
 def get_hall(session: Session, code: str) -> Hall:
     """The hall with this code, or NotFound."""
-    hall = session.scalar(HALL_BY_CODE, {"code": code})
+    hall = read_one(session, Hall, HALL_BY_CODE, {"code": code})
     if hall is None:
         raise NotFound(f"no hall with code {code!r}", zh="没有这个大厅", hall=code)
     return hall

@@ -17,6 +17,7 @@ from queue_server import clock
 from queue_server.core import routing
 from queue_server.core.numbering import format_number, local_day, parse_number
 from queue_server.core.states import Action, Channel, Priority, TicketStatus, next_status
+from queue_server.db import get_by_id
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound, ValidationFailed
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_service
@@ -177,8 +178,8 @@ def attach(session: Session, values: dict, hall: Hall, window: Window | None = N
             set_committed_value(ticket, name, value)
     related = {
         "hall": hall,
-        "service": session.get(ServiceItem, values["service_id"]),
-        "queue": session.get(Queue, values["queue_id"]),
+        "service": get_by_id(session, ServiceItem, values["service_id"]),
+        "queue": get_by_id(session, Queue, values["queue_id"]),
         "window": window
         if window is not None and window.id == values["window_id"]
         else _window(session, values["window_id"]),
@@ -190,7 +191,7 @@ def attach(session: Session, values: dict, hall: Hall, window: Window | None = N
 
 
 def _window(session: Session, window_id: int | None) -> Window | None:
-    return None if window_id is None else session.get(Window, window_id)
+    return get_by_id(session, Window, window_id)
 
 
 def issue(

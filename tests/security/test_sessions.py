@@ -218,3 +218,46 @@ def test_each_further_lock_lasts_twice_as_long_until_an_admin_unlocks(make_app, 
     assert _login_from(client, "10.7.7.7", "clerk9", PASSWORD).status_code == 200
     changes = client.get("/api/v1/admin/changes?entity=user", headers=bearer(client, "root")).get_json()
     assert any(c["key"] == "clerk9" and c["user"] == "root" for c in changes["changes"]), changes
+
+
+def test_revocation_reaches_every_process_at_once_with_checked_signatures_remembered(make_app):
+    """Each process remembers the signatures it checked, never the user: a sign-out, a disable or a role change
+    made through another process refuses the very next request."""
+    first, second = make_app(), make_app()  # two server processes on one database
+    a, b = first.test_client(), second.test_client()
+    token = bearer(a, "clerk7")
+    for _ in range(2):  # the second time from the remembered signature
+        assert b.get("/api/v1/auth/me", headers=token).get_json()["role"] == "clerk"
+    assert a.post("/api/v1/auth/logout", headers=token).status_code == 204
+    assert b.get("/api/v1/auth/me", headers=token).status_code == 401
+
+    token = bearer(a, "clerk7")
+    assert b.get("/api/v1/auth/me", headers=token).status_code == 200
+    with first.extensions["onewindow"].factory() as s, s.begin():
+        s.scalar(select(StaffUser).where(StaffUser.username == "clerk7")).role = "supervisor"
+    assert b.get("/api/v1/auth/me", headers=token).get_json()["role"] == "supervisor", "the row is read every time"
+    with first.extensions["onewindow"].factory() as s, s.begin():
+        s.scalar(select(StaffUser).where(StaffUser.username == "clerk7")).active = False
+    assert b.get("/api/v1/auth/me", headers=token).status_code == 401
+    assert b.get("/api/v1/auth/me", headers={"Authorization": token["Authorization"] + "x"}).status_code == 401
+
+
+def test_a_remembered_signature_still_expires(monkeypatch):
+    """The per-process memory of checked signatures keeps the token's lifetime, to the second."""
+    import time
+    from types import SimpleNamespace
+
+    import pytest
+
+    from queue_server.exceptions import Unauthorized
+    from queue_server.staff import auth
+
+    tokens = auth.Tokens("a-secret-of-the-test-only-0123456789", ttl_s=60)
+    token = tokens.serializer.dumps({"u": 1, "v": 0})
+    assert tokens._claims(token) == (1, 0)
+    assert token in tokens.signed
+    later = time.time() + 61
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens._claims(token)
+    assert token not in tokens.signed
