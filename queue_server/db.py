@@ -111,22 +111,21 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def execute(session: Session, statement, params=None):
+    """A plain table statement on the session's connection: the ORM's pending changes go first (as its autoflush
+    would), none of its per-statement work follows (a busy route runs a handful of these)."""
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
 def read_one(session: Session, model: type, statement, params: dict):
     """The one row of `model` a plain table statement (all its columns) finds, as the session's object, or None.
 
     The row goes through the Connection, not the ORM's query machinery (which costs twice the statement on a
-    busy route); the object joins the session as if a query had loaded it, and one the session already holds
-    is returned as it stands, as a query would.
+    busy route); see adopt().
     """
-    row = session.connection().execute(statement, params).first()
-    if row is None:
-        return None
-    values = row._mapping
-    mapper = inspect(model)
-    found = session.identity_map.get(session.identity_key(model, tuple(values[c.key] for c in mapper.primary_key)))
-    if found is not None:
-        return found
-    return _adopt(session, mapper, values)
+    row = execute(session, statement, params).first()
+    return None if row is None else adopt(session, model, row._mapping)
 
 
 def get_by_id(session: Session, model: type, ident: int | None):
@@ -140,14 +139,19 @@ def get_by_id(session: Session, model: type, ident: int | None):
     statement = _BY_ID.get(table)
     if statement is None:
         statement = _BY_ID[table] = select(table).where(table.c.id == bindparam("id"))
-    row = session.connection().execute(statement, {"id": ident}).first()
-    return None if row is None else _adopt(session, inspect(model), row._mapping)
+    return read_one(session, model, statement, {"id": ident})
 
 
 _BY_ID: dict = {}  # table -> its prebuilt statement by id
 
 
-def _adopt(session: Session, mapper, values):
+def adopt(session: Session, model: type, values):
+    """A row read with a plain statement (`values`: its columns by name) as the session's object, as if a query
+    had loaded it; an object the session already holds is returned as it stands, as a query would."""
+    mapper = inspect(model)
+    found = session.identity_map.get(session.identity_key(model, tuple(values[c.key] for c in mapper.primary_key)))
+    if found is not None:
+        return found
     obj = mapper.class_manager.new_instance()
     attributes.instance_dict(obj).update(values)
     make_transient_to_detached(obj)  # stored already: later changes are updates, nothing is reloaded
