@@ -37,7 +37,8 @@ PAUSE_S = 0.6
 LONGEST_TEXT = 500
 RENDER_VERSION = 2
 POLL_S = 0.02
-PRUNE_EVERY = 50  # joined calls between two prunes of the cache folder
+PRUNE_EVERY = 50  # joined (or noted) calls between two prunes of the cache folder
+KEEP_CALLS = 512  # noted calls remembered in memory (older ones are read back from their note on disk)
 ZH_DIGITS = "零一二三四五六七八九"
 EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 _KEY = re.compile(r"^[0-9a-f]{32}$")
@@ -142,11 +143,29 @@ class VoiceCache:
             raise ValueError(f"not a voice key: {key!r}")
         return self.directory / f"{key}.wav"
 
+    def write_note(self, key: str, note: dict) -> None:
+        """What a call is joined from (its pieces' keys), for whichever process serves its audio first."""
+        path = self.path(key).with_suffix(".call")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(note), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def read_note(self, key: str) -> tuple[list[list[str]], int] | None:
+        try:
+            note = json.loads(self.path(key).with_suffix(".call").read_text(encoding="utf-8"))
+            return [[str(k) for k in keys] for keys in note["pieces"]], int(note["repeat"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def prune(self) -> None:
-        """Keep at most max_files WAVs, dropping the least recently written."""
-        files = sorted(self.directory.glob("*.wav"), key=lambda p: p.stat().st_mtime)
-        for old in files[: max(0, len(files) - self.max_files)]:
-            old.unlink(missing_ok=True)
+        """Keep at most max_files WAVs (and as many call notes), dropping the least recently written."""
+        for suffix in (".wav", ".call"):
+            with os.scandir(self.directory) as entries:
+                files = sorted(
+                    ((e.stat().st_mtime, e.path) for e in entries if e.name.endswith(suffix) and e.is_file()),
+                )
+            for _mtime, old in files[: max(0, len(files) - self.max_files)]:
+                Path(old).unlink(missing_ok=True)
 
 
 # --- one native worker thread for the renders ---------------------------------------------
@@ -253,6 +272,7 @@ class Voice:
         renderer: Renderer | None = None,
         voices: dict[str, str] | None = None,
         packs: str | os.PathLike[str] | None = None,
+        shared: bool = True,
     ) -> None:
         self.cache = VoiceCache(directory)
         # Calls are joined from segments; `packs` holds the halls' recorded ones (<packs>/<hall>/<lang>/<name>.wav).
@@ -262,7 +282,11 @@ class Voice:
         self.renders = 0
         self._forced = available
         self._pending: dict[str, _Job] = {}
+        self._calls: dict[str, tuple[list[list[str]], int]] = {}  # noted calls, the latest KEEP_CALLS
+        self.shared = shared  # other processes serve this one's calls from its notes on disk
+        self.noted = 0
         self._lock = native("threading").Lock()
+        self._joining = native("threading").Lock()
         self._probe_job = None if available is False else _shared_worker().submit(self.renderer.probe)
 
     def status(self) -> tuple[bool, str]:
@@ -301,26 +325,61 @@ class Voice:
         key = self.cache.call_key(plan, repeat)
         with self._lock:
             job = self._pending.get(key)
-            if self.cache.path(key).is_file() or (job is not None and (not job.done.is_set() or job.error is None)):
+            if key in self._calls or (job is not None and (not job.done.is_set() or job.error is None)):
                 return key
-            ready = self.segments.ready(plan)
-            if not ready:
+            if self.cache.path(key).is_file():
+                return key
+            if self.segments.ready(plan):
+                self._note(key, plan, repeat)
+            else:
                 self._pending[key] = _shared_worker().submit(lambda: self._join(key, plan, repeat))
-        if ready:  # every piece in memory: joining is a copy of a few hundred kilobytes
-            self._join(key, plan, repeat)
         return key
+
+    def _note(self, key: str, plan: Sequence[Sequence[Piece]], repeat: int) -> None:
+        """A call whose pieces are all known: its WAV is joined when first asked for (wait()), not on the call.
+
+        The call's request then costs no audio work; with `shared`, a note on disk lets any process serve it.
+        """
+        pieces = [[piece.key for piece in pieces] for pieces in plan]
+        self._calls[key] = (pieces, repeat)
+        if len(self._calls) > KEEP_CALLS:
+            del self._calls[next(iter(self._calls))]
+        if self.shared:
+            self.cache.write_note(key, {"pieces": pieces, "repeat": repeat})
+            self.noted += 1
+            if self.noted % PRUNE_EVERY == 0:
+                self.cache.prune()
 
     def _join(self, key: str, plan: Sequence[Sequence[Piece]], repeat: int) -> None:
         """The call's WAV from its pieces (rendering those not known yet: on the worker only)."""
         path = self.cache.path(key)
         if not path.is_file():
             sentences = [[self.segments.pcm(piece, self.renderer) for piece in pieces] for pieces in plan]
-            self.renders += 1
-            write_wav(path, sentences * repeat, PAUSE_S)
-            if self.renders % PRUNE_EVERY == 1:  # a listing of the folder costs more than the join itself
-                self.cache.prune()
+            self._write(path, sentences, repeat)
         with self._lock:
             self._pending.pop(key, None)
+
+    def _write(self, path: Path, sentences: list[list[bytes]], repeat: int) -> None:
+        self.renders += 1
+        write_wav(path, sentences * repeat, PAUSE_S)
+        if self.renders % PRUNE_EVERY == 1:  # a listing of the folder costs more than the join itself
+            self.cache.prune()
+
+    def _join_noted(self, key: str, path: Path) -> bool:
+        """Join a call noted by this process or another one sharing the cache folder; False if none was."""
+        noted = self._calls.get(key) or self.cache.read_note(key)
+        if noted is None:
+            return False
+        pieces, repeat = noted
+        with self._joining:  # boards fetch a call together: one joins, the others find the file
+            if path.is_file():
+                return True
+            sentences = [[self.segments.pcm_of(piece) for piece in keys] for keys in pieces]
+            if any(pcm is None for pcm in (p for keys in sentences for p in keys)):
+                log.warning("voice: a piece of call %s is gone from the cache; no audio for it", key)
+                return False
+            self._write(path, sentences, repeat)
+        return True
 
     def wait(self, key: str, timeout: float = 30.0) -> Path | None:
         """The WAV for `key` once rendered, or None (unknown key, failure, timeout)."""
@@ -332,7 +391,7 @@ class Voice:
         if path.is_file():
             return path
         if job is None:
-            return None
+            return path if self._join_noted(key, path) else None
         job.wait(timeout)
         return path if path.is_file() else None
 

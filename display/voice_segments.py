@@ -153,18 +153,20 @@ class Segments:
         self, templates: Sequence[tuple[str, str]], voice_cfg: Any, hall: str | None, number: str, window: int | str
     ) -> list[list[Piece]]:
         """The pieces of a call, one list per (language, voice id, template)."""
+        # One look for the hall's pack folder, not one per piece: most halls have none.
+        pack = self.packs / hall if self.packs is not None and hall and (self.packs / hall).is_dir() else None
         return [
             [
-                self._piece(hall, lang, segment, voice, voice_cfg.rate, voice_cfg.volume)
+                self._piece(pack, lang, segment, voice, voice_cfg.rate, voice_cfg.volume)
                 for segment in segments_of(template, number, window)
             ]
             for lang, voice, template in templates
         ]
 
-    def _piece(self, hall: str | None, lang: str, segment: Segment, voice: str, rate: int, volume: float) -> Piece:
+    def _piece(self, pack: Path | None, lang: str, segment: Segment, voice: str, rate: int, volume: float) -> Piece:
         recorded, stamp = None, "tts"
-        if self.packs is not None and hall:
-            path = self.packs / hall / lang / f"{segment.name}.wav"
+        if pack is not None:
+            path = pack / lang / f"{segment.name}.wav"
             try:
                 stat = path.stat()
             except OSError:
@@ -192,6 +194,16 @@ class Segments:
             write_wav(stored, [[pcm]], 0)  # the next start of the server has it at once
         self.memory[piece.key] = pcm
         return pcm
+
+    def pcm_of(self, key: str) -> bytes | None:
+        """A piece's trimmed PCM by its key (memory, then the disk cache), None if it was never made here."""
+        cached = self.memory.get(key)
+        if cached is None and len(key) == 32 and key.isalnum():  # a key, never a path
+            stored = self.directory / f"{key}.wav"
+            cached = _read(stored) if stored.is_file() else None
+            if cached is not None:
+                self.memory[key] = cached
+        return cached
 
     def _recorded(self, path: Path) -> bytes | None:
         try:

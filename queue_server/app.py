@@ -118,7 +118,9 @@ def _default_voice(runtime: Runtime):
     except ImportError:
         return None
     # A hall's recorded segments (语音包): <data_dir>/voice-packs/<hall code>/<language>/<segment>.wav
-    return Voice(runtime.settings.data_dir / "voice", packs=runtime.settings.data_dir / "voice-packs")
+    data = runtime.settings.data_dir
+    # Several processes (scale-out, with Redis) serve each other's calls' audio: each call leaves a note on disk.
+    return Voice(data / "voice", packs=data / "voice-packs", shared=bool(runtime.settings.server.redis_url))
 
 
 def _default_spooler(runtime: Runtime):

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import bindparam, create_engine, event, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, attributes, make_transient_to_detached, sessionmaker
 
 from queue_server.exceptions import Unavailable
 
@@ -109,6 +109,54 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def execute(session: Session, statement, params=None):
+    """A plain table statement on the session's connection: the ORM's pending changes go first (as its autoflush
+    would), none of its per-statement work follows (a busy route runs a handful of these)."""
+    session.flush()
+    return session.connection().execute(statement, params)
+
+
+def read_one(session: Session, model: type, statement, params: dict):
+    """The one row of `model` a plain table statement (all its columns) finds, as the session's object, or None.
+
+    The row goes through the Connection, not the ORM's query machinery (which costs twice the statement on a
+    busy route); see adopt().
+    """
+    row = execute(session, statement, params).first()
+    return None if row is None else adopt(session, model, row._mapping)
+
+
+def get_by_id(session: Session, model: type, ident: int | None):
+    """session.get(model, ident) for a model with an `id` key, read as read_one() reads (None for None)."""
+    if ident is None:
+        return None
+    found = session.identity_map.get(session.identity_key(model, (ident,)))
+    if found is not None:
+        return found
+    table = model.__table__
+    statement = _BY_ID.get(table)
+    if statement is None:
+        statement = _BY_ID[table] = select(table).where(table.c.id == bindparam("id"))
+    return read_one(session, model, statement, {"id": ident})
+
+
+_BY_ID: dict = {}  # table -> its prebuilt statement by id
+
+
+def adopt(session: Session, model: type, values):
+    """A row read with a plain statement (`values`: its columns by name) as the session's object, as if a query
+    had loaded it; an object the session already holds is returned as it stands, as a query would."""
+    mapper = inspect(model)
+    found = session.identity_map.get(session.identity_key(model, tuple(values[c.key] for c in mapper.primary_key)))
+    if found is not None:
+        return found
+    obj = mapper.class_manager.new_instance()
+    attributes.instance_dict(obj).update(values)
+    make_transient_to_detached(obj)  # stored already: later changes are updates, nothing is reloaded
+    session.add(obj)
+    return obj
 
 
 def upgrade(engine: Engine) -> None:

@@ -7,9 +7,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from queue_server.config import HallConfig, ServiceConfig, Settings
 from queue_server.core import appointments as rules
+from queue_server.db import adopt, execute, read_one
 from queue_server.exceptions import Conflict, NotFound
 from queue_server.hall_settings import hall_settings
 from queue_server.models import Hall, Queue, ServiceItem, Window, window_queues
@@ -60,7 +62,7 @@ def service_fields(s: ServiceConfig) -> dict:
 
 # Built once: the hot paths look these up on every request, and a statement object kept
 # from call to call saves SQLAlchemy rebuilding and re-keying it each time.
-HALL_BY_CODE = select(Hall).where(Hall.code == bindparam("code"))
+HALL_BY_CODE = select(Hall.__table__).where(Hall.__table__.c.code == bindparam("code"))
 SERVICE_BY_CODE = (
     select(ServiceItem)
     .where(ServiceItem.hall_id == bindparam("hall_id"), ServiceItem.code == bindparam("code"), ServiceItem.active)
@@ -75,28 +77,38 @@ WINDOW_STATES = (
 
 def get_hall(session: Session, code: str) -> Hall:
     """The hall with this code, or NotFound."""
-    hall = session.scalar(HALL_BY_CODE, {"code": code})
+    hall = read_one(session, Hall, HALL_BY_CODE, {"code": code})
     if hall is None:
         shown = code if len(code) <= 32 else code[:32] + "…"  # a code is at most 32 characters: no long echo
         raise NotFound(f"no hall with code {shown!r}", zh="没有这个大厅", hall=shown)
     return hall
 
 
-# The window with its queues in one statement; the lock is on the window row alone.
+# The window with its queues in one plain statement (queue columns prefixed q_); the lock is on the window row alone.
+_W, _Q = Window.__table__, Queue.__table__
 WINDOW_BY_NUMBER = (
-    select(Window)
-    .where(Window.hall_id == bindparam("hall_id"), Window.number == bindparam("number"))
-    .options(joinedload(Window.queues))
+    select(_W, *(c.label(f"q_{c.key}") for c in _Q.c))
+    .select_from(
+        _W.outerjoin(window_queues, window_queues.c.window_id == _W.c.id).outerjoin(
+            _Q, _Q.c.id == window_queues.c.queue_id
+        )
+    )
+    .where(_W.c.hall_id == bindparam("hall_id"), _W.c.number == bindparam("number"))
+    .order_by(_Q.c.sort)
 )
-WINDOW_BY_NUMBER_LOCKED = WINDOW_BY_NUMBER.with_for_update(of=Window)
+WINDOW_BY_NUMBER_LOCKED = WINDOW_BY_NUMBER.with_for_update(of=_W)
 
 
 def get_window(session: Session, hall: Hall, number: int, *, lock: bool = False) -> Window:
-    """The window with this number in the hall, or NotFound."""
+    """The window with this number in the hall, with its queues, or NotFound."""
     query = WINDOW_BY_NUMBER_LOCKED if lock else WINDOW_BY_NUMBER
-    window = session.execute(query, {"hall_id": hall.id, "number": number}).unique().scalar_one_or_none()
-    if window is None:
+    rows = [row._mapping for row in execute(session, query, {"hall_id": hall.id, "number": number})]
+    if not rows:
         raise NotFound(f"hall {hall.code} has no window {number}", zh=f"没有 {number} 号窗口", window=number)
+    window = adopt(session, Window, {c.key: rows[0][c.key] for c in _W.c})
+    if "queues" not in window.__dict__:
+        queues = [adopt(session, Queue, {c.key: row[f"q_{c.key}"] for c in _Q.c}) for row in rows if row["q_id"]]
+        set_committed_value(window, "queues", queues)
     return window
 
 

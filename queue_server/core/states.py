@@ -148,10 +148,13 @@ def next_status(current: TicketStatus | str, action: Action | str) -> TicketStat
 
 def allowed_actions(current: TicketStatus | str) -> list[str]:
     """Actions that are legal from `current`, spelled as in the window action URL (`no-show`)."""
-    current = TicketStatus(current)
-    return sorted(url_name(a) for (s, a) in TRANSITIONS if s == current)
+    return list(_ALLOWED[TicketStatus(current)])
 
 
 def url_name(action: Action | str) -> str:
     """How an action is spelled in URLs and in a ticket's `actions` list: `no_show` -> `no-show`."""
     return Action(action).value.replace("_", "-")
+
+
+# Every answer about a ticket lists them: worked out once.
+_ALLOWED = {status: tuple(sorted(url_name(a) for (s, a) in TRANSITIONS if s == status)) for status in TicketStatus}

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from queue_server import clock
+from queue_server.db import read_one
 from queue_server.exceptions import Conflict, OneWindowError, Unauthorized, ValidationFailed
 from queue_server.models import Hall, LoginLock, StaffUser
 from queue_server.staff.permissions import ROLES, Role
@@ -178,25 +180,48 @@ def check_password(user: StaffUser, password: str) -> bool:
         return False
 
 
+USER_BY_ID = select(StaffUser.__table__).where(StaffUser.__table__.c.id == bindparam("user_id"))
+SIGNATURES_KEPT = 4096  # checked signatures remembered per process (each staff member's token or two)
+
+
 class Tokens:
     """Signs and checks bearer tokens: {user id, token version}, valid for `ttl_s`."""
 
     def __init__(self, secret: str, ttl_s: float) -> None:
         self.serializer = URLSafeTimedSerializer(secret, salt="onewindow-staff-token")
         self.ttl_s = ttl_s
+        # token -> (user id, token version, signed at): a clerk sends the same token all day, and checking its
+        # signature costs more than the statement that reads the user. Revocation is never cached: the user's
+        # row (active, token version) is read on every request.
+        self.signed: dict[str, tuple[object, object, float]] = {}
 
     def issue(self, user: StaffUser) -> str:
         return self.serializer.dumps({"u": user.id, "v": user.token_version})
 
     def verify(self, session: Session, token: str) -> StaffUser:
         """The user a token stands for, or Unauthorized (bad, expired or revoked)."""
-        try:
-            data = self.serializer.loads(token, max_age=self.ttl_s)
-        except SignatureExpired:
-            raise Unauthorized("the token has expired; sign in again", zh="登录已过期，请重新登录") from None
-        except BadSignature:
-            raise Unauthorized("the token is not valid; sign in again", zh="登录凭证无效，请重新登录") from None
-        user = session.get(StaffUser, data.get("u"))
-        if user is None or not user.active or user.token_version != data.get("v"):
+        user_id, version = self._claims(token)
+        user = read_one(session, StaffUser, USER_BY_ID, {"user_id": user_id}) if isinstance(user_id, int) else None
+        if user is None or not user.active or user.token_version != version:
             raise Unauthorized("the token was revoked; sign in again", zh="登录已失效，请重新登录")
         return user
+
+    def _claims(self, token: str) -> tuple[object, object]:
+        """(user id, token version) of a well-signed token that has not expired; Unauthorized otherwise."""
+        known = self.signed.get(token)
+        if known is None:
+            try:
+                data, signed_at = self.serializer.loads(token, max_age=self.ttl_s, return_timestamp=True)
+            except SignatureExpired:
+                raise Unauthorized("the token has expired; sign in again", zh="登录已过期，请重新登录") from None
+            except BadSignature:
+                raise Unauthorized("the token is not valid; sign in again", zh="登录凭证无效，请重新登录") from None
+            if not isinstance(data, dict):
+                raise Unauthorized("the token is not valid; sign in again", zh="登录凭证无效，请重新登录")
+            if len(self.signed) >= SIGNATURES_KEPT:
+                self.signed.clear()
+            known = self.signed[token] = (data.get("u"), data.get("v"), signed_at.timestamp())
+        elif time.time() - known[2] > self.ttl_s:  # as itsdangerous decides it: seconds since signing
+            self.signed.pop(token, None)
+            raise Unauthorized("the token has expired; sign in again", zh="登录已过期，请重新登录")
+        return known[0], known[1]

@@ -17,6 +17,7 @@ from queue_server import clock
 from queue_server.core import routing
 from queue_server.core.numbering import format_number, local_day, parse_number
 from queue_server.core.states import Action, Channel, Priority, TicketStatus, next_status
+from queue_server.db import adopt, execute, get_by_id
 from queue_server.exceptions import Conflict, IllegalTransition, NotFound, ValidationFailed
 from queue_server.hall_settings import hall_settings
 from queue_server.halls import get_service
@@ -143,7 +144,7 @@ def history_batch(session: Session) -> Iterator[None]:
     finally:
         del session.info[HISTORY]
     if rows:
-        session.execute(INSERT_EVENT, rows)
+        execute(session, INSERT_EVENT, rows)
 
 
 def store(session: Session, row: Ticket | Window, *, expect: dict | None = None, **values) -> bool:
@@ -154,12 +155,31 @@ def store(session: Session, row: Ticket | Window, *, expect: dict | None = None,
     """
     table = type(row).__table__
     key = table.primary_key.columns[0]
-    where = [key == getattr(row, key.key), *(table.c[name] == value for name, value in (expect or {}).items())]
-    if session.execute(table.update().where(*where).values(**values)).rowcount != 1:
+    expect = expect or {}
+    if None in expect.values():  # "= NULL" matches nothing: say IS NULL
+        raise ValueError("store(): expect a value, not None")
+    statement = _update_statement(table, tuple(values), tuple(expect))
+    params = {"row_key": getattr(row, key.key)}
+    params.update({f"new_{name}": value for name, value in values.items()})
+    params.update({f"was_{name}": value for name, value in expect.items()})
+    if execute(session, statement, params).rowcount != 1:
         return False
     for name, value in values.items():
         set_committed_value(row, name, value)
     return True
+
+
+_UPDATES: dict = {}  # (table, columns written, columns expected) -> its UPDATE, built once
+
+
+def _update_statement(table, names: tuple[str, ...], expected: tuple[str, ...]):
+    statement = _UPDATES.get((table, names, expected))
+    if statement is None:
+        key = table.primary_key.columns[0]
+        where = [key == bindparam("row_key"), *(table.c[name] == bindparam(f"was_{name}") for name in expected)]
+        statement = table.update().where(*where).values({name: bindparam(f"new_{name}") for name in names})
+        _UPDATES[(table, names, expected)] = statement
+    return statement
 
 
 def attach(session: Session, values: dict, hall: Hall, window: Window | None = None) -> Ticket:
@@ -177,8 +197,8 @@ def attach(session: Session, values: dict, hall: Hall, window: Window | None = N
             set_committed_value(ticket, name, value)
     related = {
         "hall": hall,
-        "service": session.get(ServiceItem, values["service_id"]),
-        "queue": session.get(Queue, values["queue_id"]),
+        "service": get_by_id(session, ServiceItem, values["service_id"]),
+        "queue": get_by_id(session, Queue, values["queue_id"]),
         "window": window
         if window is not None and window.id == values["window_id"]
         else _window(session, values["window_id"]),
@@ -190,7 +210,7 @@ def attach(session: Session, values: dict, hall: Hall, window: Window | None = N
 
 
 def _window(session: Session, window_id: int | None) -> Window | None:
-    return None if window_id is None else session.get(Window, window_id)
+    return get_by_id(session, Window, window_id)
 
 
 def issue(
@@ -270,7 +290,7 @@ def waiting_candidates(session: Session, window: Window) -> list[routing.Candida
     """Heads of the waiting lines this window may call: sent to it, priority, and normal."""
     params = {"hall_id": window.hall_id, "window_id": window.id, "queue_ids": [q.id for q in window.queues]}
     # Routing only needs the head of each line; the rest are spares for when other windows win the race.
-    rows = session.execute(CANDIDATE_QUERY, params).all()
+    rows = execute(session, CANDIDATE_QUERY, params).all()
     prefix = {q.id: q.prefix for q in window.queues}
     return [
         routing.Candidate(
@@ -291,7 +311,14 @@ def rules_for(hall: Hall) -> routing.Rules:
 
 # The service and queue come along: every answer and event about a ticket names them.
 WITH_ITEM = (joinedload(Ticket.service, innerjoin=True), joinedload(Ticket.queue, innerjoin=True))
-TICKET_BY_ID = select(Ticket).where(Ticket.id == bindparam("ticket_id")).options(*WITH_ITEM)
+_ITEMS, _QUEUES = ServiceItem.__table__, Queue.__table__
+# The ticket with its service item and queue in one plain statement (their columns prefixed s_ and q_).
+TICKET_BY_ID = (
+    select(TICKETS, *(c.label(f"s_{c.key}") for c in _ITEMS.c), *(c.label(f"q_{c.key}") for c in _QUEUES.c))
+    .join(_ITEMS, _ITEMS.c.id == TICKETS.c.service_id)
+    .join(_QUEUES, _QUEUES.c.id == TICKETS.c.queue_id)
+    .where(TICKETS.c.id == bindparam("ticket_id"))
+)
 # A remote ticket (hall rule "no_show") not checked in at the hall when its turn comes is a no-show.
 MISSED_CHECK_IN = and_(TICKETS.c.unchecked_on_call == "no_show", TICKETS.c.checked_in_at.is_(None))
 
@@ -346,7 +373,7 @@ def claim(
     for start in range(0, len(ranked_ids), CLAIM_CHUNK):
         chunk = ranked_ids[start : start + CLAIM_CHUNK]
         params.update({f"rank{n}": chunk[n] if n < len(chunk) else None for n in range(CLAIM_CHUNK)})
-        claimed = session.execute(CLAIM, params).first()
+        claimed = execute(session, CLAIM, params).first()
         if claimed is not None:
             return attach(session, dict(claimed._mapping), hall, window)
     return None
@@ -457,9 +484,15 @@ def find_by_number(session: Session, hall: Hall, number: str) -> Ticket:
 
 def get_ticket(session: Session, ticket_id: str) -> Ticket:
     """The ticket with this id, or NotFound."""
-    ticket = session.scalar(TICKET_BY_ID, {"ticket_id": ticket_id})
-    if ticket is None:
+    row = execute(session, TICKET_BY_ID, {"ticket_id": ticket_id}).first()
+    if row is None:
         raise NotFound("no such ticket", zh="没有这张号票", ticket=ticket_id)
+    values = row._mapping
+    ticket = adopt(session, Ticket, {c.key: values[c.key] for c in TICKETS.c})
+    for name, model, prefix in (("service", ServiceItem, "s_"), ("queue", Queue, "q_")):
+        if name not in ticket.__dict__:
+            columns = model.__table__.c
+            set_committed_value(ticket, name, adopt(session, model, {c.key: values[prefix + c.key] for c in columns}))
     return ticket
 
 

@@ -237,3 +237,46 @@ def test_sign_in_and_password_messages_carry_their_english(make_app):
     assert "两次输入的新密码不一致" in page and 'data-en="The two new passwords differ"' in page
     page = client.post("/account/password", data={**form, "repeat_password": "n3w-password!"}).get_data(as_text=True)
     assert "密码已修改" in page and 'data-en="Password changed' in page
+
+
+def test_revocation_reaches_every_process_at_once_with_checked_signatures_remembered(make_app):
+    """Each process remembers the signatures it checked, never the user: a sign-out, a disable or a role change
+    made through another process refuses the very next request."""
+    first, second = make_app(), make_app()  # two server processes on one database
+    a, b = first.test_client(), second.test_client()
+    token = bearer(a, "clerk7")
+    for _ in range(2):  # the second time from the remembered signature
+        assert b.get("/api/v1/auth/me", headers=token).get_json()["role"] == "clerk"
+    assert a.post("/api/v1/auth/logout", headers=token).status_code == 204
+    assert b.get("/api/v1/auth/me", headers=token).status_code == 401
+
+    token = bearer(a, "clerk7")
+    assert b.get("/api/v1/auth/me", headers=token).status_code == 200
+    with first.extensions["onewindow"].factory() as s, s.begin():
+        s.scalar(select(StaffUser).where(StaffUser.username == "clerk7")).role = "supervisor"
+    assert b.get("/api/v1/auth/me", headers=token).get_json()["role"] == "supervisor", "the row is read every time"
+    with first.extensions["onewindow"].factory() as s, s.begin():
+        s.scalar(select(StaffUser).where(StaffUser.username == "clerk7")).active = False
+    assert b.get("/api/v1/auth/me", headers=token).status_code == 401
+    assert b.get("/api/v1/auth/me", headers={"Authorization": token["Authorization"] + "x"}).status_code == 401
+
+
+def test_a_remembered_signature_still_expires(monkeypatch):
+    """The per-process memory of checked signatures keeps the token's lifetime, to the second."""
+    import time
+    from types import SimpleNamespace
+
+    import pytest
+
+    from queue_server.exceptions import Unauthorized
+    from queue_server.staff import auth
+
+    tokens = auth.Tokens("a-secret-of-the-test-only-0123456789", ttl_s=60)
+    token = tokens.serializer.dumps({"u": 1, "v": 0})
+    assert tokens._claims(token) == (1, 0)
+    assert token in tokens.signed
+    later = time.time() + 61
+    monkeypatch.setattr(auth, "time", SimpleNamespace(time=lambda: later))
+    with pytest.raises(Unauthorized, match="expired"):
+        tokens._claims(token)
+    assert token not in tokens.signed

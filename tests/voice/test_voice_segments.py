@@ -147,8 +147,18 @@ def test_a_call_whose_pieces_are_known_is_joined_at_once(tmp_path, engine_ok) ->
     assert voice.wait(voice.request(cfg, "A012", 3)["key"], 60) is not None
     asked = len(engine.said)
     warm = voice.request(cfg, "A021", 3)  # the same letters, digits and window in another order
-    assert voice.cache.path(warm["key"]).is_file()  # ready when request() returns: no render queued
+    assert not voice._pending  # no render queued: the call's request does no audio work at all
+    assert not voice.cache.path(warm["key"]).is_file()  # joined when first asked for, not on the call
+    assert voice.wait(warm["key"], 0) == voice.cache.path(warm["key"])  # at once, without the engine
     assert len(engine.said) == asked
+    other_process = Voice(tmp_path / "cache", renderer=engine)  # another server process on the same folder
+    noted = voice.request(cfg, "A102", 3)
+    assert frames(other_process.wait(noted["key"], 0)) == frames(voice.wait(noted["key"], 0))
+    single = Voice(tmp_path / "cache", renderer=engine, shared=False)  # one process (no Redis): no note on disk
+    assert single.wait(single.request(cfg, "A201", 3)["key"], 60) is not None  # its pieces in its memory
+    alone = single.request(cfg, "A120", 3)
+    assert not single.cache.path(alone["key"]).with_suffix(".call").exists()
+    assert other_process.wait(alone["key"], 0) is None and single.wait(alone["key"], 0) is not None
     restarted = Voice(tmp_path / "cache", renderer=engine)  # segments kept on disk outlive the process
     later = restarted.request(cfg, "A210", 3)
     assert restarted.wait(later["key"], 60) is not None and len(engine.said) == asked
