@@ -259,6 +259,8 @@ class Agent:
                     self.say("roles", f"the server refused to hand out print jobs: {_error_text(reply)}")
                     return
                 self.printer.sent(msg)
+                if reply.get("report"):  # the server marked this kiosk gone after it was back: say it again
+                    self.printer.reported = None
                 hello = False
                 for offer in reply.get("jobs", []):
                     self.printer.handle(offer)

@@ -105,6 +105,11 @@ def _expire(session: Session, device: Device, now: datetime) -> list[int]:
     return ids
 
 
+def marked_gone(device: Device) -> bool:
+    """Whether the stored state is the one a disconnect wrote (not anything the agent said)."""
+    return (device.printer_state, device.printer_detail) == (AGENT_GONE["state"], AGENT_GONE["detail"])
+
+
 def report_status(session: Session, device: Device, state: str, detail: str, now: datetime) -> bool:
     """Keep what the agent says of its printer; True when it changed (the hall's screens are told)."""
     if state not in PRINTER_STATES:

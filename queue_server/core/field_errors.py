@@ -56,6 +56,8 @@ def reason(error: dict) -> tuple[str, str]:
     kind = error["type"]
     if kind == "string_too_short" and context.get("min_length") == "1":
         kind = "missing"  # an empty field: "is required" reads better than "at least 1 characters"
+    if kind == "too_short" and context.get("min_length") == "1":
+        return "needs at least 1 item", "至少需要 1 项"  # not "1 items"
     fallback = (error["msg"].removeprefix("Value error, "), "不正确")
     en, zh = REASONS.get(kind, fallback)
     try:

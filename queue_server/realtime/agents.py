@@ -44,7 +44,11 @@ def exchange(factory: sessionmaker[Session], device_id: int, data: object, now: 
         events = [_job_event(job, device) for job in done.changed]
         if status is not None and offers.report_status(session, device, *status, now):
             events.append(_status_event(device))
-        return {"jobs": done.offers}, events
+        reply: dict = {"jobs": done.offers}
+        if status is None and offers.marked_gone(device):
+            # a disconnect noticed after this agent was back (late, or by another process): ask again
+            reply["report"] = True
+        return reply, events
 
 
 def gone(factory: sessionmaker[Session], device_id: int, now: datetime) -> list[Event]:

@@ -257,3 +257,25 @@ def test_only_the_kiosks_own_agent_takes_and_acknowledges_its_jobs(server, token
     finally:
         for client in (anonymous, stranger, own):
             client.disconnect()
+
+
+def test_an_agent_marked_gone_while_still_connected_reports_its_printer_again(
+    server, token, agents, tmp_path, fake_printer
+):
+    """A stale disconnect (the old connection's, noticed late or by another process) marks the printer offline
+    while the agent exchanges on a new one: the server asks it again instead of showing offline for good."""
+    from sqlalchemy import create_engine, text
+
+    from printer.offers import AGENT_GONE
+
+    agents(server.url, token, tmp_path, printer=f"network:127.0.0.1:{fake_printer.port}")
+    wait_for(lambda: printer_of(server.url)["state"] == "online", "the first status report")
+    engine = create_engine(f"sqlite:///{tmp_path}/onewindow.sqlite3")
+    with engine.begin() as db:  # what agents.gone() writes
+        db.execute(
+            text("UPDATE devices SET printer_state = :state, printer_detail = :detail WHERE name = 'kiosk-agent-1'"),
+            AGENT_GONE,
+        )
+    engine.dispose()
+    assert printer_of(server.url)["state"] == "offline"
+    wait_for(lambda: printer_of(server.url)["state"] == "online", "the printer reported again")

@@ -95,3 +95,11 @@ def test_every_error_has_english_message_and_chinese_zh(site):
     zh_text = _text(zh)
     if zh_text is not None:
         assert CJK.search(zh_text), f"{where}: zh= has no Chinese: {zh_text!r}"
+
+
+@pytest.mark.parametrize(("size", "english"), [(1, "needs at least 1 item"), (2, "needs at least 2 items")])
+def test_a_list_too_short_reads_as_english(size: int, english: str) -> None:
+    from queue_server.core.field_errors import reason
+
+    error = {"type": "too_short", "ctx": {"field_type": "List", "min_length": size, "actual_length": 0}, "msg": ""}
+    assert reason(error) == (english, f"至少需要 {size} 项")

@@ -144,17 +144,17 @@
       data: {
         labels: p.hours.map(function (x) { return x.hour + ":00"; }),
         datasets: [
-          { type: "bar", label: OW.t("需开窗口", "windows needed"), data: p.hours.map(function (x) { return x.windows; }), backgroundColor: "#0b3d91", yAxisID: "y" },
+          { type: "bar", label: OW.t("需开窗口数", "windows needed"), data: p.hours.map(function (x) { return x.windows; }), backgroundColor: "#0b3d91", yAxisID: "y" },
           { type: "line", label: OW.t("预计到达（人/时）", "forecast arrivals (per hour)"), data: p.hours.map(function (x) { return x.arrivals; }), borderColor: "#ffb300", backgroundColor: "#ffb300", yAxisID: "y1" }
         ]
       },
       options: { scales: { y: { beginAtZero: true }, y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false } } } }
     });
-    table($("#table-plan"), [OW.t("时段", "Hour"), OW.t("预计到达", "Arrivals"), OW.t("平均办理（分）", "Mean service (min)"), OW.t("需开窗口", "Windows")],
+    table($("#table-plan"), [OW.t("时段", "Hour"), OW.t("预计到达（人）", "Arrivals"), OW.t("平均办理（分）", "Mean service (min)"), OW.t("需开窗口数", "Windows")],
       p.hours.map(function (x) { return [x.hour + ":00", x.arrivals, min(x.service_s), x.windows]; }));
     var last = p.last;
     $("#last-plan-title").hidden = !last;
-    table($("#table-last-plan"), [OW.t("时段", "Hour"), OW.t("预计到达", "Forecast"), OW.t("实际到达", "Arrived"), OW.t("计划窗口", "Planned"), OW.t("实际开窗", "Used"), OW.t("实际需要", "Needed")],
+    table($("#table-last-plan"), [OW.t("时段", "Hour"), OW.t("预计到达（人）", "Forecast"), OW.t("实际到达（人）", "Arrived"), OW.t("计划窗口数", "Planned"), OW.t("实际开放窗口数", "Used"), OW.t("实际所需窗口数", "Needed")],
       last ? last.hours.map(function (x) {
         return [x.hour + ":00", x.forecast_arrivals === null ? "—" : x.forecast_arrivals, x.arrivals, x.planned_windows === null ? "—" : x.planned_windows, x.windows_used, x.windows_needed];
       }) : []);
