@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-# Adaptive conformal inference (Gibbs & Candès): each of the latest resolved quotes moves the level aimed at
-# by this step, up for a miss (by 1 − coverage of it), down for a hit (by coverage of it); over a window of
-# the latest quotes, so a day that drifts from its history (a rush, windows closing) is caught up with.
+# Adaptive conformal inference (Gibbs & Candès): each of the latest resolved quotes moves the level aimed at,
+# up by coverage × this step for a miss, down by (1 − coverage) × it for a hit, so the level stays put when
+# they hold the stated share and a day that drifts from its history (a rush, windows closing) is caught up with.
 ADAPT_STEP = 0.005
 ADAPT_RECENT = 80
 ADAPT_REACH = 0.15  # never aim more than this far from the stated level
