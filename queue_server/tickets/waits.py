@@ -194,7 +194,9 @@ def _finished(session: Session, hall_id: int) -> list[tuple[int, int, float, flo
     )
     now = clock.now()
     return [
-        (q, s, (end - start).total_seconds(), (now - end).total_seconds()) for q, s, start, end in rows if end is not None
+        (q, s, (end - start).total_seconds(), (now - end).total_seconds())
+        for q, s, start, end in rows
+        if end is not None
     ]
 
 
