@@ -191,11 +191,13 @@ def test_the_adaptive_level_catches_up_sooner_when_waits_spread_wider_than_their
     assert fixed < adaptive < 0.85  # both fall short while the window still holds the old spread; less so adapting
 
 
-def test_a_ticket_called_at_once_is_quoted_from_the_other_quotes_called_at_once():
+def test_tickets_called_at_once_and_waiting_ones_are_calibrated_apart():
     waited = [est.Residual(1200, 300, 1200 + (i % 9 - 4) * 150, inside=True) for i in range(100)]
-    at_once = [est.Residual(0, 60, 20 + i % 5, inside=True) for i in range(50)]
-    fc = est.forecast([], [], 3, 360.0)  # an idle window: no departures ahead
-    assert fc.departures == 0
-    alone = est.wait_range(fc, at_once, 0.8)
-    mixed = est.wait_range(fc, waited + at_once, 0.8)
-    assert mixed == alone and alone.high_s < 60
+    at_once = [est.Residual(0, 60, 20 + i % 5, inside=True) for i in range(150)]
+    idle = est.forecast([], [], 3, 360.0)  # an idle window: no departures ahead
+    assert idle.departures == 0
+    assert est.wait_range(idle, waited + at_once, 0.8) == est.wait_range(idle, at_once, 0.8)
+    assert est.wait_range(idle, at_once, 0.8).high_s < 60
+    # the at-once quotes' free hits do not narrow a waiting ticket's range
+    busy = est.forecast([SERVICE_S] * 8, [SERVICE_S] * 2, 2, SERVICE_S)
+    assert est.wait_range(busy, waited + at_once, 0.8) == est.wait_range(busy, waited, 0.8)
