@@ -1,10 +1,12 @@
 """Wait ranges calibrated on the hall's own history: the open windows' work ahead, spread by recent residuals.
 
-The middle of a quote is a queueing forecast: the work of the tickets ahead (each by its item's recent
-window time) and the time left at the busy windows, shared by the open windows that drain the line.
-Its spread is split-conformal: the recent residuals (actual minus forecast, in units of the forecast's
-natural scale, √(departures) window cycles) give the reach around their median that holds the stated
-share of waits, per queue once it has data, aimed a little higher or lower when the latest quotes missed.
+The middle of a quote is a queueing forecast: the work of the tickets ahead (each by its item's window
+time, times the hall's present pace) and the time left at the busy windows, shared by the open windows
+that drain the line. Its spread is split-conformal: the recent residuals (actual minus forecast, in units
+of the forecast's natural scale, √(departures) window cycles) give the reach around their median that
+holds the stated share of waits, per queue once it has data; the level aimed at moves online with the
+latest quotes' misses (adaptive conformal inference). Quotes for tickets an idle window calls at once
+and for waiting ones are calibrated apart, so the stated share holds for those who wait.
 """
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-# Adaptive conformal: the level aimed at moves by this much per point the latest quotes missed the stated one,
-# so a day that drifts from its history (a rush, windows closing) is caught up with within the hour.
-ADAPT_GAIN = 1.0
-ADAPT_RECENT = 40
-ADAPT_REACH = 0.03  # never aim more than this far from the stated level
+# Adaptive conformal inference (Gibbs & Candès): each of the latest resolved quotes moves the level aimed at,
+# up by coverage × this step for a miss, down by (1 − coverage) × it for a hit, so the level stays put when
+# they hold the stated share and a day that drifts from its history (a rush, windows closing) is caught up with.
+ADAPT_STEP = 0.005
+ADAPT_RECENT = 80
+ADAPT_REACH = 0.15  # never aim more than this far from the stated level
 # Before the hall has this many resolved quotes, a normal prior fills in (weighted like this many residuals).
-PRIOR_WEIGHT = 20
-PRIOR_WIDEN = 1.3  # the prior is cautious: a hall's first quotes are wider than its calibrated ones
+PRIOR_WEIGHT = 5
 SHRINK = 3  # an item's mean leans on its queue's, a queue's on the hall's, until they have this many tickets
+# The present pace: the latest tickets' time over what their items usually take, the newer the weightier
+# (halved every this many seconds since they finished), and a window already past its ticket's usual time
+# counts as one more such ticket; it leans on the usual pace (1) like this many tickets.
+PACE_HALF_LIFE_S = 600
+PACE_PRIOR = 3
 
 
 @dataclass(frozen=True)
@@ -71,24 +78,52 @@ def recent_service_time(durations_s: Sequence[float], default_s: float, half_lif
 
 
 class Pace:
-    """Window time per ticket (call to finish) by item and queue, from recent finished tickets."""
+    """Window time per ticket (call to finish) by item and queue, from recent finished tickets, at today's pace."""
 
-    def __init__(self, finished: Iterable[tuple[int, int, float]], default_s: float) -> None:
-        """`finished`: (queue id, item id, seconds from call to finish) of recent tickets."""
+    def __init__(
+        self,
+        finished: Iterable[tuple[int, int, float] | tuple[int, int, float, float]],
+        default_s: float,
+        running: Iterable[tuple[int, int, float]] = (),
+    ) -> None:
+        """`finished`: (queue id, item id, seconds from call to finish[, seconds since it finished]) of recent
+        tickets; `running`: (queue id, item id, seconds since the call) of the tickets at windows now."""
+        finished = list(finished)
         by_item: dict[int, list[float]] = {}
         by_queue: dict[int, list[float]] = {}
         times: list[float] = []
-        for queue_id, item_id, seconds in finished:
+        for queue_id, item_id, seconds, *_ago in finished:
             by_item.setdefault(item_id, []).append(seconds)
             by_queue.setdefault(queue_id, []).append(seconds)
             times.append(seconds)
         self.hall_s = _shrunk(times, default_s)
         self.queue_s = {q: _shrunk(v, self.hall_s) for q, v in by_queue.items()}
         self.item_s = {i: v for i, v in by_item.items()}
+        self.factor = 1.0
+        self.factor = self._present(finished, running)
 
     def of(self, queue_id: int, item_id: int) -> float:
-        """Expected window time of one ticket of this item (leaning on its queue's while history is thin)."""
-        return _shrunk(self.item_s.get(item_id, []), self.queue_s.get(queue_id, self.hall_s))
+        """Expected window time of one ticket of this item now (leaning on its queue's while history is thin)."""
+        return _shrunk(self.item_s.get(item_id, []), self.queue_s.get(queue_id, self.hall_s)) * self.factor
+
+    def _present(self, finished: list[tuple], running: Iterable[tuple[int, int, float]]) -> float:
+        """How much slower (>1) or faster than usual the windows work now: the pace a slow stretch shows at once.
+
+        Waits in a slow stretch are long, so residuals would tell of it only when its tickets are called;
+        the tickets just finished and the windows running over tell of it within minutes.
+        """
+        weighted, weights = float(PACE_PRIOR), float(PACE_PRIOR)
+        for queue_id, item_id, seconds, *ago in finished:
+            if ago:
+                weight = 0.5 ** (ago[0] / PACE_HALF_LIFE_S)
+                weighted += weight * seconds / self.of(queue_id, item_id)
+                weights += weight
+        for queue_id, item_id, elapsed in running:
+            usual = self.of(queue_id, item_id)
+            if elapsed > usual:  # a window twice over its usual time is evidence of a pace twice as slow
+                weighted += elapsed / usual
+                weights += 1
+        return weighted / weights
 
 
 def _shrunk(values: Sequence[float], prior: float) -> float:
@@ -162,8 +197,8 @@ def quantiles(residuals: Sequence[Residual], coverage: float, queue: int | None 
     """Lower and upper score quantiles holding `coverage` of the residuals (split-conformal ranks).
 
     The queue's own residuals lean on the hall's, and the hall's on a normal prior of the same coverage,
-    until each has data enough: a new hall's quotes are cautious, never wild. When the latest quotes
-    missed the stated coverage, both ends move out (or in) by the same amount, so the middle stays put.
+    until each has data enough: a new hall's quotes are never wild. When the latest quotes missed the
+    stated coverage, both ends move out (or in) by the same amount, so the middle stays put.
     """
     base = _levels(residuals, coverage, queue)
     aimed = aimed_coverage(residuals, coverage)
@@ -175,7 +210,7 @@ def quantiles(residuals: Sequence[Residual], coverage: float, queue: int | None 
 
 
 def _levels(residuals: Sequence[Residual], coverage: float, queue: int | None) -> tuple[float, float]:
-    z = NormalDist().inv_cdf(0.5 + coverage / 2) * PRIOR_WIDEN
+    z = NormalDist().inv_cdf(0.5 + coverage / 2)
     hall = _blend(_conformal([r.score for r in residuals], coverage), (-z, z), len(residuals))
     if queue is None:
         return hall
@@ -184,12 +219,10 @@ def _levels(residuals: Sequence[Residual], coverage: float, queue: int | None) -
 
 
 def aimed_coverage(residuals: Sequence[Residual], coverage: float) -> float:
-    """The level to aim at: the stated one, raised (or lowered) by what the latest quotes missed it by."""
+    """The level to aim at: the stated one, moved a step up for each of the latest quotes that missed, down
+    for each that held (adaptive conformal inference, α ← α + γ(α − miss), over the latest quotes)."""
     recent = [r.inside for r in residuals[:ADAPT_RECENT] if r.inside is not None]
-    if not recent:
-        return coverage
-    missed = coverage - sum(recent) / len(recent)
-    aimed = coverage + ADAPT_GAIN * missed * len(recent) / ADAPT_RECENT
+    aimed = coverage + ADAPT_STEP * sum((0 if inside else 1) - (1 - coverage) for inside in recent)
     return min(max(aimed, coverage - ADAPT_REACH, 0.5), coverage + ADAPT_REACH, 0.98)
 
 
@@ -216,6 +249,11 @@ def _blend(own: tuple[float, float], prior: tuple[float, float], n: int) -> tupl
 
 def wait_range(fc: Forecast, residuals: Sequence[Residual], coverage: float, queue: int | None = None) -> Estimate:
     """The range that holds `coverage` of waits, by the forecast and the hall's (and queue's) recent residuals."""
+    # A ticket an idle window calls at once is calibrated on the other such quotes, a waiting one on waiting
+    # ones: any range holds an at-once wait, and counted with the waiting ones (three in five on a calm day)
+    # those free hits would narrow the waiting citizens' ranges below what holds the stated share of theirs.
+    at_once = fc.departures == 0
+    residuals = [r for r in residuals if (r.point_s == 0) == at_once]
     lo, hi = quantiles(residuals, coverage, queue)
     low = max(fc.point_s + lo * fc.scale_s, 0.0)
     high = max(fc.point_s + hi * fc.scale_s, low)

@@ -130,7 +130,13 @@ def hall_state(session: Session, hall: Hall) -> HallState:
     """The windows (their queues, states and tickets), the hall's pace and recent residuals (those two cached)."""
     rules = hall_settings(hall)
     key = (str(session.get_bind().url), hall.id)
-    pace = _cached(_paces, key, lambda: est.Pace(_finished(session, hall.id), rules.default_service_minutes * 60))
+    pace = _cached(
+        _paces,
+        key,
+        lambda: est.Pace(
+            _finished(session, hall.id), rules.default_service_minutes * 60, running=_running(session, hall.id)
+        ),
+    )
     residuals = _cached(_residuals, key, lambda: _resolved(session, hall.id))
     windows: dict[int, set[int]] = {}
     busy = {}
@@ -256,15 +262,31 @@ def _cached(store: dict, key: tuple[str, int], load):
     return value
 
 
-def _finished(session: Session, hall_id: int) -> list[tuple[int, int, float]]:
-    """(queue id, item id, seconds from call to finish) of the hall's latest finished tickets."""
+def _finished(session: Session, hall_id: int) -> list[tuple[int, int, float, float]]:
+    """(queue id, item id, seconds from call to finish, seconds since) of the hall's latest finished tickets."""
     rows = session.execute(
         select(Ticket.queue_id, Ticket.service_id, Ticket.called_at, Ticket.finished_at)
         .where(Ticket.hall_id == hall_id, Ticket.status == TicketStatus.DONE.value, Ticket.called_at.is_not(None))
         .order_by(Ticket.finished_at.desc())
         .limit(PACE_HISTORY)
     )
-    return [(q, s, (end - start).total_seconds()) for q, s, start, end in rows if end is not None]
+    now = clock.now()
+    return [
+        (q, s, (end - start).total_seconds(), (now - end).total_seconds())
+        for q, s, start, end in rows
+        if end is not None
+    ]
+
+
+def _running(session: Session, hall_id: int) -> list[tuple[int, int, float]]:
+    """(queue id, item id, seconds since the call) of the tickets at the hall's open windows now."""
+    rows = session.execute(
+        select(Ticket.queue_id, Ticket.service_id, Ticket.called_at)
+        .join(Window, Window.ticket_id == Ticket.id)
+        .where(Window.hall_id == hall_id, Window.state == WindowState.OPEN, Ticket.called_at.is_not(None))
+    )
+    now = clock.now()
+    return [(q, s, (now - called).total_seconds()) for q, s, called in rows]
 
 
 def _resolved(session: Session, hall_id: int) -> list[est.Residual]:

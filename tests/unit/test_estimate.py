@@ -141,3 +141,63 @@ def test_recent_service_time_weights_newer_services_more():
     newest_fast = est.recent_service_time([60.0] + [600.0] * 9, 300.0)
     newest_slow = est.recent_service_time([600.0] * 9 + [60.0], 300.0)
     assert newest_fast < newest_slow
+
+
+def test_the_pace_rises_when_the_busy_windows_run_over_their_usual_time():
+    finished = [(1, 10, 600.0, 3600.0)] * 30  # the item usually takes 10 minutes
+    usual = est.Pace(finished, default_s=SERVICE_S, running=[(1, 10, 300.0)] * 4)
+    over = est.Pace(finished, default_s=SERVICE_S, running=[(1, 10, 1200.0)] * 4)  # four windows twice over
+    assert usual.of(1, 10) == pytest.approx(600.0, rel=0.05)
+    assert over.of(1, 10) > 1.4 * usual.of(1, 10)
+
+
+def test_the_pace_follows_the_latest_finishes_more_than_old_ones():
+    usual = [(1, 10, 600.0, 7200.0)] * 40
+    slow_now = est.Pace([(1, 10, 1200.0, 60.0)] * 5 + usual, default_s=SERVICE_S)
+    slow_then = est.Pace(usual + [(1, 10, 1200.0, 9000.0)] * 5, default_s=SERVICE_S)
+    assert slow_now.factor > 1.3 > slow_then.factor
+    assert slow_now.of(1, 10) > slow_then.of(1, 10)
+
+
+def test_the_aimed_level_moves_a_step_per_quote_toward_the_stated_coverage():
+    def resolved(hits, misses):
+        return [est.Residual(600, 100, 600, inside=True)] * hits + [est.Residual(600, 100, 600, inside=False)] * misses
+
+    assert est.aimed_coverage(resolved(64, 16), 0.8) == pytest.approx(0.8)  # on target (of the latest 80): stays put
+    after_misses = est.aimed_coverage(resolved(50, 30), 0.8)  # 62 % held: aim higher, by 0.005 per quote
+    assert after_misses == pytest.approx(0.8 + 0.005 * (30 * 0.8 - 50 * 0.2))
+    assert est.aimed_coverage(resolved(80, 0), 0.8) < 0.8  # all held: aim lower (narrower)
+    assert est.aimed_coverage(resolved(0, 80), 0.8) == pytest.approx(0.8 + est.ADAPT_REACH)
+
+
+def test_the_adaptive_level_catches_up_sooner_when_waits_spread_wider_than_their_history(monkeypatch):
+    def share_held_after_the_turn():
+        rng = random.Random(3)
+        resolved: list[est.Residual] = []
+        inside = []
+        fc = est.Forecast(1200.0, 300.0, 16)
+        for i in range(550):
+            spread = 300.0 if i < 400 else 600.0  # the day turns: waits spread twice as wide as before
+            actual = max(rng.gauss(1200.0, spread), 0.0)
+            quoted = est.wait_range(fc, resolved[:150], 0.8)
+            held = quoted.low_s <= actual <= quoted.high_s
+            inside.append(held)
+            resolved.insert(0, est.Residual(fc.point_s, fc.scale_s, actual, None, held))
+        return sum(inside[400:]) / 150
+
+    adaptive = share_held_after_the_turn()
+    monkeypatch.setattr(est, "ADAPT_STEP", 0.0)
+    fixed = share_held_after_the_turn()
+    assert fixed < adaptive < 0.85  # both fall short while the window still holds the old spread; less so adapting
+
+
+def test_tickets_called_at_once_and_waiting_ones_are_calibrated_apart():
+    waited = [est.Residual(1200, 300, 1200 + (i % 9 - 4) * 150, inside=True) for i in range(100)]
+    at_once = [est.Residual(0, 60, 20 + i % 5, inside=True) for i in range(150)]
+    idle = est.forecast([], [], 3, 360.0)  # an idle window: no departures ahead
+    assert idle.departures == 0
+    assert est.wait_range(idle, waited + at_once, 0.8) == est.wait_range(idle, at_once, 0.8)
+    assert est.wait_range(idle, at_once, 0.8).high_s < 60
+    # the at-once quotes' free hits do not narrow a waiting ticket's range
+    busy = est.forecast([SERVICE_S] * 8, [SERVICE_S] * 2, 2, SERVICE_S)
+    assert est.wait_range(busy, waited + at_once, 0.8) == est.wait_range(busy, waited, 0.8)
