@@ -46,7 +46,7 @@ class HallState:
     open: frozenset[int]  # the open windows
     busy: dict[int, tuple[int, int, datetime]]  # open window id -> (queue id, item id, called at) of its ticket
     pace: est.Pace
-    residuals: list[est.Residual]
+    calibration: est.Calibration  # the hall's recent residuals, their quantiles worked out once
     coverage: float
     now: datetime
 
@@ -137,7 +137,7 @@ def hall_state(session: Session, hall: Hall) -> HallState:
             _finished(session, hall.id), rules.default_service_minutes * 60, running=_running(session, hall.id)
         ),
     )
-    residuals = _cached(_residuals, key, lambda: _resolved(session, hall.id))
+    calibration = _cached(_residuals, key, lambda: est.Calibration(_resolved(session, hall.id)))
     windows: dict[int, set[int]] = {}
     busy = {}
     open_ids = set()
@@ -152,7 +152,7 @@ def hall_state(session: Session, hall: Hall) -> HallState:
         frozenset(open_ids),
         busy,
         pace,
-        residuals,
+        calibration,
         rules.wait_range_coverage,
         clock.now(),
     )
@@ -245,11 +245,11 @@ def _place(state: HallState, serving: Serving, *ahead: ByQueue) -> Place:
     known = own.count + shared.count + len(busy_s)
     cycle = (own.seconds + shared.seconds + sum(busy_s)) / known if known else state.pace.of(serving.queue_id, -1)
     fc = est.forecast_work(own, busy_left, len(serving.mine), cycle, shared=shared, helpers=serving.helpers)
-    return Place(own.count + shared.count, est.wait_range(fc, state.residuals, state.coverage, serving.queue_id), fc)
+    return Place(own.count + shared.count, state.calibration.range(fc, state.coverage, serving.queue_id), fc)
 
 
 _paces: dict[tuple[str, int], tuple[float, est.Pace]] = {}
-_residuals: dict[tuple[str, int], tuple[float, list[est.Residual]]] = {}
+_residuals: dict[tuple[str, int], tuple[float, est.Calibration]] = {}
 
 
 def _cached(store: dict, key: tuple[str, int], load):

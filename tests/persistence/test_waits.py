@@ -77,7 +77,7 @@ def reference_place(state, old: Reading, queue_id, priority, order_key, pk) -> w
     expected = own_s + shared_s + busy_s
     cycle = sum(expected) / len(expected) if expected else state.pace.of(queue_id, -1)
     fc = reference_forecast(own_s, busy_left, len(mine), cycle, shared_s, len(helpers))
-    return waits.Place(len(ahead), est.wait_range(fc, state.residuals, state.coverage, queue_id), fc)
+    return waits.Place(len(ahead), est.wait_range(fc, state.calibration.residuals, state.coverage, queue_id), fc)
 
 
 def reference_forecast(ahead_s, busy_left_s, open_windows, cycle_s, shared_s, helpers) -> est.Forecast:

@@ -201,3 +201,23 @@ def test_tickets_called_at_once_and_waiting_ones_are_calibrated_apart():
     # the at-once quotes' free hits do not narrow a waiting ticket's range
     busy = est.forecast([SERVICE_S] * 8, [SERVICE_S] * 2, 2, SERVICE_S)
     assert est.wait_range(busy, waited + at_once, 0.8) == est.wait_range(busy, waited, 0.8)
+
+
+def test_a_calibration_works_out_each_level_once_and_gives_the_ranges_wait_range_gives(monkeypatch):
+    """The live pushes range 60 tickets from one reading: the residuals' quantiles are sorted once per kind."""
+    rng = random.Random(5)
+    residuals = [
+        est.Residual(
+            rng.choice([0.0, rng.uniform(60, 900)]), rng.uniform(30, 200), rng.uniform(0, 1200), rng.choice([1, 2])
+        )
+        for _ in range(150)
+    ]
+    forecasts = [est.Forecast(rng.choice([0.0, rng.uniform(60, 900)]), rng.uniform(30, 200), 0) for _ in range(30)]
+    forecasts = [est.Forecast(f.point_s, f.scale_s, 0 if f.point_s == 0 else 3) for f in forecasts]
+    expected = [est.wait_range(f, residuals, 0.8, q) for f in forecasts for q in (1, 2)]
+    calls = []
+    real = est.quantiles
+    monkeypatch.setattr(est, "quantiles", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    calibration = est.Calibration(residuals)
+    assert [calibration.range(f, 0.8, q) for f in forecasts for q in (1, 2)] == expected
+    assert len(calls) == 4, "one level per (at once or waiting) × queue"
