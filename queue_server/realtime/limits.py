@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from engineio import packet as eio_packet
 from socketio import packet as sio_packet
 
-from queue_server.realtime.wire import Broadcast, Frames, write_now
+from queue_server.realtime.wire import Broadcast, write_now
 
 log = logging.getLogger("onewindow.realtime")
 BURST = 12  # messages at once: connect, subscribe, resyncs, and a console's bad tries answered with errors
@@ -60,7 +60,6 @@ class ClientLimits:
         self._send_packet = self.eio.send_packet
         self.eio.send_packet = self.send_packet
         self._track_websockets()
-        self.frames = Frames(self._write, self.eio.start_background_task)
         if isinstance(server.manager, Broadcast) and self.eio.async_mode == "eventlet":
             server.manager.deliver = self.deliver
 
@@ -89,7 +88,7 @@ class ClientLimits:
             self.drop(eio_sid, f"{strikes} messages over its limit")
 
     def on_disconnect(self, eio_sid: str, *reason) -> None:
-        for table in (self.buckets, self.refused, self.websockets, self.frames.held):
+        for table in (self.buckets, self.refused, self.websockets):
             table.pop(eio_sid, None)
         self.dropped.discard(eio_sid)
         self._disconnect(eio_sid, *reason)
@@ -97,7 +96,6 @@ class ClientLimits:
     def send_packet(self, eio_sid: str, pkt) -> None:
         if eio_sid in self.dropped:
             return
-        self.frames.release(eio_sid)  # the room events held for it go first
         client = self.eio.sockets.get(eio_sid)
         if client is not None and client.queue.qsize() >= MAX_WAITING:
             self.drop(eio_sid, f"{MAX_WAITING} packets wait for it: it does not read")
@@ -105,23 +103,12 @@ class ClientLimits:
         self._send_packet(eio_sid, pkt)
 
     def deliver(self, eio_sid: str, pkt, frame: bytes) -> None:
-        """A room's packet, pre-framed: held for a websocket (`wire.Frames`), else queued as usual."""
+        """A room's packet, pre-framed: written straight to an idle websocket, else queued as usual."""
         if eio_sid in self.dropped:
             return
-        if eio_sid in self.websockets:
-            self.frames.add(eio_sid, pkt, frame)
-        else:
-            self.server._send_eio_packet(eio_sid, pkt)  # the ordinary way (which a test client intercepts)
-
-    def _write(self, eio_sid: str, items: list) -> None:
-        """A websocket's held frames in one write when its writer is idle; else each packet through its queue."""
         ws, client = self.websockets.get(eio_sid), self.eio.sockets.get(eio_sid)
-        if client is None or eio_sid in self.dropped:
-            return  # gone since: Engine.IO would drop the packets too
-        frame = items[0][1] if len(items) == 1 else b"".join(frame for _pkt, frame in items)
-        if ws is None or not write_now(ws, client, frame):
-            for pkt, _frame in items:
-                self.server._send_eio_packet(eio_sid, pkt)
+        if ws is None or client is None or not write_now(ws, client, frame):
+            self.server._send_eio_packet(eio_sid, pkt)  # the ordinary way (which a test client intercepts)
 
     def drop(self, eio_sid: str, why: str) -> None:
         """Disconnect a client now: what waits for it is discarded and its transport is shut."""

@@ -6,9 +6,6 @@ write it. With 2,500 boards on a process that bookkeeping, not the writes, was m
 (py-spy during the 5,000-client fan-out). Here the frame is built once and written by the emitting
 thread to every websocket whose writer is idle; a socket that is busy, still upgrading or not a
 websocket gets the packet through its queue as before, so each client sees its packets in order.
-Events that come together (a call's `ticket_called` and `window_updated`) leave in one write per
-client: frames are held until the emitting thread yields (`Frames`), and a packet queued for a client
-the ordinary way first releases that client's held frames.
 """
 
 from __future__ import annotations
@@ -67,30 +64,6 @@ class Broadcast(Manager):
             self.deliver(eio_sid, *encoded)
         else:
             self.server._send_eio_packet(eio_sid, encoded[0])
-
-
-class Frames:
-    """Each websocket client's frames of this turn of the event loop, written together once the emitter yields."""
-
-    def __init__(self, write, spawn) -> None:
-        self.write, self.spawn = write, spawn  # write(eio_sid, [(packet, frame), ...]); spawn(fn) runs fn later
-        self.held: dict[str, list[tuple[eio_packet.Packet, bytes]]] = {}
-
-    def add(self, eio_sid: str, pkt: eio_packet.Packet, frame: bytes) -> None:
-        if not self.held:
-            self.spawn(self.flush)
-        self.held.setdefault(eio_sid, []).append((pkt, frame))
-
-    def release(self, eio_sid: str) -> None:
-        """Write what is held for one client now (something else is about to be sent to it)."""
-        items = self.held.pop(eio_sid, None)
-        if items:
-            self.write(eio_sid, items)
-
-    def flush(self) -> None:
-        held, self.held = self.held, {}
-        for eio_sid, items in held.items():
-            self.write(eio_sid, items)
 
 
 def write_now(ws, client, frame: bytes) -> bool:

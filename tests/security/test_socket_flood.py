@@ -138,7 +138,8 @@ def test_one_connection_follows_a_few_rooms_only(make_server, tmp_path):
     answers = []
     for subscription in [{"ticket": t} for t in tickets[:3]] + [{"hall": "erdao"}, {"ticket": tickets[3]}]:
         phone.send_event("subscribe", subscription)
-        name, data = next(phone.events())
+        # the answer, past any hall event that reached the rooms already joined (the coalesced counts)
+        name, data = next((n, d) for n, d in phone.events() if n in ("ticket", "board", "error"))
         answers.append(name if name != "error" else data["code"])
     # Each ticket is its own room plus the hall's holders room: three tickets fill the four rooms.
     assert answers == ["ticket", "ticket", "ticket", "too_many_rooms", "too_many_rooms"]

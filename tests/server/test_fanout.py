@@ -11,7 +11,7 @@ import warnings
 import pytest
 import requests
 
-from queue_server.realtime.wire import Frames, text_frame
+from queue_server.realtime.wire import text_frame
 from tests.support import Listener, login
 
 CALLS = 4
@@ -24,21 +24,6 @@ def test_a_frame_is_the_one_eventlet_would_send(text):
         from eventlet.websocket import RFC6455WebSocket
     ws = RFC6455WebSocket(socket.socket(), {}, 13)
     assert text_frame(text) == ws._pack_message(text)
-
-
-def test_frames_of_one_turn_leave_together_and_a_queued_packet_never_overtakes_them():
-    written, later = [], []
-    frames = Frames(lambda sid, items: written.append((sid, [f for _p, f in items])), later.append)
-    frames.add("a", "p1", b"1")
-    frames.add("b", "p2", b"2")
-    frames.add("a", "p3", b"3")
-    assert later == [frames.flush] and written == []  # one flush for the turn, nothing sent yet
-    frames.release("a")  # something else goes to "a": what is held for it goes first
-    assert written == [("a", [b"1", b"3"])]
-    frames.flush()
-    assert written == [("a", [b"1", b"3"]), ("b", [b"2"])] and frames.held == {}
-    frames.add("b", "p4", b"4")
-    assert len(later) == 2  # the next turn has its own flush
 
 
 def test_compression_is_not_offered_even_when_asked(server):
