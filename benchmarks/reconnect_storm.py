@@ -35,6 +35,12 @@ class Board(RawSubscriber):
     def __init__(self, session: aiohttp.ClientSession, url: str, on_called) -> None:
         super().__init__(session, on_called)
         self.url, self.boards, self.stopped = url, [], False
+        self.dropped = 0.0  # when its last connection ended
+
+    @property
+    def fresh(self) -> bool:
+        """A snapshot came on the connection it has now (its server restarted since the one before)."""
+        return bool(self.boards) and self.boards[-1] > self.dropped
 
     async def run(self) -> None:
         while not self.stopped:
@@ -50,6 +56,9 @@ class Board(RawSubscriber):
         if data.startswith(BOARD):
             self.boards.append(time.monotonic())
         super().on_text(data)
+
+    def lost(self) -> None:
+        self.dropped = time.monotonic()
 
 
 async def _storm(servers, clients: int, profile: Path | None = None) -> dict:
@@ -74,7 +83,8 @@ async def _storm(servers, clients: int, profile: Path | None = None) -> dict:
     back, client_cpu = time.monotonic(), time.process_time()
     procs = [psutil.Process(s.proc.pid) for s in servers]
     server_cpu = [sum(p.cpu_times()[:2]) for p in procs]
-    settled = await _until(lambda: all(b.boards and b.boards[-1] > back for b in boards), 600, "fresh snapshots")
+    # Not "a snapshot after both servers were up": the first server's boards may be fresh before the second is.
+    settled = await _until(lambda: all(b.dropped > killed and b.fresh for b in boards), 600, "fresh snapshots")
     last = max(b.boards[-1] for b in boards)
     server_cpu = sum(sum(p.cpu_times()[:2]) - c for p, c in zip(procs, server_cpu, strict=True))
     client_cpu = time.process_time() - client_cpu
