@@ -42,6 +42,18 @@ def server_cpu(pid: int) -> float:
     return total
 
 
+def loop_times(pid: int) -> tuple[float, float]:
+    """Seconds the server's event-loop (main) thread has run on a CPU and has waited, runnable, for one
+    (Linux schedstat; NaN elsewhere). The rest of the wall time it was blocked: waiting on a socket, a lock,
+    SQLite's busy handler, a disk write. A server below 100 % busy that waits for a CPU is starved by the
+    machine's other work, not blocked."""
+    try:
+        ran, waited, _slices = (int(x) for x in Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split())
+    except (OSError, ValueError):
+        return float("nan"), float("nan")
+    return ran / 1e9, waited / 1e9
+
+
 def _window_loop(url: str, number: int, header: dict, cycle: str, stop: float, latencies: list[float]) -> int:
     """One window's cycles until `stop`; every request's latency goes into `latencies`."""
     session = requests.Session()
@@ -67,18 +79,21 @@ def run_cycles(url: str, pid: int, cycle: str, windows: int, seconds: float, hea
     """`windows` clerks cycling for `seconds`: cycles/s, request latency, server CPU per cycle."""
     latencies: list[float] = []
     stop = time.monotonic() + seconds
-    cpu0, t0 = server_cpu(pid), time.monotonic()
+    cpu0, (ran0, waited0), t0 = server_cpu(pid), loop_times(pid), time.monotonic()
     with ThreadPoolExecutor(windows) as pool:
         done = list(
             pool.map(lambda n: _window_loop(url, n, headers[n - 1], cycle, stop, latencies), range(1, windows + 1))
         )
     took, cpu = time.monotonic() - t0, server_cpu(pid) - cpu0
+    ran, waited = (now - before for now, before in zip(loop_times(pid), (ran0, waited0), strict=True))
     cycles = sum(done)
     return {
         "cycles_per_s": cycles / took,
         **summary(latencies),
         "cpu_ms_per_cycle": 1000 * cpu / cycles if cycles else float("nan"),
         "server_cpu_pct": 100 * cpu / took,
+        "loop_cpu_wait_pct": 100 * waited / took,  # runnable, but the machine gave it no CPU
+        "loop_blocked_pct": 100 * (took - ran - waited) / took,  # neither running nor runnable
     }
 
 
@@ -137,7 +152,8 @@ def hot_functions(raw_path: str | Path, top: int = 25) -> str:
 def line(label: str, r: dict) -> str:
     return (
         f"{label:9} {r['cycles_per_s']:7.1f} cycles/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:7.1f} ms  "
-        f"{r['cpu_ms_per_cycle']:6.2f} ms CPU/cycle  (server {r['server_cpu_pct']:3.0f}%)"
+        f"{r['cpu_ms_per_cycle']:6.2f} ms CPU/cycle  (server {r['server_cpu_pct']:3.0f}%; "
+        f"event loop waiting for a CPU {r['loop_cpu_wait_pct']:3.0f}%, blocked {r['loop_blocked_pct']:3.0f}%)"
     )
 
 
