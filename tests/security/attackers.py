@@ -40,6 +40,8 @@ class RawSocketIO:
         assert self.ws.recv().startswith("0")  # Engine.IO open
         self.ws.send("40" + (json.dumps(auth) if auth else ""))  # Socket.IO connect to "/"
         reply = self.ws.recv()
+        if not reply:  # a close frame: the server ended the connection
+            raise websocket.WebSocketConnectionClosedException("closed by the server")
         if reply.startswith("44"):
             self.close()
             raise Refused(json.loads(reply[2:]))

@@ -98,7 +98,8 @@ def test_an_agent_flood_is_refused_then_dropped_and_the_hall_goes_on(server):
     r = requests.post(f"{server.url}{API}/halls/erdao/tickets", json={"service": "QY001"}, timeout=10)
     assert r.status_code == 201, "the hall still issues"
     again = RawSocketIO(server.port, "127.0.0.8", auth={"device": token})
-    assert again.call("agent_jobs", {"take": 1, "hello": True}) == {"jobs": []}, "the agent comes back at once"
+    back = again.call("agent_jobs", {"take": 1, "hello": True})
+    assert back["jobs"] == [], "the agent comes back at once"  # and may be asked to report its printer again
     again.close()
 
 
