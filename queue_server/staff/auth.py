@@ -9,11 +9,11 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from queue_server import clock
-from queue_server.db import read_one
+from queue_server.db import get_by_id
 from queue_server.exceptions import Conflict, OneWindowError, Unauthorized, ValidationFailed
 from queue_server.models import Hall, LoginLock, StaffUser
 from queue_server.staff.permissions import ROLES, Role
@@ -180,7 +180,6 @@ def check_password(user: StaffUser, password: str) -> bool:
         return False
 
 
-USER_BY_ID = select(StaffUser.__table__).where(StaffUser.__table__.c.id == bindparam("user_id"))
 SIGNATURES_KEPT = 4096  # checked signatures remembered per process (each staff member's token or two)
 
 
@@ -201,7 +200,7 @@ class Tokens:
     def verify(self, session: Session, token: str) -> StaffUser:
         """The user a token stands for, or Unauthorized (bad, expired or revoked)."""
         user_id, version = self._claims(token)
-        user = read_one(session, StaffUser, USER_BY_ID, {"user_id": user_id}) if isinstance(user_id, int) else None
+        user = get_by_id(session, StaffUser, user_id) if isinstance(user_id, int) else None
         if user is None or not user.active or user.token_version != version:
             raise Unauthorized("the token was revoked; sign in again", zh="登录已失效，请重新登录")
         return user
